@@ -1,0 +1,40 @@
+/** How the CLI reports outcomes: exit codes and rendering of errors (lower layers never print). */
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/** An error whose message is already meant for a person: no stack trace is shown for it. */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILED,
+  ) {
+    super(message);
+    this.name = "UserError";
+  }
+}
+
+/** Errors that know how to render themselves for a terminal (e.g. Starlark errors with a caret). */
+export interface Renderable {
+  render(): string;
+}
+
+function isRenderable(err: unknown): err is Renderable {
+  return typeof err === "object" && err !== null && typeof (err as Renderable).render === "function";
+}
+
+export function formatError(err: unknown): string {
+  if (isRenderable(err)) return err.render();
+  if (err instanceof UserError) return `error: ${err.message}`;
+  if (err instanceof Error) {
+    // Unexpected: keep the stack only when asked, so users see one clear line by default.
+    return process.env.CLACE_LITE_DEBUG ? `error: ${err.stack ?? err.message}` : `error: ${err.message}`;
+  }
+  return `error: ${String(err)}`;
+}
+
+export function exitWithError(err: unknown): never {
+  process.stderr.write(formatError(err) + "\n");
+  process.exit(err instanceof UserError ? err.exitCode : EXIT_FAILED);
+}

@@ -1,0 +1,67 @@
+/**
+ * AppConfig: the typed result of loading an app (app.star + params.star + metadata). Everything downstream
+ * (containers, proxy, CLI) reads this; no Starlark value leaks past the runtime.
+ */
+import type { ContainerSpec } from "../containers/spec.ts";
+
+/** The marker a proxy route uses for "the app's own container" (Clace's container.URL). */
+export const CONTAINER_URL = "<CONTAINER_URL>";
+
+export interface ProxyRoute {
+  /** Route path inside the app, e.g. "/" or "/api". */
+  path: string;
+  /** Upstream base URL, or CONTAINER_URL for the app's container. */
+  url: string;
+  /** A prefix removed from the request path before it goes upstream. */
+  stripPath: string;
+  /** Keep the client's Host header instead of the upstream's. */
+  preserveHost: boolean;
+  /** Remove the app's mount path from the request path (Clace's default). */
+  stripApp: boolean;
+  /** Headers added to every response; "$url" in a value becomes the request URL. */
+  responseHeaders: Readonly<Record<string, string>>;
+}
+
+export interface Permission {
+  plugin: string;
+  method: string;
+  arguments: readonly string[];
+  type?: "READ" | "WRITE";
+  secrets?: readonly (readonly string[])[];
+}
+
+export type ParamType = "STRING" | "INT" | "BOOLEAN" | "DICT" | "LIST";
+export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };
+
+export interface ParamInfo {
+  name: string;
+  type: ParamType;
+  value: ParamValue;
+  description: string;
+  required: boolean;
+  displayType: string;
+}
+
+export interface AuditResult {
+  /** Plugins the app loads, e.g. ["proxy.in", "container.in"]. */
+  loads: readonly string[];
+  /** Permissions the app declares in ace.app(permissions=...). */
+  permissions: readonly Permission[];
+  /** True when the approved lists do not cover what the app needs. */
+  needsApproval: boolean;
+}
+
+export interface AppConfig {
+  /** The name given to ace.app(). */
+  name: string;
+  /** Where the app is mounted: its domain ("" = default) and path ("/" or "/x"). */
+  domain: string;
+  path: string;
+  routes: readonly ProxyRoute[];
+  /** Present when the app runs a container. */
+  container?: ContainerSpec;
+  params: readonly ParamInfo[];
+  permissions: readonly Permission[];
+  settings: Readonly<Record<string, unknown>>;
+  audit: AuditResult;
+}
