@@ -3,7 +3,7 @@
 # Idempotent: when everything is already there it only checks, in well under two seconds.
 #
 #   scripts/bootstrap.sh            Bun + packages + a running engine
-#   scripts/bootstrap.sh --test     also the packages the test suite needs (busybox-static, debootstrap)
+#   scripts/bootstrap.sh --test     also the packages the test suite needs (debootstrap, tests/fixtures/apt-packages.txt)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,13 +71,16 @@ if ! engine_answers; then
   say "docker engine is up"
 fi
 
-# 4. Tools the test fixtures use to make images offline (no registry is reachable).
+# 4. A local busybox image for the example app (FROM busybox) when no registry can provide one.
+{ [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || apt_install busybox-static
+bun scripts/seed-busybox.ts
+
+# 5. Tools the test fixtures use to make images offline and run local services (no registry is reachable).
 if [ "$want_test_tools" = 1 ]; then
   missing=()
-  # A static busybox can be copied into a FROM-scratch image as is.
-  { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || missing+=(busybox-static)
-  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
-  command -v git >/dev/null 2>&1 || missing+=(git)
+  for pkg in debootstrap git $(grep -v '^#' tests/fixtures/apt-packages.txt 2>/dev/null || true); do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
   [ ${#missing[@]} -gt 0 ] && apt_install "${missing[@]}"
 fi
 exit 0
