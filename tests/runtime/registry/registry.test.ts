@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppStore, EMPTY_METADATA } from "../../../src/runtime/registry/store.ts";
+import { materializeSource, parseGitSource } from "../../../src/runtime/registry/sources.ts";
 import { AppPathError, compileAppGlob, locationsOverlap, parseAppLocation } from "../../../src/runtime/registry/paths.ts";
 
 describe("app locations", () => {
@@ -78,5 +79,50 @@ describe("app store", () => {
       }),
     ).toThrow("overlaps /x");
     expect(store.list().length).toBe(1);
+  });
+});
+
+describe("app sources", () => {
+  test("recognises git sources and their sub folders", () => {
+    expect(parseGitSource("github.com/claceio/apps/system/list_files")).toEqual({
+      url: "https://github.com/claceio/apps.git",
+      subdir: "system/list_files",
+    });
+    expect(parseGitSource("https://example.com/r.git#app")).toEqual({ url: "https://example.com/r.git", subdir: "app" });
+    expect(parseGitSource("-")).toBeNull();
+  });
+
+  test("copies a folder so later edits do not leak; clones a local repo at a branch and a commit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clace-lite-src-"));
+    try {
+      const app = join(dir, "app");
+      const run = (args: string[]) => {
+        const r = Bun.spawnSync(["git", ...args], { cwd: app, env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@e", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@e" } });
+        if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+        return r.stdout.toString().trim();
+      };
+      await Bun.write(join(app, "app.star"), "v1");
+      const copied = await materializeSource({ source: app }, join(dir, "store1"));
+      await Bun.write(join(app, "app.star"), "v2");
+      expect(await Bun.file(join(copied.dir!, "app.star")).text()).toBe("v1");
+
+      run(["init", "-q", "-b", "main"]);
+      run(["add", "."]);
+      run(["commit", "-qm", "one"]);
+      const first = run(["rev-parse", "HEAD"]);
+      run(["checkout", "-qb", "feature"]);
+      await Bun.write(join(app, "app.star"), "v3");
+      run(["commit", "-qam", "two"]);
+
+      const onBranch = await materializeSource({ source: app, branch: "feature" }, join(dir, "store2"));
+      expect(await Bun.file(join(onBranch.dir!, "app.star")).text()).toBe("v3");
+      const atCommit = await materializeSource({ source: `file://${app}`, commit: first }, join(dir, "store3"));
+      expect(atCommit.commit).toBe(first);
+      expect(await Bun.file(join(atCommit.dir!, "app.star")).text()).toBe("v2");
+      await expect(materializeSource({ source: app, branch: "nope" }, join(dir, "store4"))).rejects.toThrow(/git clone failed: .*nope/);
+      await expect(materializeSource({ source: join(dir, "missing") }, join(dir, "store5"))).rejects.toThrow(/does not exist/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

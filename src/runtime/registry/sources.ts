@@ -1,0 +1,122 @@
+/**
+ * App sources: where an app's files come from, made into a folder the loader can read.
+ *
+ * - "-": no source (spec-only apps such as `image` and `proxy`).
+ * - a local folder: copied into the store, so later edits do not leak into the running app (dev apps read the
+ *   folder itself).
+ * - git: `github.com/org/repo[/sub/dir]`, `https://…`, `git@…`, `file://…`, or the path of a bare repository,
+ *   cloned shallow with the system git at a branch (default: the remote's HEAD) or a commit.
+ */
+import { cpSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export class SourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SourceError";
+  }
+}
+
+export interface SourceRequest {
+  source: string;
+  branch?: string;
+  commit?: string;
+  dev?: boolean;
+}
+
+export interface MaterializedSource {
+  /** The folder holding app.star (for a git source with a sub path, that sub folder). */
+  dir: string | null;
+  /** The commit checked out, for git sources. */
+  commit: string;
+}
+
+interface GitSource {
+  url: string;
+  subdir: string;
+}
+
+const GIT_HOSTS = /^(github\.com|gitlab\.com|bitbucket\.org)\//;
+
+/** Recognises git sources; returns null for a plain folder or "-". */
+export function parseGitSource(source: string, options: { branch?: string; commit?: string } = {}): GitSource | null {
+  const host = GIT_HOSTS.exec(source);
+  if (host) {
+    // github.com/org/repo/sub/dir → the repo URL and the sub folder.
+    const parts = source.split("/");
+    if (parts.length < 3) throw new SourceError(`invalid git source "${source}": expected ${host[1]}/<org>/<repo>[/sub/dir]`);
+    return { url: `https://${parts.slice(0, 3).join("/")}.git`, subdir: parts.slice(3).join("/") };
+  }
+  if (/^(https?|ssh|git|file):\/\//.test(source) || /^git@[^:]+:/.test(source)) {
+    // A "#sub/dir" suffix selects a folder inside the repo, as in Clace's `repo#subdir`.
+    const hash = source.indexOf("#");
+    return hash >= 0 ? { url: source.slice(0, hash), subdir: source.slice(hash + 1) } : { url: source, subdir: "" };
+  }
+  if (source !== "-" && existsSync(source) && isGitRepository(source) && (isBareRepository(source) || options.branch || options.commit)) {
+    return { url: resolve(source), subdir: "" };
+  }
+  return null;
+}
+
+function isGitRepository(dir: string): boolean {
+  return existsSync(join(dir, ".git")) || isBareRepository(dir);
+}
+
+function isBareRepository(dir: string): boolean {
+  return existsSync(join(dir, "HEAD")) && existsSync(join(dir, "objects")) && existsSync(join(dir, "refs"));
+}
+
+async function git(args: string[], cwd?: string): Promise<string> {
+  const proc = Bun.spawn(["git", ...args], {
+    cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+  });
+  const timer = setTimeout(() => proc.kill(), 120_000);
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  if (code !== 0) throw new SourceError(`git ${args[0]} failed: ${err.trim() || out.trim() || `exit code ${code}`}`);
+  return out.trim();
+}
+
+/**
+ * Makes the source available under `storeDir` (a folder owned by this app version) and returns where app.star is.
+ */
+export async function materializeSource(request: SourceRequest, storeDir: string): Promise<MaterializedSource> {
+  const { source } = request;
+  if (source === "-") return { dir: null, commit: "" };
+  const gitSource = parseGitSource(source, request);
+  if (gitSource) {
+    if (request.dev) throw new SourceError(`dev mode needs a local folder, not the git source "${source}"`);
+    return cloneGit(gitSource, request, storeDir);
+  }
+  const dir = resolve(source);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new SourceError(`source folder "${source}" does not exist; give a folder with an app.star, a git URL, or "-" for none`);
+  }
+  if (request.branch || request.commit) throw new SourceError(`--branch and --commit need a git source, but "${source}" is a plain folder`);
+  if (request.dev) return { dir, commit: "" };
+  rmSync(storeDir, { recursive: true, force: true });
+  mkdirSync(storeDir, { recursive: true });
+  cpSync(dir, storeDir, { recursive: true, filter: (path) => !path.includes("/.git/") && !path.endsWith("/.git") });
+  return { dir: storeDir, commit: "" };
+}
+
+async function cloneGit(gitSource: GitSource, request: SourceRequest, storeDir: string): Promise<MaterializedSource> {
+  rmSync(storeDir, { recursive: true, force: true });
+  mkdirSync(storeDir, { recursive: true });
+  const url = gitSource.url.startsWith("/") ? `file://${gitSource.url}` : gitSource.url;
+  const branch = request.branch ? ["--branch", request.branch] : [];
+  if (request.commit) {
+    // Any commit of the branch may be asked for, so this clone needs the history.
+    await git(["clone", "-q", ...branch, url, storeDir]);
+    await git(["checkout", "-q", "--detach", request.commit], storeDir);
+  } else {
+    await git(["clone", "-q", "--depth", "1", ...branch, url, storeDir]);
+  }
+  const commit = await git(["rev-parse", "HEAD"], storeDir);
+  const dir = gitSource.subdir ? join(storeDir, gitSource.subdir) : storeDir;
+  if (!existsSync(dir)) throw new SourceError(`folder "${gitSource.subdir}" is not in ${gitSource.url} at ${commit.slice(0, 12)}`);
+  return { dir, commit };
+}
