@@ -1,0 +1,653 @@
+/**
+ * DockerEngine: the ContainerEngine over the Engine API socket with docker-modem (Docker, or Podman's
+ * Docker-compatible service). The only module that imports docker-modem.
+ *
+ * Every call goes through `request`, which accepts any HTTP status and lets each operation decide: Podman's compat
+ * API answers some calls with other codes than Docker (e.g. 200 where Docker says 204 or 304), and streamed
+ * answers (build, pull, push) report failures as JSON lines inside an HTTP 200.
+ */
+import Modem from "docker-modem";
+import type { IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import {
+  EngineError,
+  type BuildRequest,
+  type BuildResult,
+  type ContainerEngine,
+  type ContainerInfo,
+  type ContainerStatus,
+  type ContainerSummary,
+  type CreateRequest,
+  type EngineCallCounts,
+  type EngineEvent,
+  type EngineKind,
+  type EngineVersion,
+  type EventSubscription,
+  type ImageInfo,
+  type ImageSummary,
+  type LabelFilter,
+  type PullProgress,
+  type VolumeInfo,
+} from "./engine.ts";
+import { LineSplitter, TailBuffer, demuxLogs } from "./streams.ts";
+
+export interface DockerEngineOptions {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  protocol?: "http" | "https";
+  /** Shown in messages: "unix:///var/run/docker.sock". */
+  endpoint: string;
+  kind?: EngineKind;
+}
+
+interface RequestOptions {
+  query?: Record<string, unknown>;
+  body?: unknown;
+  file?: Readable;
+  auth?: Record<string, unknown> | { base64: string };
+  signal?: AbortSignal;
+}
+
+const ALL_STATUS_CODES: Record<number, boolean> = {};
+for (let code = 100; code < 600; code++) ALL_STATUS_CODES[code] = true;
+
+const BUILD_TAIL_LINES = 40;
+
+export class DockerEngine implements ContainerEngine {
+  kind: EngineKind;
+  readonly endpoint: string;
+  readonly calls: EngineCallCounts = {};
+  private readonly modem: Modem;
+
+  constructor(opts: DockerEngineOptions) {
+    this.endpoint = opts.endpoint;
+    this.kind = opts.kind ?? "docker";
+    this.modem = opts.socketPath
+      ? new Modem({ socketPath: opts.socketPath })
+      : new Modem({ host: opts.host, port: opts.port, protocol: opts.protocol ?? "http" });
+  }
+
+  private count(op: string): void {
+    this.calls[op] = (this.calls[op] ?? 0) + 1;
+  }
+
+  /** One Engine API call; resolves with the raw response whatever its status. */
+  private request(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+    const hasQuery = opts.query !== undefined && Object.keys(opts.query).length > 0;
+    const options: Record<string, unknown> = {};
+    if (hasQuery) options._query = dropUndefined(opts.query!);
+    if (opts.body !== undefined) options._body = opts.body;
+    return new Promise((resolve, reject) => {
+      this.modem.dial(
+        {
+          path: hasQuery ? `${path}?` : path,
+          method,
+          options: hasQuery || opts.body !== undefined ? options : undefined,
+          file: opts.file,
+          authconfig: opts.auth,
+          isStream: true,
+          statusCodes: ALL_STATUS_CODES,
+          abortSignal: opts.signal,
+          // POST with an empty body must still be sent (start, stop, kill, tag).
+          allowEmpty: opts.body !== undefined,
+        },
+        (err, res) => {
+          if (err) reject(this.unreachable(err));
+          else resolve(res as IncomingMessage);
+        },
+      );
+    });
+  }
+
+  private unreachable(err: Error): Error {
+    const code = (err as { code?: string }).code;
+    if (code === "ENOENT" || code === "ECONNREFUSED" || code === "EACCES" || code === "ECONNRESET") {
+      return new EngineError(
+        "unreachable",
+        `cannot reach the container engine at ${this.endpoint}: ${err.message}`,
+        "",
+        "start the engine (e.g. `dockerd &` or `podman system service --time=0 &`) or set DOCKER_HOST",
+      );
+    }
+    return err;
+  }
+
+  /** A request whose JSON (or empty) body is wanted; non-accepted statuses become EngineErrors. */
+  private async call(
+    method: string,
+    path: string,
+    opts: RequestOptions,
+    ok: readonly number[],
+    what: string,
+  ): Promise<{ status: number; json: unknown }> {
+    const res = await this.request(method, path, opts);
+    const text = await readText(res);
+    const status = res.statusCode ?? 0;
+    const json = parseJson(text);
+    if (!ok.includes(status)) throw apiError(status, what, json, text);
+    return { status, json };
+  }
+
+  async ping(): Promise<EngineVersion> {
+    this.count("ping");
+    const { json } = await this.call("GET", "/version", {}, [200], "engine version");
+    const v = json as { Version?: string; ApiVersion?: string; Components?: { Name?: string }[] };
+    const isPodman = (v.Components ?? []).some((c) => /podman/i.test(c.Name ?? ""));
+    this.kind = isPodman ? "podman" : "docker";
+    return { kind: this.kind, version: v.Version ?? "", apiVersion: v.ApiVersion ?? "" };
+  }
+
+  async build(req: BuildRequest): Promise<BuildResult> {
+    this.count("build");
+    const res = await this.request("POST", "/build", {
+      query: {
+        t: req.tag,
+        dockerfile: req.containerFile,
+        rm: "1",
+        forcerm: "1",
+        buildargs: req.buildArgs && Object.keys(req.buildArgs).length > 0 ? JSON.stringify(req.buildArgs) : undefined,
+        labels: req.labels ? JSON.stringify(req.labels) : undefined,
+      },
+      file: req.context,
+      signal: req.signal,
+    });
+    const tail = new TailBuffer(BUILD_TAIL_LINES);
+    let imageId = "";
+    let error = "";
+    if ((res.statusCode ?? 0) !== 200) {
+      const text = await readText(res);
+      throw new EngineError("build-failed", `build of ${req.tag} failed: ${errorMessage(parseJson(text), text)}`, text);
+    }
+    await forEachJsonLine(res, (obj) => {
+      const o = obj as { stream?: string; aux?: { ID?: string }; error?: string; errorDetail?: { message?: string } };
+      if (typeof o.stream === "string") {
+        for (const line of o.stream.split("\n")) {
+          if (line.trim() === "") continue;
+          tail.push(line);
+          req.onLine?.(line);
+          const m = /^Successfully built ([0-9a-f]+)/.exec(line);
+          if (m && !imageId) imageId = m[1]!;
+        }
+      }
+      if (o.aux?.ID) imageId = o.aux.ID;
+      if (o.error || o.errorDetail) {
+        error = o.errorDetail?.message ?? o.error ?? "unknown build error";
+        tail.push(error);
+        req.onLine?.(error);
+      }
+    });
+    if (error || !imageId) {
+      throw new EngineError(
+        "build-failed",
+        `build of ${req.tag} failed: ${error || "the engine reported no image"}`,
+        tail.text(),
+        "fix the container file or the step named in the build output",
+      );
+    }
+    return { imageId, logTail: tail.text() };
+  }
+
+  async pull(ref: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+    this.count("pull");
+    const { repo, tag, digest } = parseImageRef(ref);
+    const res = await this.request("POST", "/images/create", {
+      query: { fromImage: repo, tag: digest ?? tag },
+      auth: registryAuth(registryOf(repo)),
+      signal,
+    });
+    await this.readProgress(res, "pull-failed", `pull of ${ref}`, onProgress);
+  }
+
+  async push(ref: string, onProgress?: (p: PullProgress) => void): Promise<void> {
+    this.count("push");
+    const { repo, tag } = parseImageRef(ref);
+    const res = await this.request("POST", `/images/${repo}/push`, {
+      query: { tag },
+      auth: registryAuth(registryOf(repo)),
+    });
+    await this.readProgress(res, "push-failed", `push of ${ref}`, onProgress);
+  }
+
+  private async readProgress(
+    res: IncomingMessage,
+    kind: "pull-failed" | "push-failed",
+    what: string,
+    onProgress?: (p: PullProgress) => void,
+  ): Promise<void> {
+    if ((res.statusCode ?? 0) !== 200) {
+      const text = await readText(res);
+      const msg = errorMessage(parseJson(text), text);
+      throw new EngineError(kind, `${what} failed: ${msg}`, text, "check the image reference and the registry");
+    }
+    const tail = new TailBuffer(20);
+    let error = "";
+    await forEachJsonLine(res, (obj) => {
+      const o = obj as PullProgress & { error?: string; errorDetail?: { message?: string }; progressDetail?: { current?: number; total?: number } };
+      if (o.error || o.errorDetail) {
+        error = o.errorDetail?.message ?? o.error ?? "unknown error";
+        tail.push(error);
+        return;
+      }
+      if (typeof o.status === "string") {
+        tail.push(o.id ? `${o.id}: ${o.status}` : o.status);
+        onProgress?.({
+          status: o.status,
+          id: o.id,
+          progress: o.progress,
+          current: o.progressDetail?.current,
+          total: o.progressDetail?.total,
+        });
+      }
+    });
+    if (error) throw new EngineError(kind, `${what} failed: ${error}`, tail.text(), "check the image reference and the registry");
+  }
+
+  async tagImage(source: string, repo: string, tag: string): Promise<void> {
+    this.count("tag");
+    await this.call("POST", `/images/${encodeURIComponent(source)}/tag`, { query: { repo, tag } }, [200, 201], `tag ${source}`);
+  }
+
+  async importImage(rootfs: Readable, repo: string, tag: string, changes: readonly string[] = []): Promise<void> {
+    this.count("import");
+    const query: Record<string, unknown> = { fromSrc: "-", repo, tag };
+    const res = await this.requestWithChanges("/images/create", query, changes, rootfs);
+    await this.readProgress(res, "pull-failed", `import of ${repo}:${tag}`);
+  }
+
+  /** `changes` is a repeated query parameter, which docker-modem's query builder cannot express. */
+  private requestWithChanges(path: string, query: Record<string, unknown>, changes: readonly string[], file: Readable) {
+    let qs = new URLSearchParams(query as Record<string, string>).toString();
+    for (const c of changes) qs += `&changes=${encodeURIComponent(c)}`;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      this.modem.dial(
+        { path: `${path}?${qs}`, method: "POST", file, isStream: true, statusCodes: ALL_STATUS_CODES },
+        (err, res) => (err ? reject(this.unreachable(err)) : resolve(res as IncomingMessage)),
+      );
+    });
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo | null> {
+    this.count("inspectImage");
+    const res = await this.request("GET", `/images/${encodeURIComponent(ref)}/json`);
+    const text = await readText(res);
+    if (res.statusCode === 404) return null;
+    const json = parseJson(text);
+    if (res.statusCode !== 200) throw apiError(res.statusCode ?? 0, `inspect image ${ref}`, json, text);
+    const o = json as {
+      Id: string;
+      RepoTags?: string[] | null;
+      RepoDigests?: string[] | null;
+      Config?: { Labels?: Record<string, string> | null; ExposedPorts?: Record<string, unknown> | null };
+    };
+    return {
+      id: o.Id,
+      repoTags: o.RepoTags ?? [],
+      repoDigests: o.RepoDigests ?? [],
+      labels: o.Config?.Labels ?? {},
+      exposedPorts: Object.keys(o.Config?.ExposedPorts ?? {}),
+    };
+  }
+
+  async listImages(labels: LabelFilter): Promise<ImageSummary[]> {
+    this.count("listImages");
+    const { json } = await this.call(
+      "GET",
+      "/images/json",
+      { query: { filters: JSON.stringify({ label: labels }) } },
+      [200],
+      "list images",
+    );
+    return ((json as { Id: string; RepoTags?: string[] | null; Labels?: Record<string, string> | null }[]) ?? []).map(
+      (i) => ({ id: i.Id, repoTags: (i.RepoTags ?? []).filter((t) => t !== "<none>:<none>"), labels: i.Labels ?? {} }),
+    );
+  }
+
+  async removeImage(ref: string, force = false): Promise<void> {
+    this.count("removeImage");
+    await this.call("DELETE", `/images/${encodeURIComponent(ref)}`, { query: { force: force ? "1" : undefined } }, [200, 404], `remove image ${ref}`);
+  }
+
+  async createContainer(req: CreateRequest): Promise<string> {
+    this.count("create");
+    const portKey = `${req.port}/tcp`;
+    const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
+    const body: Record<string, unknown> = {
+      Image: req.image,
+      Env: env,
+      Labels: req.labels,
+      ExposedPorts: { [portKey]: {} },
+      HostConfig: {
+        ...req.hostConfig,
+        PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
+        Init: true,
+        Binds: req.binds.length > 0 ? req.binds : undefined,
+        Ulimits: req.ulimits,
+      },
+    };
+    if (req.user) body.User = req.user;
+    if (req.workingDir) body.WorkingDir = req.workingDir;
+    if (req.cmd) body.Cmd = req.cmd;
+    const { json } = await this.call(
+      "POST",
+      "/containers/create",
+      { query: { name: req.name }, body },
+      [200, 201],
+      `create container ${req.name}`,
+    );
+    return (json as { Id: string }).Id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    this.count("start");
+    await this.call("POST", `/containers/${id}/start`, { body: {} }, [200, 204, 304], `start container ${short(id)}`);
+  }
+
+  async stopContainer(id: string, timeoutSecs: number): Promise<void> {
+    this.count("stop");
+    await this.call("POST", `/containers/${id}/stop`, { query: { t: String(timeoutSecs) }, body: {} }, [200, 204, 304, 404], `stop container ${short(id)}`);
+  }
+
+  async killContainer(id: string): Promise<void> {
+    this.count("kill");
+    await this.call("POST", `/containers/${id}/kill`, { body: {} }, [200, 204, 409], `kill container ${short(id)}`);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    this.count("remove");
+    await this.call("DELETE", `/containers/${id}`, { query: { force: "true", v: "true" } }, [200, 204, 404], `remove container ${short(id)}`);
+  }
+
+  async inspectContainer(id: string): Promise<ContainerInfo | null> {
+    this.count("inspect");
+    const res = await this.request("GET", `/containers/${encodeURIComponent(id)}/json`);
+    const text = await readText(res);
+    if (res.statusCode === 404) return null;
+    const json = parseJson(text);
+    if (res.statusCode !== 200) throw apiError(res.statusCode ?? 0, `inspect container ${short(id)}`, json, text);
+    const o = json as {
+      Id: string;
+      Name: string;
+      Image: string;
+      State: { Status: string; Running: boolean; ExitCode: number; OOMKilled: boolean; StartedAt: string };
+      Config: { Labels?: Record<string, string> | null };
+      NetworkSettings?: { Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
+    };
+    const hostPorts: Record<string, number> = {};
+    for (const [key, bindings] of Object.entries(o.NetworkSettings?.Ports ?? {})) {
+      const b = (bindings ?? []).find((x) => x.HostPort && (x.HostIp === "127.0.0.1" || x.HostIp === "" || x.HostIp === "0.0.0.0"));
+      if (b) hostPorts[key] = Number(b.HostPort);
+    }
+    return {
+      id: o.Id,
+      name: o.Name.replace(/^\//, ""),
+      imageId: o.Image,
+      status: o.State.Status as ContainerStatus,
+      running: o.State.Running,
+      exitCode: o.State.ExitCode,
+      oomKilled: o.State.OOMKilled,
+      startedAt: o.State.StartedAt,
+      labels: o.Config.Labels ?? {},
+      hostPorts,
+    };
+  }
+
+  async listContainers(labels: LabelFilter, all = true): Promise<ContainerSummary[]> {
+    this.count("list");
+    const { json } = await this.call(
+      "GET",
+      "/containers/json",
+      { query: { all: all ? "1" : undefined, filters: JSON.stringify({ label: labels }) } },
+      [200],
+      "list containers",
+    );
+    return ((json as { Id: string; Names?: string[]; Image: string; ImageID: string; State: string; Labels?: Record<string, string> | null }[]) ?? []).map(
+      (c) => ({
+        id: c.Id,
+        name: (c.Names?.[0] ?? "").replace(/^\//, ""),
+        image: c.Image,
+        imageId: c.ImageID,
+        state: c.State,
+        labels: c.Labels ?? {},
+      }),
+    );
+  }
+
+  async logs(id: string, tail: number): Promise<string> {
+    this.count("logs");
+    const res = await this.request("GET", `/containers/${id}/logs`, { query: { stdout: "1", stderr: "1", tail: String(tail) } });
+    const buf = await readBuffer(res);
+    if (res.statusCode === 404) return "";
+    if (res.statusCode !== 200) throw apiError(res.statusCode ?? 0, `logs of ${short(id)}`, parseJson(buf.toString()), buf.toString());
+    return demuxLogs(buf);
+  }
+
+  async followLogs(id: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+    this.count("followLogs");
+    const res = await this.request("GET", `/containers/${id}/logs`, {
+      query: { stdout: "1", stderr: "1", follow: "1", tail: "0" },
+      signal,
+    });
+    if (res.statusCode !== 200) {
+      const text = await readText(res);
+      throw apiError(res.statusCode ?? 0, `logs of ${short(id)}`, parseJson(text), text);
+    }
+    const lines = new LineSplitter(onLine);
+    let pending: Buffer = Buffer.alloc(0);
+    await new Promise<void>((resolve) => {
+      res.on("data", (chunk: Buffer) => {
+        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        // Frames: 8-byte header (stream, 0, 0, 0, size BE32) then the payload.
+        while (pending.length >= 8 && pending[0]! <= 2 && pending[1] === 0) {
+          const size = pending.readUInt32BE(4);
+          if (pending.length < 8 + size) break;
+          lines.push(pending.subarray(8, 8 + size).toString());
+          pending = pending.subarray(8 + size);
+        }
+      });
+      res.on("end", resolve);
+      res.on("error", () => resolve());
+      res.on("close", resolve);
+    });
+    lines.flush();
+  }
+
+  events(labels: LabelFilter, onEvent: (e: EngineEvent) => void): EventSubscription {
+    let closed = false;
+    let controller = new AbortController();
+    let markReady!: () => void;
+    const ready = new Promise<void>((r) => (markReady = r));
+    const connect = async (attempt: number): Promise<void> => {
+      if (closed) return;
+      this.count("events");
+      try {
+        const res = await this.request("GET", "/events", {
+          query: { filters: JSON.stringify({ type: ["container"], label: labels }) },
+          signal: controller.signal,
+        });
+        if (res.statusCode !== 200) throw new Error(`events answered ${res.statusCode}`);
+        markReady();
+        attempt = 0;
+        const splitter = new LineSplitter((line) => {
+          const e = parseJson(line) as {
+            Action?: string;
+            status?: string;
+            id?: string;
+            Actor?: { ID?: string; Attributes?: Record<string, string> };
+            time?: number;
+          } | null;
+          if (!e) return;
+          const attrs = e.Actor?.Attributes ?? {};
+          const action = (e.Action ?? e.status ?? "").split(":")[0]!;
+          const exit = attrs.exitCode;
+          const { name = "", exitCode: _x, image: _i, ...rest } = attrs;
+          onEvent({
+            action,
+            id: e.Actor?.ID ?? e.id ?? "",
+            name,
+            labels: rest,
+            exitCode: exit !== undefined ? Number(exit) : undefined,
+            time: e.time ?? 0,
+          });
+        });
+        await new Promise<void>((resolve) => {
+          res.on("data", (chunk: Buffer) => splitter.push(chunk.toString()));
+          res.on("end", resolve);
+          res.on("error", () => resolve());
+          res.on("close", resolve);
+        });
+      } catch {
+        // Reconnect below; the engine may be restarting.
+      }
+      if (closed) return;
+      await Bun.sleep(Math.min(5000, 100 * 2 ** attempt));
+      controller = new AbortController();
+      void connect(attempt + 1);
+    };
+    void connect(0);
+    return {
+      ready,
+      close() {
+        closed = true;
+        controller.abort();
+      },
+    };
+  }
+
+  async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    this.count("createVolume");
+    await this.call("POST", "/volumes/create", { body: { Name: name, Labels: labels } }, [200, 201], `create volume ${name}`);
+  }
+
+  async inspectVolume(name: string): Promise<VolumeInfo | null> {
+    this.count("inspectVolume");
+    const res = await this.request("GET", `/volumes/${encodeURIComponent(name)}`);
+    const text = await readText(res);
+    if (res.statusCode === 404) return null;
+    const json = parseJson(text);
+    if (res.statusCode !== 200) throw apiError(res.statusCode ?? 0, `inspect volume ${name}`, json, text);
+    const o = json as { Name: string; Labels?: Record<string, string> | null };
+    return { name: o.Name, labels: o.Labels ?? {} };
+  }
+
+  async listVolumes(labels: LabelFilter): Promise<VolumeInfo[]> {
+    this.count("listVolumes");
+    const { json } = await this.call("GET", "/volumes", { query: { filters: JSON.stringify({ label: labels }) } }, [200], "list volumes");
+    const vols = (json as { Volumes?: { Name: string; Labels?: Record<string, string> | null }[] | null }).Volumes ?? [];
+    return vols.map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    this.count("removeVolume");
+    await this.call("DELETE", `/volumes/${encodeURIComponent(name)}`, { query: { force: "1" } }, [200, 204, 404], `remove volume ${name}`);
+  }
+}
+
+/** Split "host:5000/a/b:tag@sha256:..." into repository, tag and digest. */
+export function parseImageRef(ref: string): { repo: string; tag: string; digest?: string } {
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  const slash = rest.lastIndexOf("/");
+  const colon = rest.lastIndexOf(":");
+  if (colon > slash) return { repo: rest.slice(0, colon), tag: rest.slice(colon + 1), digest };
+  return { repo: rest, tag: "latest", digest };
+}
+
+/** The registry host of a repository ("docker.io" when the first part is not a host). */
+export function registryOf(repo: string): string {
+  const first = repo.split("/")[0]!;
+  if (repo.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")) return first;
+  return "docker.io";
+}
+
+/** Credentials for a registry from ~/.docker/config.json, when present; an empty auth otherwise (push needs one). */
+function registryAuth(registry: string): Record<string, unknown> | { base64: string } {
+  const empty = { base64: Buffer.from("{}").toString("base64") };
+  const home = process.env.DOCKER_CONFIG ?? join(homedir(), ".docker");
+  let config: { auths?: Record<string, { auth?: string; identitytoken?: string }> };
+  try {
+    config = JSON.parse(readFileSync(join(home, "config.json"), "utf8"));
+  } catch {
+    return empty;
+  }
+  const auths = config.auths ?? {};
+  const candidates = registry === "docker.io" ? ["https://index.docker.io/v1/", "docker.io", "index.docker.io"] : [registry, `https://${registry}`, `http://${registry}`];
+  for (const key of candidates) {
+    const entry = auths[key];
+    if (!entry) continue;
+    if (entry.identitytoken) return { identitytoken: entry.identitytoken, serveraddress: registry };
+    if (entry.auth) {
+      const decoded = Buffer.from(entry.auth, "base64").toString();
+      const i = decoded.indexOf(":");
+      return { username: decoded.slice(0, i), password: decoded.slice(i + 1), serveraddress: registry };
+    }
+  }
+  return empty;
+}
+
+function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function readBuffer(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (c: Buffer) => chunks.push(c));
+    res.on("end", () => resolve(Buffer.concat(chunks)));
+    res.on("error", reject);
+  });
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  return (await readBuffer(res)).toString();
+}
+
+function parseJson(text: string): unknown {
+  if (text === "") return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Call `fn` with each JSON object of a newline-delimited stream, however the chunks split it. */
+function forEachJsonLine(res: IncomingMessage, fn: (obj: unknown) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const splitter = new LineSplitter((line) => {
+      const obj = parseJson(line);
+      if (obj !== null) fn(obj);
+    });
+    res.on("data", (c: Buffer) => splitter.push(c.toString()));
+    res.on("end", () => {
+      splitter.flush();
+      resolve();
+    });
+    res.on("error", reject);
+  });
+}
+
+function errorMessage(json: unknown, text: string): string {
+  const o = json as { message?: string; cause?: string } | null;
+  return o?.message ?? o?.cause ?? (text.trim() || "no details");
+}
+
+function apiError(status: number, what: string, json: unknown, text: string): EngineError {
+  const msg = errorMessage(json, text);
+  const kind = status === 404 ? "not-found" : status === 409 ? "conflict" : "api";
+  return new EngineError(kind, `${what}: ${msg} (HTTP ${status})`, "", "", status);
+}
+
+function short(id: string): string {
+  return id.length > 12 && /^[0-9a-f]+$/.test(id) ? id.slice(0, 12) : id;
+}

@@ -1,0 +1,796 @@
+/**
+ * The lazy lifecycle: one AppContainer per app makes its container exist exactly when needed.
+ *
+ * States: stopped → building → starting → ready → stopping → stopped, and failed. `ensureReady` is single-flight:
+ * every caller that arrives while the app is not ready joins the one start in progress, with its own deadline and
+ * abort signal; the start itself runs on to completion whoever leaves. Idle stop counts requests in flight and open
+ * streams; crash detection listens to engine events and checks status on a timer. AppContainers holds the apps,
+ * the one event subscription, and boot-time reconciliation. This module talks to the ContainerEngine interface only.
+ */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { UpstreamError, type AppUpstream } from "../proxy/upstream.ts";
+import { collectContext, contextTar } from "./context.ts";
+import { EngineError, type ContainerEngine, type EngineEvent, type EventSubscription, type PullProgress, type Ulimit } from "./engine.ts";
+import {
+  LABEL_APP,
+  LABEL_APP_NAME,
+  LABEL_HASH,
+  LABEL_MANAGED,
+  containerName,
+  imageHash,
+  imageName,
+  specHash,
+} from "./naming.ts";
+import { mapOptions } from "./options.ts";
+import { probeOnce } from "./readiness.ts";
+import type { ContainerSpec } from "./spec.ts";
+import { planVolumes } from "./volumes.ts";
+
+export type AppState = "stopped" | "building" | "starting" | "ready" | "stopping" | "failed";
+
+/** What the manager reports as it works, for the CLI to print and tests to observe. Never printed here. */
+export type ContainerEvent =
+  | { type: "state"; appId: string; appName: string; state: AppState; previous: AppState; reason?: string }
+  | { type: "build-line"; appId: string; line: string }
+  | { type: "pull-progress"; appId: string; progress: PullProgress }
+  | { type: "ready"; appId: string; url: string; coldStartMs: number; adopted: boolean }
+  | { type: "crash"; appId: string; exitCode?: number; logTail: string }
+  | { type: "crash-loop"; appId: string; retryInMs: number; failures: number }
+  | { type: "removed"; appId: string; what: "container" | "image" | "volume"; name: string };
+
+export interface AppContainersOptions {
+  onEvent?: (e: ContainerEvent) => void;
+  /** Labels added to everything created, and the scope of reconcile() and the event subscription. */
+  extraLabels?: Readonly<Record<string, string>>;
+  /** Where rendered secret files live (one folder per app). */
+  runDir?: string;
+  /** The `t` of engine stop: seconds between SIGTERM and SIGKILL. */
+  stopTimeoutSecs?: number;
+  /** How many log lines a failure carries. */
+  logTailLines?: number;
+  /** Ulimits set on every container (Podman on these machines needs them explicitly; harmless on Docker). */
+  ulimits?: readonly Ulimit[];
+}
+
+export const DEFAULT_ULIMITS: readonly Ulimit[] = Object.freeze([
+  { Name: "nofile", Soft: 1024, Hard: 1024 },
+  { Name: "nproc", Soft: 4096, Hard: 4096 },
+]);
+
+/** After this long ready, a container that dies is a fresh crash, not part of a crash loop. */
+const STABLE_AFTER_MS = 30_000;
+const MAX_BACKOFF_MS = 30_000;
+
+interface Shared {
+  engine: ContainerEngine;
+  emit: (e: ContainerEvent) => void;
+  labels: Readonly<Record<string, string>>;
+  runDir: string;
+  stopTimeoutSecs: number;
+  logTailLines: number;
+  ulimits: readonly Ulimit[];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Turn anything thrown while starting into the proxy's UpstreamError. */
+function toUpstreamError(err: unknown, appName: string): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  if (err instanceof EngineError) {
+    const failure = err.kind === "bad-option" || err.kind === "config-error" ? "config-error" : "start-failed";
+    const fix = err.fix ? ` (${err.fix})` : "";
+    return new UpstreamError(failure, `app ${appName}: ${err.message}${fix}`, err.logTail);
+  }
+  return new UpstreamError("start-failed", `app ${appName}: ${(err as Error)?.message ?? String(err)}`);
+}
+
+export class AppContainer implements AppUpstream {
+  private _spec: ContainerSpec;
+  /** Names the container (source, env, volumes, options, port). */
+  private _hash = "";
+  /** Names the built image (source, container file, build args). */
+  private imgHash = "";
+  private _state: AppState = "stopped";
+  private containerId: string | undefined;
+  private url: string | undefined;
+  private startPromise: Promise<string> | undefined;
+  private stopPromise: Promise<void> | undefined;
+  private waiters = 0;
+  private inflight = 0;
+  private streams = 0;
+  private lastActivity = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private statusTimer: ReturnType<typeof setInterval> | undefined;
+  private statusFailures = 0;
+  private readyAt = 0;
+  /** Set by a die event while starting; wakes the probe loop. */
+  private died: { exitCode?: number } | undefined;
+  private wakeProbe: (() => void) | undefined;
+  private failures = 0;
+  private lastFailureAt = 0;
+  private lastFailure: UpstreamError | undefined;
+  private removed = false;
+
+  constructor(
+    spec: ContainerSpec,
+    private readonly shared: Shared,
+  ) {
+    this._spec = spec;
+  }
+
+  get spec(): ContainerSpec {
+    return this._spec;
+  }
+  get state(): AppState {
+    return this._state;
+  }
+  get hash(): string {
+    return this._hash;
+  }
+  get imageHash(): string {
+    return this.imgHash;
+  }
+  /** The upstream URL while ready. */
+  get upstreamUrl(): string | undefined {
+    return this.url;
+  }
+  get currentContainerId(): string | undefined {
+    return this.containerId;
+  }
+  get activity(): { inflight: number; streams: number; waiters: number } {
+    return { inflight: this.inflight, streams: this.streams, waiters: this.waiters };
+  }
+
+  /** Compute the hashes (reads the build context). */
+  async computeHashes(spec: ContainerSpec = this._spec): Promise<{ hash: string; imgHash: string }> {
+    const source = spec.image.kind === "build" ? collectContext(spec.image.contextDirs, spec.image.containerFile).hash : spec.image.ref;
+    return { hash: specHash(spec, source), imgHash: imageHash(spec, source) };
+  }
+
+  /** @internal set by the manager after computeHashes. */
+  setHashes(h: { hash: string; imgHash: string }): void {
+    this._hash = h.hash;
+    this.imgHash = h.imgHash;
+  }
+
+  private labels(hash: string): Record<string, string> {
+    return {
+      ...this.shared.labels,
+      [LABEL_MANAGED]: "true",
+      [LABEL_APP]: this._spec.appId,
+      [LABEL_APP_NAME]: this._spec.appName,
+      [LABEL_HASH]: hash,
+    };
+  }
+
+  private setState(state: AppState, reason?: string): void {
+    const previous = this._state;
+    if (previous === state) return;
+    this._state = state;
+    this.shared.emit({ type: "state", appId: this._spec.appId, appName: this._spec.appName, state, previous, reason });
+  }
+
+  // ---- AppUpstream ----
+
+  ensureReady(signal?: AbortSignal): Promise<string> {
+    if (this._state === "ready" && this.url !== undefined) return Promise.resolve(this.url);
+    if (this.removed) {
+      return Promise.reject(new UpstreamError("start-failed", `app ${this._spec.appName} has been removed`));
+    }
+    if (this._spec.lifetime === "command") {
+      return Promise.reject(new UpstreamError("config-error", `app ${this._spec.appName} has lifetime "command": it runs no service to proxy to`));
+    }
+    if (this.waiters >= this._spec.settings.maxWaitingRequests) {
+      return Promise.reject(
+        new UpstreamError("overloaded", `app ${this._spec.appName} is starting and ${this.waiters} requests are already waiting for it`),
+      );
+    }
+    if (!this.startPromise) {
+      const p = this.runStart();
+      this.startPromise = p;
+      p.then(
+        () => {},
+        () => {},
+      ).finally(() => {
+        if (this.startPromise === p) this.startPromise = undefined;
+      });
+    }
+    return this.waitFor(this.startPromise, signal);
+  }
+
+  /** One caller's wait: its own deadline and abort signal; the start goes on without it. */
+  private waitFor(start: Promise<string>, signal?: AbortSignal): Promise<string> {
+    this.waiters++;
+    const secs = this._spec.settings.startTimeoutSecs;
+    return new Promise<string>((resolve, reject) => {
+      let done = false;
+      const finish = () => {
+        done = true;
+        this.waiters--;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const timer = setTimeout(() => {
+        if (done) return;
+        finish();
+        reject(new UpstreamError("start-timeout", `app ${this._spec.appName} did not become ready within ${secs}s`));
+      }, secs * 1000);
+      const onAbort = () => {
+        if (done) return;
+        finish();
+        reject(signal!.reason ?? new DOMException("aborted", "AbortError"));
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      start.then(
+        (url) => {
+          if (done) return;
+          finish();
+          resolve(url);
+        },
+        (err) => {
+          if (done) return;
+          finish();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  beginRequest(): void {
+    this.inflight++;
+  }
+  endRequest(): void {
+    if (this.inflight > 0) this.inflight--;
+    this.lastActivity = Date.now();
+  }
+  openStream(): void {
+    this.streams++;
+  }
+  closeStream(): void {
+    if (this.streams > 0) this.streams--;
+    this.lastActivity = Date.now();
+  }
+
+  // ---- start ----
+
+  private async runStart(): Promise<string> {
+    try {
+      if (this.stopPromise) await this.stopPromise;
+      this.checkBackoff();
+      const url = await this.bringUp();
+      return url;
+    } catch (err) {
+      const e = toUpstreamError(err, this._spec.appName);
+      if (!e.message.includes("crash-looping")) this.recordFailure(e);
+      this.setState("failed", e.message);
+      throw e;
+    }
+  }
+
+  private recordFailure(e: UpstreamError): void {
+    const now = Date.now();
+    this.failures++;
+    this.lastFailureAt = now;
+    this.lastFailure = e;
+  }
+
+  /** A crash loop backs off: after two failures in a row, wait 1 s, 2 s, 4 s ... (at most 30 s) between tries. */
+  private checkBackoff(): void {
+    if (this.failures < 2) return;
+    const wait = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.failures - 2));
+    const left = this.lastFailureAt + wait - Date.now();
+    if (left <= 0) return;
+    this.shared.emit({ type: "crash-loop", appId: this._spec.appId, retryInMs: left, failures: this.failures });
+    throw new UpstreamError(
+      "start-failed",
+      `app ${this._spec.appName} is crash-looping (${this.failures} failures in a row); next try in ${Math.ceil(left / 1000)}s. Last failure: ${this.lastFailure?.message ?? "unknown"}`,
+      this.lastFailure?.logTail ?? "",
+    );
+  }
+
+  private async ensureImage(): Promise<{ ref: string; id: string }> {
+    const { engine } = this.shared;
+    const spec = this._spec;
+    if (spec.image.kind === "build") {
+      const ref = imageName(spec.appId, this.imgHash);
+      const existing = await engine.inspectImage(ref);
+      if (existing) return { ref, id: existing.id };
+      this.setState("building");
+      const ctx = collectContext(spec.image.contextDirs, spec.image.containerFile);
+      const res = await engine.build({
+        context: contextTar(ctx),
+        tag: ref,
+        containerFile: spec.image.containerFile,
+        buildArgs: spec.image.buildArgs,
+        labels: this.labels(this.imgHash),
+        onLine: (line) => this.shared.emit({ type: "build-line", appId: spec.appId, line }),
+      });
+      return { ref, id: res.imageId };
+    }
+    const ref = spec.image.ref;
+    let info = await engine.inspectImage(ref);
+    if (!info) {
+      this.setState("building", `pulling ${ref}`);
+      await engine.pull(ref, (progress) => this.shared.emit({ type: "pull-progress", appId: spec.appId, progress }));
+      info = await engine.inspectImage(ref);
+      if (!info) throw new EngineError("pull-failed", `pulled ${ref} but the engine does not show it`);
+    }
+    return { ref, id: info.id };
+  }
+
+  private async createContainer(imageRef: string): Promise<string> {
+    const { engine } = this.shared;
+    const spec = this._spec;
+    const opts = mapOptions(spec.options);
+    const volumes = planVolumes(spec, this.shared.runDir);
+    for (const v of volumes) {
+      if (v.create && !(await engine.inspectVolume(v.create))) {
+        await engine.createVolume(v.create, { ...this.shared.labels, [LABEL_MANAGED]: "true", [LABEL_APP]: spec.appId });
+      }
+    }
+    const name = containerName(spec.appId, this._hash);
+    try {
+      return await engine.createContainer({
+        name,
+        image: imageRef,
+        env: { ...opts.env, ...spec.env },
+        labels: this.labels(this._hash),
+        port: spec.port,
+        binds: volumes.map((v) => v.bind),
+        user: opts.user,
+        workingDir: opts.workingDir,
+        hostConfig: opts.hostConfig,
+        ulimits: this.shared.ulimits,
+      });
+    } catch (err) {
+      // Another server process created it first: use theirs.
+      if (err instanceof EngineError && err.kind === "conflict") {
+        const info = await engine.inspectContainer(name);
+        if (info) return info.id;
+      }
+      throw err;
+    }
+  }
+
+  private async bringUp(): Promise<string> {
+    const { engine } = this.shared;
+    const spec = this._spec;
+    const t0 = performance.now();
+    const image = await this.ensureImage();
+    this.setState("starting");
+    let info = this.containerId ? await engine.inspectContainer(this.containerId) : null;
+    if (!info) info = await engine.inspectContainer(containerName(spec.appId, this._hash));
+    if (info && spec.image.kind === "image" && info.imageId !== image.id) {
+      // The tag now names another image (a refresh pulled a new digest): recreate.
+      await engine.removeContainer(info.id);
+      this.shared.emit({ type: "removed", appId: spec.appId, what: "container", name: info.name });
+      info = null;
+    }
+    const id = info ? info.id : await this.createContainer(image.ref);
+    this.containerId = id;
+    this.died = undefined;
+    if (!info?.running) await engine.startContainer(id);
+    const hostPort = await this.readHostPort(id);
+    const url = `${spec.scheme}://127.0.0.1:${hostPort}`;
+    await this.waitHealthy(url, id);
+    this.becomeReady(url, performance.now() - t0, false);
+    return url;
+  }
+
+  /** The host port is assigned at start and changes on every start; the binding may lag the start briefly. */
+  private async readHostPort(id: string): Promise<number> {
+    const key = `${this._spec.port}/tcp`;
+    for (let i = 0; ; i++) {
+      const info = await this.shared.engine.inspectContainer(id);
+      if (!info) throw new EngineError("not-found", `the container of app ${this._spec.appName} disappeared while starting`);
+      const port = info.hostPorts[key];
+      if (port) return port;
+      if (!info.running && info.status !== "created") throw await this.diedError(id, info.exitCode);
+      if (i >= 100) throw new EngineError("api", `the engine published no host port for ${key} after start`);
+      await sleep(i < 10 ? 10 : 50);
+    }
+  }
+
+  private async diedError(id: string, exitCode?: number): Promise<UpstreamError> {
+    const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
+    const code = exitCode !== undefined ? ` with code ${exitCode}` : "";
+    return new UpstreamError("start-failed", `app ${this._spec.appName}: the container exited${code} while starting`, logs.trimEnd());
+  }
+
+  /**
+   * Probe every ~25 ms at first, backing off to 250 ms, for healthAttemptsAfterStartup × 1 s (Clace probes that
+   * many times, once a second). A die event wakes the loop at once; an inspect every ~250 ms covers lost events.
+   */
+  private async waitHealthy(url: string, id: string): Promise<void> {
+    const s = this._spec.settings;
+    const budgetMs = Math.max(1, s.healthAttemptsAfterStartup) * 1000;
+    const deadline = Date.now() + budgetMs;
+    const probeTimeout = Math.max(100, s.healthTimeoutSecs * 1000);
+    let delay = 25;
+    let lastInspect = Date.now();
+    for (;;) {
+      if (this.hasDied()) throw await this.diedError(id, this.died?.exitCode);
+      if (await probeOnce(url, this._spec.healthPath, Math.min(probeTimeout, Math.max(100, deadline - Date.now())))) return;
+      if (this.hasDied()) throw await this.diedError(id, this.died?.exitCode);
+      if (Date.now() >= deadline) {
+        const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
+        await this.shared.engine.stopContainer(id, this.shared.stopTimeoutSecs).catch(() => {});
+        throw new UpstreamError(
+          "start-failed",
+          `app ${this._spec.appName} did not answer on ${this._spec.healthPath} within ${budgetMs / 1000}s (container port ${this._spec.port})`,
+          logs.trimEnd(),
+        );
+      }
+      if (Date.now() - lastInspect >= 250) {
+        lastInspect = Date.now();
+        const info = await this.shared.engine.inspectContainer(id);
+        if (!info || !info.running) throw await this.diedError(id, info?.exitCode);
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        this.wakeProbe = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wakeProbe = undefined;
+      delay = Math.min(250, Math.round(delay * 1.5));
+    }
+  }
+
+  /** Read through a method: TypeScript would otherwise narrow the field across the awaits that change it. */
+  private hasDied(): boolean {
+    return this.died !== undefined;
+  }
+
+  private becomeReady(url: string, coldStartMs: number, adopted: boolean): void {
+    this.url = url;
+    this.readyAt = Date.now();
+    this.lastActivity = Date.now();
+    this.statusFailures = 0;
+    this.setState("ready");
+    this.shared.emit({ type: "ready", appId: this._spec.appId, url, coldStartMs, adopted });
+    this.armIdle(this._spec.settings.idleShutdownSecs * 1000);
+    this.armStatus();
+  }
+
+  // ---- idle stop ----
+
+  private armIdle(ms: number): void {
+    if (this._spec.settings.idleShutdownSecs <= 0) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.idleCheck(), Math.max(10, ms));
+    (this.idleTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** One timer per ready app: requests only touch counters and a timestamp, never the timer. */
+  private idleCheck(): void {
+    this.idleTimer = undefined;
+    if (this._state !== "ready") return;
+    const idleMs = this._spec.settings.idleShutdownSecs * 1000;
+    if (this.inflight > 0 || this.streams > 0) return this.armIdle(idleMs);
+    const idleFor = Date.now() - this.lastActivity;
+    if (idleFor < idleMs) return this.armIdle(idleMs - idleFor);
+    void this.stop("idle").catch(() => {});
+  }
+
+  // ---- crash detection ----
+
+  private armStatus(): void {
+    clearInterval(this.statusTimer);
+    const secs = this._spec.settings.statusCheckIntervalSecs;
+    if (secs <= 0) return;
+    this.statusTimer = setInterval(() => void this.statusCheck(), secs * 1000);
+    (this.statusTimer as { unref?: () => void }).unref?.();
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.idleTimer);
+    clearInterval(this.statusTimer);
+    this.idleTimer = undefined;
+    this.statusTimer = undefined;
+  }
+
+  private async statusCheck(): Promise<void> {
+    if (this._state !== "ready" || !this.containerId || !this.url) return;
+    const id = this.containerId;
+    const info = await this.shared.engine.inspectContainer(id).catch(() => undefined);
+    if (this._state !== "ready" || this.containerId !== id) return;
+    if (info === undefined) return; // engine hiccup: try again next time
+    if (!info || !info.running) return this.markCrashed(id, info?.exitCode);
+    const ok = await probeOnce(this.url, this._spec.healthPath, this._spec.settings.healthTimeoutSecs * 1000);
+    if (this._state !== "ready") return;
+    if (ok) {
+      this.statusFailures = 0;
+      return;
+    }
+    this.statusFailures++;
+    if (this.statusFailures >= Math.max(1, this._spec.settings.statusHealthAttempts)) {
+      // Clace's behaviour: an app that stops answering its health check is stopped; the next request restarts it.
+      const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
+      this.recordFailure(new UpstreamError("start-failed", `app ${this._spec.appName} stopped answering its health check`, logs));
+      this.shared.emit({ type: "crash", appId: this._spec.appId, logTail: logs });
+      void this.stop("health check failed").catch(() => {});
+    }
+  }
+
+  private async markCrashed(id: string, exitCode?: number): Promise<void> {
+    if (this.containerId !== id || this._state !== "ready") return;
+    this.clearTimers();
+    this.url = undefined;
+    if (Date.now() - this.readyAt >= STABLE_AFTER_MS) this.failures = 0;
+    this.setState("stopped", `container exited${exitCode !== undefined ? ` with code ${exitCode}` : ""}`);
+    const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
+    this.recordFailure(new UpstreamError("start-failed", `app ${this._spec.appName}: the container exited (code ${exitCode ?? "?"})`, logs));
+    this.shared.emit({ type: "crash", appId: this._spec.appId, exitCode, logTail: logs });
+  }
+
+  /** @internal called by the manager for engine events about this app's containers. */
+  onEngineEvent(e: EngineEvent): void {
+    if (e.id !== this.containerId) return;
+    if (e.action === "die" || e.action === "oom") {
+      if (this._state === "starting") {
+        this.died = { exitCode: e.exitCode };
+        this.wakeProbe?.();
+      } else if (this._state === "ready") {
+        void this.markCrashed(e.id, e.exitCode);
+      }
+    } else if (e.action === "destroy") {
+      if (this._state === "ready") void this.markCrashed(e.id, e.exitCode);
+      if (this._state !== "starting") this.containerId = undefined;
+    }
+  }
+
+  // ---- stop, update, remove ----
+
+  /** Stop the container (kept for a fast restart). Waits for a start in progress first. */
+  async stop(reason = "stop requested"): Promise<void> {
+    if (this.startPromise) await this.startPromise.catch(() => {});
+    if (this.stopPromise) return this.stopPromise;
+    const id = this.containerId;
+    this.clearTimers();
+    this.url = undefined;
+    if (!id || (this._state !== "ready" && this._state !== "failed")) {
+      if (this._state === "ready" || this._state === "failed") this.setState("stopped", reason);
+      return;
+    }
+    const p = (async () => {
+      this.setState("stopping", reason);
+      try {
+        await this.shared.engine.stopContainer(id, this.shared.stopTimeoutSecs);
+      } finally {
+        if (Date.now() - this.readyAt >= STABLE_AFTER_MS) this.failures = 0;
+        this.setState("stopped", reason);
+      }
+    })();
+    this.stopPromise = p;
+    try {
+      await p;
+    } finally {
+      this.stopPromise = undefined;
+    }
+  }
+
+  /** Adopt a running container found at boot: ready at once when it answers its health check. */
+  async adopt(id: string): Promise<boolean> {
+    this.containerId = id;
+    const info = await this.shared.engine.inspectContainer(id);
+    const port = info?.hostPorts[`${this._spec.port}/tcp`];
+    if (!info?.running || !port) return false;
+    const url = `${this._spec.scheme}://127.0.0.1:${port}`;
+    if (!(await probeOnce(url, this._spec.healthPath, this._spec.settings.healthTimeoutSecs * 1000))) return false;
+    if (this._state !== "stopped") return false;
+    this.becomeReady(url, 0, true);
+    return true;
+  }
+
+  /** @internal a known stopped container found at boot. */
+  knowContainer(id: string): void {
+    if (!this.containerId) this.containerId = id;
+  }
+
+  /**
+   * Remove what belongs to this app: its containers, and the images it built. With `keep`, the current
+   * container/image hashes survive (an update removing only superseded ones).
+   */
+  async removeResources(keep?: { hash: string; imgHash: string }, volumes = false): Promise<void> {
+    const { engine } = this.shared;
+    const scope = [`${LABEL_MANAGED}=true`, `${LABEL_APP}=${this._spec.appId}`, ...labelFilters(this.shared.labels)];
+    for (const c of await engine.listContainers(scope, true)) {
+      if (keep && c.labels[LABEL_HASH] === keep.hash) continue;
+      await engine.removeContainer(c.id);
+      if (c.id === this.containerId) this.containerId = undefined;
+      this.shared.emit({ type: "removed", appId: this._spec.appId, what: "container", name: c.name });
+    }
+    for (const img of await engine.listImages(scope)) {
+      if (keep && img.labels[LABEL_HASH] === keep.imgHash) continue;
+      await engine.removeImage(img.id, true).catch(() => {});
+      this.shared.emit({ type: "removed", appId: this._spec.appId, what: "image", name: img.repoTags[0] ?? img.id });
+    }
+    if (volumes) {
+      for (const v of await engine.listVolumes(scope)) {
+        await engine.removeVolume(v.name).catch(() => {});
+        this.shared.emit({ type: "removed", appId: this._spec.appId, what: "volume", name: v.name });
+      }
+    }
+  }
+
+  /** Take a new spec. A changed hash stops the old container and removes what the new one does not need. */
+  async update(spec: ContainerSpec, hashes: { hash: string; imgHash: string }): Promise<boolean> {
+    const changed = hashes.hash !== this._hash || hashes.imgHash !== this.imgHash;
+    if (!changed) {
+      this._spec = spec;
+      return false;
+    }
+    await this.stop("app updated");
+    this._spec = spec;
+    this.setHashes(hashes);
+    this.containerId = undefined;
+    this.failures = 0;
+    this.setState("stopped", "app updated");
+    await this.removeResources(hashes);
+    return true;
+  }
+
+  /** Image apps: pull again; when the tag now names another image, the next start recreates the container. */
+  async refresh(): Promise<boolean> {
+    const spec = this._spec;
+    if (spec.image.kind !== "image") return false;
+    const ref = spec.image.ref;
+    const before = (await this.shared.engine.inspectImage(ref))?.id;
+    await this.shared.engine.pull(ref, (progress) => this.shared.emit({ type: "pull-progress", appId: spec.appId, progress }));
+    const after = (await this.shared.engine.inspectImage(ref))?.id;
+    if (before === after) return false;
+    await this.stop("image changed");
+    if (this.containerId) {
+      await this.shared.engine.removeContainer(this.containerId);
+      this.containerId = undefined;
+    }
+    return true;
+  }
+
+  /** @internal the app is being deleted. */
+  async destroy(volumes: boolean): Promise<void> {
+    this.removed = true;
+    await this.stop("app removed").catch(() => {});
+    this.clearTimers();
+    await this.removeResources(undefined, volumes);
+  }
+
+  /** @internal the manager is closing: timers only, containers keep running (adopted at next boot). */
+  detach(): void {
+    this.clearTimers();
+  }
+}
+
+function labelFilters(labels: Readonly<Record<string, string>>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
+/** The apps of one server: registration, events, reconciliation at boot. */
+export class AppContainers {
+  private readonly apps = new Map<string, AppContainer>();
+  private readonly shared: Shared;
+  private subscription: EventSubscription | undefined;
+
+  constructor(
+    readonly engine: ContainerEngine,
+    opts: AppContainersOptions = {},
+  ) {
+    const onEvent = opts.onEvent;
+    this.shared = {
+      engine,
+      emit: onEvent
+        ? (e) => {
+            try {
+              onEvent(e);
+            } catch {
+              // A listener's failure must not break the lifecycle.
+            }
+          }
+        : () => {},
+      labels: { ...opts.extraLabels },
+      runDir: opts.runDir ?? join(tmpdir(), "clace-lite-run"),
+      stopTimeoutSecs: opts.stopTimeoutSecs ?? 2,
+      logTailLines: opts.logTailLines ?? 50,
+      ulimits: opts.ulimits ?? DEFAULT_ULIMITS,
+    };
+  }
+
+  /** Label filters for everything this manager owns. */
+  get scope(): string[] {
+    return [`${LABEL_MANAGED}=true`, ...labelFilters(this.shared.labels)];
+  }
+
+  /** Start watching engine events (die, destroy) for our containers. */
+  async start(): Promise<void> {
+    if (this.subscription) return;
+    this.subscription = this.engine.events(this.scope, (e) => {
+      const appId = e.labels[LABEL_APP];
+      if (appId) this.apps.get(appId)?.onEngineEvent(e);
+    });
+    await this.subscription.ready;
+  }
+
+  /** Stop watching; containers keep running and are adopted by the next manager. */
+  close(): void {
+    this.subscription?.close();
+    this.subscription = undefined;
+    for (const app of this.apps.values()) app.detach();
+  }
+
+  /** Register an app, or update it (removing what the new spec no longer needs). */
+  async add(spec: ContainerSpec): Promise<AppContainer> {
+    const existing = this.apps.get(spec.appId);
+    if (existing) {
+      const hashes = await existing.computeHashes(spec);
+      await existing.update(spec, hashes);
+      return existing;
+    }
+    const app = new AppContainer(spec, this.shared);
+    app.setHashes(await app.computeHashes(spec));
+    this.apps.set(spec.appId, app);
+    return app;
+  }
+
+  get(appId: string): AppContainer | undefined {
+    return this.apps.get(appId);
+  }
+
+  list(): AppContainer[] {
+    return [...this.apps.values()];
+  }
+
+  /** Delete an app: stop and remove its containers and built images (and its volumes when asked). */
+  async remove(appId: string, opts: { volumes?: boolean } = {}): Promise<void> {
+    const app = this.apps.get(appId);
+    if (!app) return;
+    this.apps.delete(appId);
+    await app.destroy(opts.volumes ?? false);
+  }
+
+  /** Stop every running app (e.g. `server stop --stop-apps`). */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.list().map((a) => a.stop("server stopping").catch(() => {})));
+  }
+
+  /**
+   * At boot: adopt running containers of known apps with the current hash, remember stopped ones, and remove
+   * containers and built images that no known app needs (unknown apps, superseded hashes).
+   */
+  async reconcile(): Promise<{ adopted: string[]; removedContainers: string[]; removedImages: string[] }> {
+    const adopted: string[] = [];
+    const removedContainers: string[] = [];
+    const removedImages: string[] = [];
+    for (const c of await this.engine.listContainers(this.scope, true)) {
+      const app = this.apps.get(c.labels[LABEL_APP] ?? "");
+      if (app && c.labels[LABEL_HASH] === app.hash) {
+        if (c.state === "running") {
+          if (await app.adopt(c.id)) adopted.push(app.spec.appId);
+        } else {
+          app.knowContainer(c.id);
+        }
+        continue;
+      }
+      await this.engine.removeContainer(c.id);
+      removedContainers.push(c.name);
+      this.shared.emit({ type: "removed", appId: c.labels[LABEL_APP] ?? "", what: "container", name: c.name });
+    }
+    for (const img of await this.engine.listImages(this.scope)) {
+      const app = this.apps.get(img.labels[LABEL_APP] ?? "");
+      if (app && img.labels[LABEL_HASH] === app.imageHash) continue;
+      try {
+        await this.engine.removeImage(img.id, false);
+        removedImages.push(img.repoTags[0] ?? img.id);
+        this.shared.emit({ type: "removed", appId: img.labels[LABEL_APP] ?? "", what: "image", name: img.repoTags[0] ?? img.id });
+      } catch {
+        // In use by a container we do not own: leave it.
+      }
+    }
+    return { adopted, removedContainers, removedImages };
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Volumes: Clace's four forms turned into Engine API binds. Named and unnamed volumes get per-app names
+ * (`clv-<appId>-<hash>`) and are created with labels; a secret template is rendered with the params into the app's
+ * run folder and bind-mounted read-only.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { basename, isAbsolute, join } from "node:path";
+import { EngineError } from "./engine.ts";
+import { volumeName } from "./naming.ts";
+import type { ContainerSpec, VolumeSpec } from "./spec.ts";
+
+export interface PlannedVolume {
+  /** Named volumes to create (with labels) before the container. */
+  create?: string;
+  bind: string;
+}
+
+/**
+ * `{{ .params.KEY }}` (Go template syntax, the only form Clace's secret files need without secret providers).
+ * A key with no value is an error rather than Go's "<no value>", so a typo does not reach the container.
+ */
+export function renderTemplate(template: string, params: Readonly<Record<string, string>>, file: string): string {
+  return template.replace(/\{\{-?\s*\.params\.([A-Za-z_][A-Za-z0-9_]*)\s*-?\}\}/g, (_m, key: string) => {
+    const v = params[key];
+    if (v === undefined) {
+      throw new EngineError("config-error", `secret template ${file} uses .params.${key}, which has no value`, "", `set the param ${key}`);
+    }
+    return v;
+  });
+}
+
+function resolveTemplate(spec: ContainerSpec, templatePath: string): string {
+  if (isAbsolute(templatePath)) return templatePath;
+  if (spec.image.kind === "build") {
+    // The later context folder wins, as in the merged build context.
+    for (const dir of [...spec.image.contextDirs].reverse()) {
+      const p = join(dir, templatePath);
+      if (existsSync(p)) return p;
+    }
+  }
+  throw new EngineError("config-error", `secret template ${templatePath} was not found in the app`, "", "add the file or fix the cl_secret volume");
+}
+
+/** Work out each volume's bind string; renders secret files into `runDir/<appId>/`. */
+export function planVolumes(spec: ContainerSpec, runDir: string, volumes: readonly VolumeSpec[] = spec.volumes): PlannedVolume[] {
+  const out: PlannedVolume[] = [];
+  for (const v of volumes) {
+    switch (v.kind) {
+      case "bind":
+        out.push({ bind: `${v.hostPath}:${v.target}${v.readOnly ? ":ro" : ""}` });
+        break;
+      case "named": {
+        const name = volumeName(spec.appId, v.name);
+        out.push({ create: name, bind: `${name}:${v.target}${v.readOnly ? ":ro" : ""}` });
+        break;
+      }
+      case "unnamed": {
+        const name = volumeName(spec.appId, v.target);
+        out.push({ create: name, bind: `${name}:${v.target}${v.readOnly ? ":ro" : ""}` });
+        break;
+      }
+      case "secret": {
+        const src = resolveTemplate(spec, v.templatePath);
+        let text: string;
+        try {
+          text = readFileSync(src, "utf8");
+        } catch (err) {
+          throw new EngineError("config-error", `cannot read secret template ${src}: ${(err as Error).message}`);
+        }
+        const dir = join(runDir, spec.appId.replace(/[^A-Za-z0-9_.-]/g, "_"));
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const target = join(dir, `${basename(v.templatePath)}.gen`);
+        writeFileSync(target, renderTemplate(text, spec.env, v.templatePath), { mode: 0o644 });
+        out.push({ bind: `${target}:${v.target}:ro` });
+        break;
+      }
+    }
+  }
+  return out;
+}
