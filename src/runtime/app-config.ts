@@ -40,6 +40,8 @@ export interface ParamInfo {
   description: string;
   required: boolean;
   displayType: string;
+  /** False for a value given for a param that params.star does not declare (it still reaches the container env). */
+  declared?: boolean;
 }
 
 export interface AuditResult {

@@ -1,0 +1,7 @@
+#!/bin/sh
+# Streamlit serves under the app's path (strip_app=False), so it is told the base path from CL_APP_PATH.
+set -e
+if [ "$app_file" = "hello" ]; then
+  exec streamlit hello --server.port="${PORT:-8501}" --server.address=0.0.0.0 --server.baseUrlPath="$CL_APP_PATH" --server.headless=true
+fi
+exec streamlit run "$app_file" --server.port="${PORT:-8501}" --server.address=0.0.0.0 --server.baseUrlPath="$CL_APP_PATH" --server.headless=true
