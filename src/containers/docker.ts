@@ -77,22 +77,27 @@ export class DockerEngine implements ContainerEngine {
 
   /** One Engine API call; resolves with the raw response whatever its status. */
   private request(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
-    const hasQuery = opts.query !== undefined && Object.keys(opts.query).length > 0;
+    const query = opts.query ? dropUndefined(opts.query) : {};
+    const hasQuery = Object.keys(query).length > 0;
     const options: Record<string, unknown> = {};
-    if (hasQuery) options._query = dropUndefined(opts.query!);
+    // docker-modem only appends a query to a path that ends in "?", and drops that "?" when there is none.
+    if (hasQuery) options._query = query;
     if (opts.body !== undefined) options._body = opts.body;
+    // Without a body docker-modem would send the options object itself as the POST body.
+    else if (method === "POST" && !opts.file) options._body = {};
+    const hasOptions = Object.keys(options).length > 0;
     return new Promise((resolve, reject) => {
       this.modem.dial(
         {
           path: hasQuery ? `${path}?` : path,
           method,
-          options: hasQuery || opts.body !== undefined ? options : undefined,
+          options: hasOptions ? options : undefined,
           file: opts.file,
           authconfig: opts.auth,
           isStream: true,
           statusCodes: ALL_STATUS_CODES,
           abortSignal: opts.signal,
-          // POST with an empty body must still be sent (start, stop, kill, tag).
+          // An explicit body is sent even when it is "{}"; the placeholder above is not.
           allowEmpty: opts.body !== undefined,
         },
         (err, res) => {
@@ -253,21 +258,12 @@ export class DockerEngine implements ContainerEngine {
 
   async importImage(rootfs: Readable, repo: string, tag: string, changes: readonly string[] = []): Promise<void> {
     this.count("import");
-    const query: Record<string, unknown> = { fromSrc: "-", repo, tag };
-    const res = await this.requestWithChanges("/images/create", query, changes, rootfs);
-    await this.readProgress(res, "pull-failed", `import of ${repo}:${tag}`);
-  }
-
-  /** `changes` is a repeated query parameter, which docker-modem's query builder cannot express. */
-  private requestWithChanges(path: string, query: Record<string, unknown>, changes: readonly string[], file: Readable) {
-    let qs = new URLSearchParams(query as Record<string, string>).toString();
-    for (const c of changes) qs += `&changes=${encodeURIComponent(c)}`;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      this.modem.dial(
-        { path: `${path}?${qs}`, method: "POST", file, isStream: true, statusCodes: ALL_STATUS_CODES },
-        (err, res) => (err ? reject(this.unreachable(err)) : resolve(res as IncomingMessage)),
-      );
+    // An array value becomes a repeated query parameter (changes=...&changes=...).
+    const res = await this.request("POST", "/images/create", {
+      query: { fromSrc: "-", repo, tag, changes: changes.length > 0 ? [...changes] : undefined },
+      file: rootfs,
     });
+    await this.readProgress(res, "pull-failed", `import of ${repo}:${tag}`);
   }
 
   async inspectImage(ref: string): Promise<ImageInfo | null> {
