@@ -5,6 +5,9 @@
  */
 import { Command, CommanderError } from "commander";
 import pkg from "../../package.json" with { type: "json" };
+import { registerAppCommands } from "./app.ts";
+import { registerServeCommands } from "./serve.ts";
+import { registerServerCommands } from "./server.ts";
 import { registerStarCommands } from "./star.ts";
 import { exitWithError, EXIT_USAGE } from "./output.ts";
 
@@ -14,6 +17,9 @@ export function buildProgram(): Command {
     .version(pkg.version, "-v, --version", "print the version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  registerServeCommands(program);
+  registerServerCommands(program);
+  registerAppCommands(program);
   registerStarCommands(program);
   return program;
 }

@@ -1,0 +1,42 @@
+/** The client side of the admin API: JSON requests over the server's unix socket. */
+import { existsSync } from "node:fs";
+import { homePaths } from "../server/home.ts";
+import { UserError } from "./output.ts";
+
+export class AdminClient {
+  constructor(readonly socketPath: string = homePaths().adminSocket) {}
+
+  private notRunning(): UserError {
+    return new UserError(`the clace-lite server is not running (no admin socket at ${this.socketPath}); start it with: clace-lite server start`);
+  }
+
+  async request(method: string, path: string, body?: unknown): Promise<Response> {
+    if (!existsSync(this.socketPath)) throw this.notRunning();
+    let response: Response;
+    try {
+      response = await fetch(`http://clace-lite${path}`, {
+        method,
+        unix: this.socketPath,
+        headers: body === undefined ? undefined : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw this.notRunning();
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? text;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new UserError(message);
+    }
+    return response;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.request(method, path, body)).json()) as T;
+  }
+}

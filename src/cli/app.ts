@@ -1,0 +1,164 @@
+/** `clace-lite app ...` and `clace-lite param ...`: client commands for the multi-app server's admin API. */
+import type { Command } from "commander";
+import type { AppStatus, CreateAppRequest, ParamStatus } from "../server/types.ts";
+import { AdminClient } from "./admin-client.ts";
+import { collectKeyValue, collectList } from "./options.ts";
+
+function printApps(apps: AppStatus[], format: string): void {
+  if (format === "json") {
+    process.stdout.write(JSON.stringify(apps, null, 2) + "\n");
+    return;
+  }
+  const rows = [["PATH", "SPEC", "STATE", "LAST REQUEST", "SOURCE"]];
+  for (const app of apps) {
+    const state = app.error ? (app.needsApproval ? "needs-approval" : "error") : app.state;
+    rows.push([app.location, app.spec || "-", state, app.lastRequest || "-", app.source + (app.dev ? " (dev)" : "")]);
+  }
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  for (const row of rows) process.stdout.write(row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd() + "\n");
+}
+
+function printResult(apps: AppStatus[], verb: string, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(apps, null, 2) + "\n");
+    return;
+  }
+  if (apps.length === 0) process.stdout.write(`no app matched; nothing ${verb}\n`);
+  for (const app of apps) {
+    process.stdout.write(`${verb} ${app.location}${app.error ? `: ${app.error}` : ""}\n`);
+  }
+}
+
+export function registerAppCommands(program: Command): void {
+  const app = program.command("app").description("create and manage apps on the running server");
+
+  app
+    .command("create")
+    .description("create an app from a folder, a git repo, or - (spec only), at [domain:]path")
+    .argument("<source>", "a folder, a git URL (github.com/org/repo[/dir], https://..., file://...), or - for none")
+    .argument("<path>", "where the app lives: /x, domain:/x, or sub.:/x")
+    .option("--spec <name>", "the app spec to use as the base (see: clace-lite spec list)")
+    .option("-p, --param <key=value>", "a param value (repeatable)", collectKeyValue("--param"), {})
+    .option("-a, --approve", "approve the plugins and permissions the app asks for", false)
+    .option("-d, --dev", "dev mode: serve the folder live, rebuilding on changes", false)
+    .option("-b, --branch <branch>", "git branch")
+    .option("-c, --commit <sha>", "git commit")
+    .option("--conf <key=value>", "an app-config value such as container.idle_shutdown_secs=60 (repeatable)", collectKeyValue("--conf"), {})
+    .option("--copt <key=value>", "a container option such as memory=512m (repeatable)", collectKeyValue("--copt"), {})
+    .option("--carg <key=value>", "a container build arg (repeatable)", collectKeyValue("--carg"), {})
+    .option("--cvol <volume>", "a container volume (repeatable)", collectList, [])
+    .option("--json", "print the result as JSON", false)
+    .action(async (source: string, location: string, opts) => {
+      const request: CreateAppRequest = {
+        source,
+        location,
+        spec: opts.spec,
+        params: opts.param,
+        conf: opts.conf,
+        copts: opts.copt,
+        cargs: opts.carg,
+        cvols: opts.cvol,
+        approve: opts.approve,
+        dev: opts.dev,
+        branch: opts.branch,
+        commit: opts.commit,
+      };
+      const created = await new AdminClient().json<AppStatus>("POST", "/v1/apps", request);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(created, null, 2) + "\n");
+        return;
+      }
+      process.stdout.write(`created ${created.location} at ${created.url}\n`);
+      if (created.needsApproval) {
+        process.stdout.write(`permissions need to be approved: clace-lite app approve ${created.location}\n`);
+      } else if (created.error) {
+        process.stdout.write(`the app does not load yet: ${created.error}\n`);
+      }
+    });
+
+  app
+    .command("list")
+    .description("list apps")
+    .argument("[glob]", "which apps: /x, /x/*, domain:**, all", "all")
+    .option("-f, --format <format>", "table or json", "table")
+    .action(async (glob: string, opts) => {
+      printApps(await new AdminClient().json<AppStatus[]>("GET", `/v1/apps?glob=${encodeURIComponent(glob)}`), opts.format);
+    });
+
+  app
+    .command("delete")
+    .description("delete apps, with their containers and images")
+    .argument("<glob>", "which apps")
+    .option("--json", "print the result as JSON", false)
+    .action(async (glob: string, opts) => {
+      printResult(await new AdminClient().json<AppStatus[]>("DELETE", `/v1/apps?glob=${encodeURIComponent(glob)}`), "deleted", opts.json);
+    });
+
+  app
+    .command("approve")
+    .description("approve the plugins and permissions apps ask for")
+    .argument("<glob>", "which apps")
+    .option("--json", "print the result as JSON", false)
+    .action(async (glob: string, opts) => {
+      printResult(await new AdminClient().json<AppStatus[]>("POST", `/v1/apps/approve?glob=${encodeURIComponent(glob)}`), "approved", opts.json);
+    });
+
+  app
+    .command("reload")
+    .description("re-read apps' sources; rebuild when they changed, re-pull image apps")
+    .argument("<glob>", "which apps")
+    .option("-a, --approve", "approve what the new version asks for", false)
+    .option("--json", "print the result as JSON", false)
+    .action(async (glob: string, opts) => {
+      const path = `/v1/apps/reload?glob=${encodeURIComponent(glob)}&approve=${opts.approve ? "true" : "false"}`;
+      printResult(await new AdminClient().json<AppStatus[]>("POST", path), "reloaded", opts.json);
+    });
+
+  for (const verb of ["stop", "start"] as const) {
+    app
+      .command(verb)
+      .description(verb === "stop" ? "stop an app's container (it starts again on the next request)" : "start an app's container now")
+      .argument("<app>", "the app's [domain:]path")
+      .action(async (target: string) => {
+        const status = await new AdminClient().json<AppStatus>("POST", `/v1/apps/${verb}?app=${encodeURIComponent(target)}`);
+        process.stdout.write(`${status.location}: ${status.state}\n`);
+      });
+  }
+
+  app
+    .command("logs")
+    .description("show an app's container logs")
+    .argument("<app>", "the app's [domain:]path")
+    .option("-f, --follow", "keep streaming new lines", false)
+    .action(async (target: string, opts) => {
+      const path = `/v1/apps/logs?app=${encodeURIComponent(target)}&follow=${opts.follow ? "true" : "false"}`;
+      const response = await new AdminClient().request("GET", path);
+      for await (const chunk of response.body!) process.stdout.write(chunk);
+    });
+
+  const param = program.command("param").description("list and update app params");
+  param
+    .command("list")
+    .description("list an app's params and their values")
+    .argument("<app>", "the app's [domain:]path")
+    .option("--json", "print as JSON", false)
+    .action(async (target: string, opts) => {
+      const params = await new AdminClient().json<ParamStatus[]>("GET", `/v1/params?app=${encodeURIComponent(target)}`);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(params, null, 2) + "\n");
+        return;
+      }
+      for (const p of params) process.stdout.write(`${p.name} (${p.type}) = ${JSON.stringify(p.value)}${p.origin === "default" ? "  [default]" : ""}\n`);
+    });
+  param
+    .command("update")
+    .description("set a param (- removes the value, back to its default); the app reloads")
+    .argument("<name>", "the param")
+    .argument("<value>", "the new value, or - to remove it")
+    .argument("<glob>", "which apps")
+    .option("--json", "print the result as JSON", false)
+    .action(async (name: string, value: string, glob: string, opts) => {
+      const apps = await new AdminClient().json<AppStatus[]>("POST", "/v1/params", { name, value: value === "-" ? null : value, glob });
+      printResult(apps, "updated", opts.json);
+    });
+}

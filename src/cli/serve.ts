@@ -1,0 +1,183 @@
+/**
+ * `clace-lite serve` (one app, for local use and CI previews) and `clace-lite check` (does this app come up?).
+ */
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { startSingleApp, type SingleApp, type SingleAppOptions } from "../server/single.ts";
+import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
+import { collectKeyValue, collectList, parsePort } from "./options.ts";
+import { EXIT_FAILED, UserError } from "./output.ts";
+
+interface CommonOptions {
+  spec?: string;
+  param: Record<string, string>;
+  conf: Record<string, string>;
+  copt: Record<string, string>;
+  carg: Record<string, string>;
+  cvol: string[];
+  approve: boolean;
+  logFormat: LogFormat;
+}
+
+function addCommonOptions(command: Command): Command {
+  return command
+    .option("--spec <name>", "the app spec to use as the base (see: clace-lite spec list)")
+    .option("-p, --param <key=value>", "a param value (repeatable)", collectKeyValue("--param"), {})
+    .option("--conf <key=value>", "an app-config value such as container.idle_shutdown_secs=60 (repeatable)", collectKeyValue("--conf"), {})
+    .option("--copt <key=value>", "a container option such as memory=512m (repeatable)", collectKeyValue("--copt"), {})
+    .option("--carg <key=value>", "a container build arg (repeatable)", collectKeyValue("--carg"), {})
+    .option("--cvol <volume>", "a container volume (repeatable)", collectList, [])
+    .option("-a, --approve", "approve the plugins and permissions the app asks for", false)
+    .option("--log-format <format>", "text or json", parseLogFormat, "text" as LogFormat);
+}
+
+function parseLogFormat(value: string): LogFormat {
+  if (value !== "text" && value !== "json") throw new InvalidArgumentError(`--log-format is text or json, not "${value}"`);
+  return value;
+}
+
+function parseSeconds(flag: string): (value: string) => number {
+  return (value) => {
+    const secs = Number(value.replace(/s$/, ""));
+    if (!Number.isFinite(secs) || secs <= 0) throw new InvalidArgumentError(`${flag} takes seconds, e.g. 120 or 90s, not "${value}"`);
+    return secs;
+  };
+}
+
+function sourceOf(dir: string): string | null {
+  if (dir === "-") return null;
+  const full = resolve(dir);
+  if (!existsSync(full) || !statSync(full).isDirectory()) {
+    throw new UserError(`app folder "${dir}" does not exist; give a folder with an app.star, or "-" with --spec for a spec-only app`);
+  }
+  return full;
+}
+
+function singleOptions(dir: string, opts: CommonOptions, printer: ProgressPrinter, extra: Pick<SingleAppOptions, "location" | "host" | "port" | "httpsPort">): SingleAppOptions {
+  return {
+    source: sourceOf(dir),
+    spec: opts.spec,
+    params: opts.param,
+    conf: opts.conf,
+    copts: opts.copt,
+    cargs: opts.carg,
+    cvols: opts.cvol,
+    approve: opts.approve,
+    onEvent: (e) => printer.event(e),
+    ...extra,
+  };
+}
+
+/** Starts the app's container now and waits for it to answer; throws with the reason and log tail when it does not. */
+async function waitReady(app: SingleApp, timeoutSecs: number): Promise<void> {
+  if (app.loadError) throw new UserError(app.loadError.message);
+  if (!app.container) return; // a proxy-only app: nothing to start
+  const signal = AbortSignal.timeout(timeoutSecs * 1000);
+  try {
+    await app.container.ensureReady(signal);
+  } catch (err) {
+    const reason = signal.aborted ? `the app did not become ready within ${timeoutSecs}s` : err instanceof Error ? err.message : String(err);
+    const tail = (err as { logTail?: string }).logTail;
+    throw new UserError(tail ? `${reason}\nlast log lines:\n${tail}` : reason);
+  }
+}
+
+/** Ctrl-C / SIGTERM: clean up once; a second signal exits at once. */
+function onSignals(cleanup: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write(`${signal}: stopping (again to exit at once)\n`);
+    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+}
+
+export function registerServeCommands(program: Command): void {
+  addCommonOptions(
+    program
+      .command("serve")
+      .description("serve one app: build and start its container on the first request, stop it when idle")
+      .argument("[dir]", "the app folder, or - for a spec-only app", ".")
+      .option("--port <port>", "HTTP port", parsePort, 25222)
+      .option("--https-port <port>", "also serve HTTPS on this port (self-signed certificate for localhost)", parsePort)
+      .option("--host <address>", "address to listen on", "127.0.0.1")
+      .option("--path <[domain:]path>", "where the app is mounted", "/")
+      .option("--wait-ready [seconds]", "start the container now and print a ready line once it answers (default 120 s)")
+      .option("--ready-file <file>", "with --wait-ready: write the app's URL to this file when ready")
+      .option("--rm-image", "on exit, also remove the images built for the app", false),
+  ).action(async (dir: string, opts: CommonOptions & { port: number; httpsPort?: number; host: string; path: string; waitReady?: string | true; readyFile?: string; rmImage: boolean }) => {
+    const printer = createProgressPrinter(opts.logFormat);
+    const started = performance.now();
+    const app = await startSingleApp(singleOptions(dir, opts, printer, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }));
+    const close = () => app.close({ removeImages: opts.rmImage });
+    onSignals(async () => {
+      await close();
+      printer.info(`served ${app.server.requestCount()} request(s); containers removed`);
+    });
+    printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
+    if (app.loadError) printer.error(app.loadError.message);
+    if (opts.waitReady !== undefined) {
+      const timeout = opts.waitReady === true ? 120 : parseSeconds("--wait-ready")(opts.waitReady);
+      try {
+        await waitReady(app, timeout);
+      } catch (err) {
+        await close();
+        throw err;
+      }
+      const secs = ((performance.now() - started) / 1000).toFixed(2);
+      process.stdout.write(`ready ${app.url} in ${secs}s\n`);
+      if (opts.readyFile) await Bun.write(opts.readyFile, app.url + "\n");
+    }
+  });
+
+  addCommonOptions(
+    program
+      .command("check")
+      .description("build and start an app, request a path through the proxy, check the answer, then remove everything")
+      .argument("[dir]", "the app folder, or - for a spec-only app", ".")
+      .option("--path <path>", "the path to request, relative to the app", "/")
+      .option("--expect <status>", "the HTTP status to expect", (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 100 || n > 599) throw new InvalidArgumentError(`--expect takes an HTTP status, not "${v}"`);
+        return n;
+      }, 200)
+      .option("--expect-body <regexp>", "a regular expression the body must match")
+      .option("--timeout <seconds>", "how long the app may take to come up", parseSeconds("--timeout"), 120)
+      .option("--rm-image", "also remove the images built for the app", false),
+  ).action(async (dir: string, opts: CommonOptions & { path: string; expect: number; expectBody?: string; timeout: number; rmImage: boolean }) => {
+    const printer = createProgressPrinter(opts.logFormat);
+    const bodyPattern = opts.expectBody === undefined ? null : compilePattern(opts.expectBody);
+    const started = performance.now();
+    const app = await startSingleApp(singleOptions(dir, opts, printer, { location: "/", host: "127.0.0.1", port: 0 }));
+    onSignals(() => app.close({ removeImages: opts.rmImage }));
+    try {
+      await waitReady(app, opts.timeout);
+      const target = new URL(opts.path.replace(/^\//, ""), app.url);
+      const response = await fetch(target, { signal: AbortSignal.timeout(opts.timeout * 1000), redirect: "manual" });
+      const body = await response.text();
+      const problems: string[] = [];
+      if (response.status !== opts.expect) problems.push(`expected status ${opts.expect}, got ${response.status}`);
+      if (bodyPattern && !bodyPattern.test(body)) problems.push(`the body does not match /${opts.expectBody}/; it starts with: ${JSON.stringify(body.slice(0, 200))}`);
+      const secs = ((performance.now() - started) / 1000).toFixed(2);
+      if (problems.length) {
+        throw new UserError(`check failed for ${target.pathname}: ${problems.join("; ")}`, EXIT_FAILED);
+      }
+      process.stdout.write(`ok ${target.pathname} answered ${response.status} in ${secs}s\n`);
+    } finally {
+      await app.close({ removeImages: opts.rmImage });
+    }
+  });
+}
+
+function compilePattern(source: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (err) {
+    throw new UserError(`--expect-body is not a valid regular expression: ${(err as Error).message}`);
+  }
+}

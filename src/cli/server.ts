@@ -1,0 +1,139 @@
+/** `clace-lite server start|stop`: the long-running multi-app server. */
+import type { Command } from "commander";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { AppContainers, connectEngine } from "../containers/index.ts";
+import { AppTable, createProxyServer } from "../proxy/index.ts";
+import { CONF_KEYS } from "../runtime/index.ts";
+import { AppStore } from "../runtime/registry/store.ts";
+import { adminHandler } from "../server/admin-api.ts";
+import { homePaths } from "../server/home.ts";
+import { AppHost } from "../server/host.ts";
+import { AdminClient } from "./admin-client.ts";
+import { parsePort } from "./options.ts";
+import { UserError } from "./output.ts";
+import { createProgressPrinter } from "./progress.ts";
+
+/** The optional TOML config file. Every key has a default; unknown keys are an error. */
+export interface ServerConfig {
+  http: { host: string; port: number };
+  https: { port: number; cert_file: string; key_file: string };
+  system: { default_domain: string };
+  app_config: Record<string, string>;
+}
+
+const DEFAULT_CONFIG: ServerConfig = {
+  http: { host: "127.0.0.1", port: 25222 },
+  https: { port: 0, cert_file: "", key_file: "" },
+  system: { default_domain: "localhost" },
+  app_config: {},
+};
+
+export function readServerConfig(file: string | undefined): ServerConfig {
+  if (!file) return structuredClone(DEFAULT_CONFIG);
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = Bun.TOML.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch (err) {
+    throw new UserError(`cannot read config ${file}: ${(err as Error).message}`);
+  }
+  const config = structuredClone(DEFAULT_CONFIG);
+  for (const [section, values] of Object.entries(parsed)) {
+    const target = (config as unknown as Record<string, Record<string, unknown>>)[section];
+    if (!target || typeof values !== "object" || values === null) {
+      throw new UserError(`${file}: unknown section [${section}]; known: ${Object.keys(DEFAULT_CONFIG).join(", ")}`);
+    }
+    for (const [key, value] of Object.entries(values)) {
+      if (section === "app_config") {
+        if (!CONF_KEYS.includes(key)) throw new UserError(`${file}: unknown app_config key "${key}"; known: ${CONF_KEYS.join(", ")}`);
+        target[key] = String(value);
+      } else {
+        if (!(key in target)) throw new UserError(`${file}: unknown key "${key}" in [${section}]; known: ${Object.keys(target).join(", ")}`);
+        if (typeof value !== typeof target[key]) throw new UserError(`${file}: [${section}] ${key} must be a ${typeof target[key]}`);
+        target[key] = value;
+      }
+    }
+  }
+  return config;
+}
+
+export function registerServerCommands(program: Command): void {
+  const server = program.command("server").description("run the multi-app server");
+
+  server
+    .command("start")
+    .description("start the server in the foreground (state under CL_HOME, default ~/clhome)")
+    .option("--port <port>", "HTTP port (default 25222)", parsePort)
+    .option("--https-port <port>", "HTTPS port (self-signed certificate for localhost unless the config names one)", parsePort)
+    .option("--host <address>", "address to listen on (default 127.0.0.1)")
+    .option("-c, --config <file>", "TOML config file", process.env.CL_CONFIG_FILE)
+    .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string }) => {
+      const config = readServerConfig(opts.config);
+      const paths = homePaths();
+      const printer = createProgressPrinter("text");
+      mkdirSync(dirname(paths.adminSocket), { recursive: true, mode: 0o700 });
+      if (existsSync(paths.adminSocket)) {
+        const alive = await fetch("http://clace-lite/v1/apps?glob=none", { unix: paths.adminSocket }).then(
+          () => true,
+          () => false,
+        );
+        if (alive) throw new UserError(`a clace-lite server is already running for ${paths.home}; stop it with: clace-lite server stop`);
+        rmSync(paths.adminSocket, { force: true });
+      }
+
+      const engine = await connectEngine();
+      const containers = new AppContainers(engine, { onEvent: (e) => printer.event(e), runDir: `${paths.home}/run/apps` });
+      const store = new AppStore(paths.database);
+      const table = new AppTable({ defaultDomain: config.system.default_domain });
+      const httpsPort = opts.httpsPort ?? (config.https.port || undefined);
+      const proxy = createProxyServer({
+        host: opts.host ?? config.http.host,
+        port: opts.port ?? config.http.port,
+        httpsPort,
+        tls: config.https.cert_file ? { certFile: config.https.cert_file, keyFile: config.https.key_file } : undefined,
+        certDir: paths.certsDir,
+        table,
+      });
+      let admin: ReturnType<typeof Bun.serve> | undefined;
+      let stopping = false;
+      const shutdown = async () => {
+        if (stopping) return;
+        stopping = true;
+        printer.info("stopping: containers keep running and are adopted at the next start");
+        admin?.stop(true);
+        rmSync(paths.adminSocket, { force: true });
+        rmSync(paths.pidFile, { force: true });
+        proxy.stop();
+        containers.close();
+        store.close();
+        process.exit(0);
+      };
+      const host = new AppHost({
+        store,
+        containers,
+        table,
+        paths,
+        defaultDomain: config.system.default_domain,
+        confDefaults: config.app_config,
+        baseUrl: (domain) => `http://${domain || config.system.default_domain}:${proxy.port}`,
+        onShutdown: shutdown,
+        log: (line) => printer.info(line),
+      });
+      await host.boot();
+      admin = Bun.serve({ unix: paths.adminSocket, fetch: adminHandler(host) });
+      chmodSync(paths.adminSocket, 0o600);
+      writeFileSync(paths.pidFile, String(process.pid));
+      process.on("SIGINT", () => void shutdown());
+      process.on("SIGTERM", () => void shutdown());
+      printer.info(`clace-lite server listening on http://${opts.host ?? config.http.host}:${proxy.port}/${httpsPort ? ` and https://localhost:${proxy.httpsPort}/` : ""}`);
+      printer.info(`state in ${paths.home}; admin socket ${paths.adminSocket}`);
+    });
+
+  server
+    .command("stop")
+    .description("stop the running server")
+    .action(async () => {
+      await new AdminClient().json("POST", "/v1/server/stop");
+      process.stdout.write("server stopping\n");
+    });
+}

@@ -1,0 +1,27 @@
+/** Where the server keeps its state: CL_HOME (default ~/clhome), as Clace does. */
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+export interface HomePaths {
+  home: string;
+  database: string;
+  adminSocket: string;
+  pidFile: string;
+  /** Per-app files: stored sources, rendered secret files. */
+  appsDir: string;
+  certsDir: string;
+  logFile: string;
+}
+
+export function homePaths(home: string = process.env.CL_HOME || join(homedir(), "clhome")): HomePaths {
+  const root = resolve(home);
+  return {
+    home: root,
+    database: join(root, "clace-lite.db"),
+    adminSocket: join(root, "run", "admin.sock"),
+    pidFile: join(root, "run", "server.pid"),
+    appsDir: join(root, "apps"),
+    certsDir: join(root, "config", "certificates"),
+    logFile: join(root, "logs", "server.log"),
+  };
+}

@@ -1,0 +1,409 @@
+/**
+ * The multi-app host: keeps the registry, the container lifecycle and the proxy's app table in step.
+ *
+ * Every app in the store is loaded (runtime → AppConfig), its container registered with the lifecycle manager,
+ * and mounted in the proxy. An app that fails to load or needs approval stays mounted with its error, so
+ * requests get a 500 that says what is wrong and how to fix it. Operations are the admin API's (types.ts).
+ */
+import { rmSync, watch, type FSWatcher } from "node:fs";
+import { join } from "node:path";
+import type { AppContainer, AppContainers } from "../containers/index.ts";
+import { auditApp, loadApp, RuntimeError, type AppConfig, type Approval } from "../runtime/index.ts";
+import { AppStore, EMPTY_METADATA, type AppRecord } from "../runtime/registry/store.ts";
+import {
+  compileAppGlob,
+  formatAppLocation,
+  locationsOverlap,
+  parseAppLocation,
+  AppPathError,
+  type AppLocation,
+} from "../runtime/registry/paths.ts";
+import { materializeSource, SourceError } from "../runtime/registry/sources.ts";
+import type { AppTable } from "../proxy/index.ts";
+import type { HomePaths } from "./home.ts";
+import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus } from "./types.ts";
+
+const NOTHING_APPROVED: Approval = Object.freeze({ loads: [], permissions: [] });
+const DEV_DEBOUNCE_MS = 300;
+
+interface LoadedApp {
+  record: AppRecord;
+  config: AppConfig | null;
+  container: AppContainer | null;
+  error: string;
+  needsApproval: boolean;
+  lastRequest: string;
+  watcher?: FSWatcher;
+}
+
+export interface AppHostOptions {
+  store: AppStore;
+  containers: AppContainers;
+  table: AppTable;
+  paths: HomePaths;
+  defaultDomain: string;
+  /** Server-wide app-config defaults (the config file's [app_config]); an app's --conf wins. */
+  confDefaults: Readonly<Record<string, string>>;
+  /** The URL apps are served under, for messages ("http://localhost:25222"). */
+  baseUrl: (domain: string) => string;
+  onShutdown: () => Promise<void>;
+  log: (line: string) => void;
+}
+
+function newAppId(): string {
+  return `app_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof RuntimeError) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class AppHost implements AppHostOperations {
+  private readonly apps = new Map<string, LoadedApp>();
+
+  constructor(private readonly opts: AppHostOptions) {}
+
+  /** Loads every stored app, then reconciles containers (adopting running ones) and starts watching events. */
+  async boot(): Promise<void> {
+    for (const record of this.opts.store.list()) await this.mountRecord(record);
+    const result = await this.opts.containers.reconcile();
+    if (result.adopted.length) this.opts.log(`adopted running containers of ${result.adopted.length} app(s)`);
+    if (result.removedContainers.length) this.opts.log(`removed ${result.removedContainers.length} stale container(s)`);
+    await this.opts.containers.start();
+  }
+
+  // ---- loading and mounting ----
+
+  private loadConfig(record: AppRecord, approved: Approval | "all-audited"): AppConfig {
+    const m = record.metadata;
+    return loadApp({
+      source: record.sourceDir,
+      spec: record.spec || undefined,
+      params: m.params,
+      conf: { ...this.opts.confDefaults, ...m.conf },
+      cargs: m.cargs,
+      cvols: m.cvols,
+      copts: m.copts,
+      approved,
+      domain: record.domain,
+      path: record.path,
+      appId: record.id,
+      approveCommand: `clace-lite app approve ${formatAppLocation(record)}`,
+    });
+  }
+
+  private async mountRecord(record: AppRecord): Promise<LoadedApp> {
+    const previous = this.apps.get(record.id);
+    const loaded: LoadedApp = {
+      record,
+      config: null,
+      container: null,
+      error: "",
+      needsApproval: false,
+      lastRequest: previous?.lastRequest ?? "",
+      watcher: previous?.watcher,
+    };
+    try {
+      const config = this.loadConfig(record, record.metadata.approved ?? NOTHING_APPROVED);
+      loaded.config = config;
+      if (config.container) loaded.container = await this.opts.containers.add(config.container);
+    } catch (err) {
+      loaded.error = messageOf(err);
+      loaded.needsApproval = err instanceof RuntimeError && err.kind === "not-approved";
+    }
+    this.apps.set(record.id, loaded);
+    this.opts.table.mount({
+      domain: record.domain,
+      path: record.path,
+      name: loaded.config?.name ?? record.path,
+      routes: loaded.config?.routes ?? [],
+      upstream: loaded.container ?? undefined,
+      error: loaded.error ? { message: loaded.error, kind: loaded.needsApproval ? "not-approved" : "config-error" } : undefined,
+      onRequest: () => {
+        loaded.lastRequest = new Date().toISOString();
+      },
+    });
+    if (record.dev && record.sourceDir && !loaded.watcher) loaded.watcher = this.watchDev(record);
+    return loaded;
+  }
+
+  /** Dev mode: rebuild and restart when the source changes, debounced. */
+  private watchDev(record: AppRecord): FSWatcher {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return watch(record.sourceDir!, { recursive: true }, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const current = this.opts.store.get(record.id);
+        if (!current) return;
+        this.opts.log(`${formatAppLocation(current)}: source changed, reloading`);
+        void this.mountRecord(current).then((app) => app.container?.ensureReady().catch(() => {}));
+      }, DEV_DEBOUNCE_MS);
+    });
+  }
+
+  private status(app: LoadedApp): AppStatus {
+    const { record } = app;
+    return {
+      id: record.id,
+      location: formatAppLocation(record),
+      domain: record.domain,
+      path: record.path,
+      source: record.source,
+      spec: record.spec,
+      dev: record.dev,
+      commit: record.metadata.commit,
+      state: app.container ? app.container.state : "-",
+      lastRequest: app.lastRequest,
+      error: app.error,
+      needsApproval: app.needsApproval,
+      url: `${this.opts.baseUrl(record.domain)}${record.path === "/" ? "/" : record.path + "/"}`,
+    };
+  }
+
+  private location(text: string): AppLocation {
+    try {
+      return parseAppLocation(text, this.opts.defaultDomain);
+    } catch (err) {
+      if (err instanceof AppPathError) throw new HostError("usage", err.message);
+      throw err;
+    }
+  }
+
+  private matching(glob: string): LoadedApp[] {
+    const matches = compileAppGlob(glob, this.opts.defaultDomain);
+    return [...this.apps.values()].filter((app) => matches(app.record)).sort((a, b) => formatAppLocation(a.record).localeCompare(formatAppLocation(b.record)));
+  }
+
+  private one(target: string): LoadedApp {
+    const where = this.location(target);
+    const app = [...this.apps.values()].find((a) => a.record.domain === where.domain && a.record.path === where.path);
+    if (!app) throw new HostError("not-found", `no app at ${formatAppLocation(where)}; see: clace-lite app list`);
+    return app;
+  }
+
+  // ---- operations ----
+
+  async list(glob: string): Promise<AppStatus[]> {
+    return this.matching(glob).map((app) => this.status(app));
+  }
+
+  async create(request: CreateAppRequest): Promise<AppStatus> {
+    const where = this.location(request.location);
+    const id = newAppId();
+    const storeDir = join(this.opts.paths.appsDir, id, "source");
+    let materialized;
+    try {
+      materialized = await materializeSource({ source: request.source, branch: request.branch, commit: request.commit, dev: request.dev }, storeDir);
+    } catch (err) {
+      rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
+      if (err instanceof SourceError) throw new HostError("usage", err.message);
+      throw err;
+    }
+    const metadata = {
+      ...EMPTY_METADATA,
+      params: request.params ?? {},
+      conf: request.conf ?? {},
+      copts: request.copts ?? {},
+      cargs: request.cargs ?? {},
+      cvols: request.cvols ?? [],
+      branch: request.branch ?? "",
+      commit: materialized.commit,
+    };
+    const draft: AppRecord = {
+      id,
+      domain: where.domain,
+      path: where.path,
+      source: request.source,
+      sourceDir: materialized.dir,
+      spec: request.spec ?? "",
+      dev: request.dev ?? false,
+      metadata,
+      createdAt: "",
+      updatedAt: "",
+    };
+    try {
+      // A config that does not load at all is refused at create, as Clace does; one that only needs approval is kept.
+      if (request.approve) {
+        const audit = auditApp(this.loadOptionsForAudit(draft));
+        draft.metadata = { ...metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions] } };
+      }
+      this.loadConfig(draft, "all-audited");
+    } catch (err) {
+      rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
+      throw new HostError("usage", messageOf(err));
+    }
+    try {
+      this.opts.store.insert(draft, (existing) => {
+        const clash = existing.find((e) => locationsOverlap(e, where));
+        if (clash) {
+          throw new HostError("conflict", `${formatAppLocation(where)} overlaps the app at ${formatAppLocation(clash)}; two apps may not share a path prefix in one domain`);
+        }
+      });
+    } catch (err) {
+      rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
+      throw err;
+    }
+    const record = this.opts.store.get(id)!;
+    return this.status(await this.mountRecord(record));
+  }
+
+  private loadOptionsForAudit(record: AppRecord) {
+    const m = record.metadata;
+    return {
+      source: record.sourceDir,
+      spec: record.spec || undefined,
+      params: m.params,
+      conf: { ...this.opts.confDefaults, ...m.conf },
+      cargs: m.cargs,
+      cvols: m.cvols,
+      copts: m.copts,
+      domain: record.domain,
+      path: record.path,
+      appId: record.id,
+    };
+  }
+
+  async delete(glob: string): Promise<AppStatus[]> {
+    const apps = this.matching(glob);
+    for (const app of apps) {
+      app.watcher?.close();
+      this.opts.table.unmount(app.record.domain, app.record.path);
+      await this.opts.containers.remove(app.record.id);
+      this.opts.store.delete(app.record.id);
+      this.apps.delete(app.record.id);
+      rmSync(join(this.opts.paths.appsDir, app.record.id), { recursive: true, force: true });
+    }
+    return apps.map((app) => this.status(app));
+  }
+
+  async approve(glob: string): Promise<AppStatus[]> {
+    const result: AppStatus[] = [];
+    for (const app of this.matching(glob)) {
+      let audit;
+      try {
+        audit = auditApp(this.loadOptionsForAudit(app.record));
+      } catch (err) {
+        throw new HostError("failed", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
+      }
+      const record = this.opts.store.update(app.record.id, {
+        metadata: { ...app.record.metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions] } },
+      });
+      result.push(this.status(await this.mountRecord(record)));
+    }
+    return result;
+  }
+
+  async reload(glob: string, options: { approve: boolean }): Promise<AppStatus[]> {
+    const result: AppStatus[] = [];
+    for (const app of this.matching(glob)) {
+      let record = app.record;
+      if (record.source !== "-" && !record.dev) {
+        try {
+          const materialized = await materializeSource(
+            { source: record.source, branch: record.metadata.branch || undefined },
+            join(this.opts.paths.appsDir, record.id, "source"),
+          );
+          record = this.opts.store.update(record.id, { sourceDir: materialized.dir, metadata: { ...record.metadata, commit: materialized.commit } });
+        } catch (err) {
+          throw new HostError("failed", `${formatAppLocation(record)}: ${messageOf(err)}`);
+        }
+      }
+      if (options.approve) {
+        const audit = auditApp(this.loadOptionsForAudit(record));
+        record = this.opts.store.update(record.id, {
+          metadata: { ...record.metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions] } },
+        });
+      }
+      const loaded = await this.mountRecord(record);
+      // Image apps: pull again, and recreate the container when the tag now names another image.
+      if (loaded.container?.spec.image.kind === "image") await loaded.container.refresh();
+      result.push(this.status(loaded));
+    }
+    return result;
+  }
+
+  async stop(target: string): Promise<AppStatus> {
+    const app = this.one(target);
+    await app.container?.stop("stopped by app stop");
+    return this.status(app);
+  }
+
+  async start(target: string): Promise<AppStatus> {
+    const app = this.one(target);
+    if (!app.container) throw new HostError("usage", `${formatAppLocation(app.record)} has no container to start${app.error ? `: ${app.error}` : ""}`);
+    try {
+      await app.container.ensureReady();
+    } catch (err) {
+      throw new HostError("failed", `${formatAppLocation(app.record)} did not start: ${messageOf(err)}`);
+    }
+    return this.status(app);
+  }
+
+  async logs(target: string, options: { follow: boolean; signal?: AbortSignal }): Promise<ReadableStream<Uint8Array>> {
+    const app = this.one(target);
+    const id = app.container?.currentContainerId;
+    const engine = this.opts.containers.engine;
+    const encoder = new TextEncoder();
+    if (!id) return new Response(`${formatAppLocation(app.record)} has no container yet (it starts on the first request)\n`).body!;
+    const tail = await engine.logs(id, 200);
+    if (!options.follow) return new Response(tail.endsWith("\n") || !tail ? tail : tail + "\n").body!;
+    const abort = new AbortController();
+    options.signal?.addEventListener("abort", () => abort.abort(), { once: true });
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        // followLogs replays from the start of the stream too; the tail above is enough history.
+        void engine
+          .followLogs(id, (line) => controller.enqueue(encoder.encode(line + "\n")), abort.signal)
+          .catch(() => {})
+          .finally(() => {
+            try {
+              controller.close();
+            } catch {
+              // already closed by the client going away
+            }
+          });
+      },
+      cancel() {
+        abort.abort();
+      },
+    });
+  }
+
+  async listParams(target: string): Promise<ParamStatus[]> {
+    const app = this.one(target);
+    if (!app.config) throw new HostError("failed", `${formatAppLocation(app.record)} does not load: ${app.error}`);
+    const given = app.record.metadata.params;
+    return app.config.params.map((p) => ({
+      name: p.name,
+      type: p.type,
+      value: p.value,
+      description: p.description,
+      required: p.required,
+      origin: p.name in given ? "metadata" : "default",
+    }));
+  }
+
+  async updateParam(name: string, value: string | null, glob: string): Promise<AppStatus[]> {
+    const result: AppStatus[] = [];
+    for (const app of this.matching(glob)) {
+      const params = { ...app.record.metadata.params };
+      if (value === null) delete params[name];
+      else params[name] = value;
+      const draft = { ...app.record, metadata: { ...app.record.metadata, params } };
+      try {
+        this.loadConfig(draft, "all-audited");
+      } catch (err) {
+        throw new HostError("usage", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
+      }
+      const record = this.opts.store.update(app.record.id, { metadata: draft.metadata });
+      result.push(this.status(await this.mountRecord(record)));
+    }
+    return result;
+  }
+
+  async shutdown(): Promise<void> {
+    for (const app of this.apps.values()) app.watcher?.close();
+    await this.opts.onShutdown();
+  }
+}
