@@ -1,0 +1,29 @@
+/**
+ * Builds the single executable: `bun build --compile` of the CLI into dist/clace-lite. The specs are part of the
+ * program (src/runtime/specs-bundle.ts), so the binary needs neither the source tree nor node_modules.
+ *
+ *   bun run build [--outfile PATH] [--target bun-linux-x64]
+ */
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: { outfile: { type: "string", default: "dist/clace-lite" }, target: { type: "string" } },
+});
+
+// The bundle must match specs/ exactly; regenerate it first so a spec edit never ships stale.
+const gen = Bun.spawnSync(["bun", "scripts/gen-specs.ts"], { stdout: "inherit", stderr: "inherit" });
+if (gen.exitCode !== 0) process.exit(gen.exitCode ?? 1);
+
+const result = await Bun.build({
+  entrypoints: ["src/cli/main.ts"],
+  compile: { outfile: values.outfile!, ...(values.target ? { target: values.target as Bun.Build.Target } : {}) },
+  minify: true,
+  sourcemap: "linked",
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+const size = Bun.file(values.outfile!).size;
+console.error(`built ${values.outfile} (${(size / 1024 / 1024).toFixed(1)} MiB)`);
