@@ -11,7 +11,7 @@ export type RuntimeErrorKind =
   | "config" // app.star ran but describes something invalid (no `app`, bad arguments, no port ...)
   | "param" // a param declaration or value is invalid, or a required one is missing
   | "conf" // an unknown or invalid --conf key
-  | "approval"; // a plugin load or call is not approved
+  | "not-approved"; // a plugin load or call is not approved
 
 export class RuntimeError extends Error {
   constructor(

@@ -73,7 +73,7 @@ export class LoadSession {
     if (this.mode === "audit" || this.approval.loads.includes(plugin)) return;
     throw this.raise(
       new RuntimeError(
-        "approval",
+        "not-approved",
         `app is not permitted to load plugin ${plugin}: it needs approval`,
         undefined,
         `approve the app's plugins and permissions with \`${this.approveCommand}\``,
@@ -90,13 +90,13 @@ export class LoadSession {
     throw this.raise(
       isDeclared
         ? new RuntimeError(
-            "approval",
+            "not-approved",
             `the call ${call} is not approved${known}`,
             undefined,
             `approve the app's permissions with \`${this.approveCommand}\``,
           )
         : new RuntimeError(
-            "approval",
+            "config",
             `the call ${call} is not permitted: no permission in ace.app(permissions=[...]) covers it${known}`,
             undefined,
             `add ace.permission(${JSON.stringify(plugin)}, ${JSON.stringify(method)}, [${args

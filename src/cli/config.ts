@@ -1,0 +1,126 @@
+/** `clace-lite config DIR|-`: load an app and print its resolved config, without building or running anything. */
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { describePermission, loadApp, parseKeyValues, type AppConfig } from "../runtime/index.ts";
+
+interface ConfigFlags {
+  spec?: string;
+  param: string[];
+  conf: string[];
+  carg: string[];
+  copt: string[];
+  cvol: string[];
+  path: string;
+  domain: string;
+  approve?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** `--copt k[=v]`: a container option may be a bare flag. */
+function parseCopts(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf("=");
+    if (i === 0) throw new Error(`--copt "${p}" has no option name`);
+    if (i < 0) out[p] = "";
+    else out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+function show(v: unknown): string {
+  return typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v);
+}
+
+/** The human-readable form of a resolved config. */
+export function formatConfig(cfg: AppConfig): string {
+  const out: string[] = [];
+  out.push(`app ${JSON.stringify(cfg.name)} at ${cfg.domain ? `${cfg.domain}:` : ""}${cfg.path}`);
+  out.push("routes:");
+  for (const r of cfg.routes) {
+    const flags = [`strip_app=${r.stripApp}`, `preserve_host=${r.preserveHost}`];
+    if (r.stripPath) flags.push(`strip_path=${r.stripPath}`);
+    const headers = Object.keys(r.responseHeaders);
+    if (headers.length) flags.push(`response_headers=${headers.join(",")}`);
+    out.push(`  ${r.path} -> ${r.url}  (${flags.join(" ")})`);
+  }
+  const c = cfg.container;
+  if (c) {
+    out.push("container:");
+    if (c.image.kind === "image") out.push(`  image: ${c.image.ref}`);
+    else {
+      out.push(`  build: ${c.image.containerFile} from ${c.image.contextDirs.join(" + ")}`);
+      for (const [k, v] of Object.entries(c.image.buildArgs)) out.push(`    build arg ${k}=${v}`);
+    }
+    out.push(`  port: ${c.port} (${c.scheme}), health ${c.healthPath}, lifetime ${c.lifetime}`);
+    out.push("  env:");
+    for (const [k, v] of Object.entries(c.env)) out.push(`    ${k}=${v}`);
+    for (const v of c.volumes) {
+      const text =
+        v.kind === "bind"
+          ? `${v.hostPath}:${v.target}${v.readOnly ? ":ro" : ""}`
+          : v.kind === "named"
+            ? `${v.name}:${v.target}${v.readOnly ? ":ro" : ""}`
+            : v.kind === "unnamed"
+              ? v.target
+              : `cl_secret:${v.templatePath}:${v.target}`;
+      out.push(`  volume (${v.kind}): ${text}`);
+    }
+    for (const [k, v] of Object.entries(c.options)) out.push(`  option --${k}${v ? `=${v}` : ""}`);
+    const s = c.settings;
+    out.push(
+      `  settings: idle_shutdown_secs=${s.idleShutdownSecs} health_url=${s.healthUrl} health_attempts_after_startup=${s.healthAttemptsAfterStartup} health_timeout_secs=${s.healthTimeoutSecs} status_check_interval_secs=${s.statusCheckIntervalSecs} status_health_attempts=${s.statusHealthAttempts}`,
+    );
+  }
+  if (cfg.params.length) {
+    out.push("params:");
+    for (const p of cfg.params) {
+      const tags = [p.type, p.required ? "required" : "optional"];
+      if (p.declared === false) tags.push("not declared");
+      out.push(`  ${p.name} = ${show(p.value)}  (${tags.join(", ")})${p.description ? `  ${p.description}` : ""}`);
+    }
+  }
+  if (cfg.permissions.length) {
+    out.push("permissions:");
+    for (const p of cfg.permissions) out.push(`  ${describePermission(p)}${p.type ? ` ${p.type}` : ""}`);
+  }
+  out.push(`audit: loads ${cfg.audit.loads.length ? cfg.audit.loads.join(", ") : "(none)"}`);
+  out.push(cfg.audit.needsApproval ? "approval: needed (run with --approve to approve what the audit found)" : "approval: approved");
+  return out.join("\n");
+}
+
+export function registerConfigCommands(program: Command): void {
+  program
+    .command("config")
+    .description("load an app (app.star + params.star, over its spec) and print its resolved config")
+    .argument("<source>", 'the app folder, or "-" for none (spec only)')
+    .option("--spec <name>", "the spec the app builds on (see `clace-lite spec list`)")
+    .option("-p, --param <key=value>", "a param value (repeatable)", collect, [])
+    .option("--conf <key=value>", "an app config key, e.g. container.idle_shutdown_secs=600 (repeatable)", collect, [])
+    .option("--carg <key=value>", "a container build arg (repeatable)", collect, [])
+    .option("--copt <key[=value]>", "a container option, e.g. memory=512m (repeatable)", collect, [])
+    .option("--cvol <volume>", "a container volume in any of Clace's forms (repeatable)", collect, [])
+    .option("--path <path>", "the app path", "/")
+    .option("--domain <domain>", "the app domain (default: any)", "")
+    .option("-a, --approve", "approve the plugins and permissions the audit finds")
+    .option("--json", "print the config as JSON")
+    .action((source: string, flags: ConfigFlags) => {
+      const cfg = loadApp({
+        source: source === "-" ? null : resolve(source),
+        spec: flags.spec,
+        params: parseKeyValues("--param", flags.param),
+        conf: parseKeyValues("--conf", flags.conf, "conf"),
+        cargs: parseKeyValues("--carg", flags.carg, "config"),
+        copts: parseCopts(flags.copt),
+        cvols: flags.cvol,
+        domain: flags.domain,
+        path: flags.path,
+        approved: flags.approve ? "all-audited" : undefined,
+        approveCommand: `clace-lite config ${source} --approve`,
+        print: (m) => process.stderr.write(m + "\n"),
+      });
+      process.stdout.write((flags.json ? JSON.stringify(cfg, null, 2) : formatConfig(cfg)) + "\n");
+    });
+}

@@ -1,0 +1,14 @@
+/**
+ * src/runtime: apps. Loads an app folder (app.star + params.star overlaid on a spec) into a typed AppConfig, runs
+ * the permission audit, and serves the bundled specs. Other folders import from here only.
+ */
+export type { AppConfig, AuditResult, ParamInfo, ParamType, ParamValue, Permission, ProxyRoute } from "./app-config.ts";
+export { CONTAINER_URL } from "./app-config.ts";
+export { RuntimeError, type RuntimeErrorKind } from "./errors.ts";
+export { auditApp, defaultAppId, loadApp, type LoadOptions } from "./loader.ts";
+export { listSpecs, readSpec, specDir, type Spec, type SpecInfo } from "./specs.ts";
+export { CONF_KEYS, containerSettingsFromConf } from "./conf.ts";
+export { parseKeyValues, parseParamValue } from "./params.ts";
+export { argMatches, callPermitted, describePermission, type Approval } from "./permissions.ts";
+export { parseVolume } from "./volumes.ts";
+export { readContainerfile } from "./containerfile.ts";

@@ -1,0 +1,267 @@
+/**
+ * loadApp: an app folder (app.star + params.star, overlaid on a spec) → a typed, validated AppConfig, exactly as
+ * Clace reads it. params.star runs first; app.star then runs twice: once as the audit (plugins inert, nothing
+ * checked) to learn the loads and permissions it declares, then for real with every plugin load and call checked
+ * against the approved list.
+ */
+import { createHash } from "node:crypto";
+import { APP_DIALECT, exec, fromJS, Module, StarlarkEvalError, StarlarkSyntaxError, type Value } from "../starlark/index.ts";
+import type { AppConfig, AuditResult } from "./app-config.ts";
+import { STRUCT_BUILTIN, makeAceModule } from "./ace.ts";
+import { containerSettingsFromConf } from "./conf.ts";
+import { buildContainerSpec } from "./container-config.ts";
+import { RuntimeError } from "./errors.ts";
+import { AppFiles, cleanName } from "./files.ts";
+import { paramsStarEnv } from "./params-star.ts";
+import { resolveParams, type ResolvedParam } from "./params.ts";
+import { makeAudit, type Approval } from "./permissions.ts";
+import { loadPlugin } from "./plugins.ts";
+import { LoadSession, type AppDecl, type SessionMode } from "./session.ts";
+import { readSpec } from "./specs.ts";
+import { CONTAINER_URL } from "./app-config.ts";
+
+export interface LoadOptions {
+  /** The app folder, or null for "-" (no source: the spec's files only). */
+  source: string | null;
+  spec?: string;
+  /** Param values as given on the command line (`--param k=v`), parsed by the declared type. */
+  params?: Readonly<Record<string, string>>;
+  /** App-config keys (`--conf container.idle_shutdown_secs=600`). */
+  conf?: Readonly<Record<string, string>>;
+  /** Build args (`--carg`), overriding container.config(cargs=...). */
+  cargs?: Readonly<Record<string, string>>;
+  /** Extra volumes (`--cvol`), in any of Clace's four forms. */
+  cvols?: readonly string[];
+  /** Container options (`--copt`). */
+  copts?: Readonly<Record<string, string>>;
+  /**
+   * What is approved. An Approval is enforced strictly (a server passes the stored one; nothing approved yet is
+   * `{loads: [], permissions: []}`). "all-audited" approves what the audit finds (--approve). Left out, the load
+   * only inspects: calls must still match the declared permissions, and `audit.needsApproval` says whether an
+   * approval is missing.
+   */
+  approved?: Approval | "all-audited";
+  domain?: string;
+  path?: string;
+  appId?: string;
+  /** The command named in "needs approval" messages; defaults to `clace-lite app approve <path>`. */
+  approveCommand?: string;
+  /** Where app.star's print() goes; dropped by default (lower layers never print). */
+  print?: (message: string) => void;
+  /** Evaluation step limit per file (runaway configs). */
+  maxSteps?: number;
+}
+
+const DEFAULT_MAX_STEPS = 10_000_000;
+const NOTHING_APPROVED: Approval = Object.freeze({ loads: [], permissions: [] });
+
+function appLabel(domain: string, path: string): string {
+  return domain ? `${domain}:${path}` : path;
+}
+
+/** Turns an error from the interpreter into a RuntimeError, keeping the kind and fix a builtin gave it. */
+function wrapStarlarkError(err: unknown, lastError: RuntimeError | undefined): unknown {
+  if (err instanceof RuntimeError) return err;
+  if (err instanceof StarlarkSyntaxError) {
+    const d = err.diagnostics[0];
+    const where = d ? `${d.pos.file}:${d.pos.line}:${d.pos.col}` : undefined;
+    return new RuntimeError("starlark", d ? d.message : err.message, where, undefined, err.render());
+  }
+  if (err instanceof StarlarkEvalError) {
+    const where = `${err.pos.file}:${err.pos.line}:${err.pos.col}`;
+    if (lastError && err.message.includes(lastError.message)) {
+      return new RuntimeError(lastError.kind, lastError.message, where, lastError.fix, err.render());
+    }
+    return new RuntimeError("starlark", err.message, where, undefined, err.render());
+  }
+  return err;
+}
+
+interface Context {
+  files: AppFiles;
+  opts: LoadOptions;
+  paramModule: Value;
+}
+
+/** Runs app.star (and the .star files it loads) in one session; returns what `app = ace.app(...)` declared. */
+function runApp(ctx: Context, session: LoadSession): AppDecl {
+  const ace = makeAceModule(session);
+  const predeclared: Record<string, Value> = { ace, param: ctx.paramModule, struct: STRUCT_BUILTIN };
+  const cache = new Map<string, Record<string, Value>>();
+  const loading: string[] = [];
+
+  const load = (module: string, fromFile: string): Record<string, Value> => {
+    if (module.endsWith(".in") || module.includes(".in#")) return loadPlugin(session, module);
+    if (!module.endsWith(".star")) {
+      throw session.raise(
+        new RuntimeError("config", `cannot load ${JSON.stringify(module)}: only sibling .star files and plugins (name.in) can be loaded`, fromFile),
+      );
+    }
+    const name = cleanName(module);
+    if (name === null) throw session.raise(new RuntimeError("config", `cannot load ${JSON.stringify(module)}: it is outside the app folder`, fromFile));
+    const cached = cache.get(name);
+    if (cached) return cached;
+    if (loading.includes(name)) {
+      throw session.raise(new RuntimeError("config", `load cycle: ${[...loading, name].join(" -> ")}`, fromFile, "remove one of the load() statements in the cycle"));
+    }
+    const src = ctx.files.read(name);
+    if (src === null) throw session.raise(new RuntimeError("config", `cannot load ${JSON.stringify(module)}: no such file in the app`, fromFile));
+    loading.push(name);
+    try {
+      const globals = execFile(name, src, predeclared, load);
+      cache.set(name, globals);
+      return globals;
+    } finally {
+      loading.pop();
+    }
+  };
+
+  const execFile = (
+    file: string,
+    src: string,
+    pre: Record<string, Value>,
+    loader: (m: string, from: string) => Record<string, Value>,
+  ): Record<string, Value> =>
+    exec(file, src, {
+      predeclared: pre,
+      options: APP_DIALECT,
+      load: loader,
+      print: ctx.opts.print ?? (() => {}),
+      maxSteps: ctx.opts.maxSteps ?? DEFAULT_MAX_STEPS,
+    });
+
+  const appSrc = ctx.files.read("app.star")!;
+  let globals: Record<string, Value>;
+  try {
+    loading.push("app.star");
+    globals = execFile("app.star", appSrc, predeclared, load);
+  } catch (err) {
+    throw wrapStarlarkError(err, session.lastError);
+  }
+  const app = globals.app;
+  if (app === undefined) {
+    throw new RuntimeError(
+      "config",
+      "app.star does not define `app`",
+      "app.star",
+      'bind the app at the top level: app = ace.app("name", routes=[ace.proxy("/", proxy.config(container.URL))], ...)',
+    );
+  }
+  const decl = typeof app === "object" ? session.apps.get(app) : undefined;
+  if (!decl) {
+    throw new RuntimeError("config", "`app` in app.star is not the result of ace.app(...)", "app.star", "write app = ace.app(...)");
+  }
+  return decl;
+}
+
+function loadParams(files: AppFiles, values: Readonly<Record<string, string>>): ResolvedParam[] {
+  const src = files.read("params.star");
+  if (src === null) return resolveParams([], values);
+  let last: RuntimeError | undefined;
+  const env = paramsStarEnv((e) => (last = e));
+  try {
+    exec("params.star", src, { predeclared: env.predeclared, options: APP_DIALECT, print: () => {}, maxSteps: DEFAULT_MAX_STEPS });
+  } catch (err) {
+    throw wrapStarlarkError(err, last);
+  }
+  return resolveParams(env.decls, values);
+}
+
+function prepare(opts: LoadOptions): { files: AppFiles; params: ResolvedParam[]; ctx: Context } {
+  const spec = opts.spec ? readSpec(opts.spec) : null;
+  if (opts.source === null && spec === null) {
+    throw new RuntimeError("source", 'no app source ("-") and no spec', undefined, "pass an app folder, or choose a spec with --spec NAME");
+  }
+  const files = AppFiles.open(opts.source, spec);
+  if (files.origin("app.star") === null) {
+    throw new RuntimeError(
+      "source",
+      `no app.star in ${opts.source ?? "the spec"}${spec ? ` or the spec ${spec.name}` : ""}`,
+      undefined,
+      "add an app.star to the app folder, or choose a spec with --spec NAME (see `clace-lite spec list`)",
+    );
+  }
+  const params = loadParams(files, opts.params ?? {});
+  const members: Record<string, Value> = {};
+  for (const p of params) if (p.declared) members[p.name] = fromJS(p.value);
+  const ctx: Context = { files, opts, paramModule: new Module("param", members) };
+  return { files, params, ctx };
+}
+
+function session(mode: SessionMode, approval: Approval, declared: Approval["permissions"], opts: LoadOptions): LoadSession {
+  const path = opts.path ?? "/";
+  const cmd = opts.approveCommand ?? `clace-lite app approve ${appLabel(opts.domain ?? "", path)}`;
+  return new LoadSession(mode, approval, declared, cmd);
+}
+
+/** The audit: runs app.star with inert plugins and reports its loads and declared permissions. */
+export function auditApp(opts: LoadOptions): AuditResult {
+  const { ctx } = prepare(opts);
+  const s = session("audit", NOTHING_APPROVED, [], opts);
+  const decl = runApp(ctx, s);
+  const approval = opts.approved === undefined || opts.approved === "all-audited" ? NOTHING_APPROVED : opts.approved;
+  const found = { loads: s.loads, permissions: decl.permissions };
+  return makeAudit(found.loads, found.permissions, opts.approved === "all-audited" ? found : approval);
+}
+
+export function defaultAppId(opts: Pick<LoadOptions, "source" | "spec" | "domain" | "path">): string {
+  const key = JSON.stringify([opts.source, opts.spec ?? "", opts.domain ?? "", opts.path ?? "/"]);
+  return `app_cl_${createHash("sha256").update(key).digest("hex").slice(0, 20)}`;
+}
+
+export function loadApp(opts: LoadOptions): AppConfig {
+  const domain = opts.domain ?? "";
+  const path = opts.path ?? "/";
+  if (!path.startsWith("/")) {
+    throw new RuntimeError("config", `the app path ${JSON.stringify(path)} must start with "/"`, undefined, "write the path as /name");
+  }
+  const settings = containerSettingsFromConf(opts.conf ?? {});
+  const { files, params, ctx } = prepare(opts);
+
+  const auditSession = session("audit", NOTHING_APPROVED, [], opts);
+  const audited = runApp(ctx, auditSession);
+  const found: Approval = { loads: auditSession.loads, permissions: audited.permissions };
+
+  // Inspect-only loads still check calls against what the app declares, so undeclared calls fail everywhere.
+  const approval = opts.approved === undefined || opts.approved === "all-audited" ? found : opts.approved;
+  const enforced = runApp(ctx, session("enforce", approval, found.permissions, opts));
+  const audit = makeAudit(found.loads, found.permissions, opts.approved === undefined ? NOTHING_APPROVED : approval);
+
+  const usesContainer = enforced.routes.some((r) => r.url === CONTAINER_URL);
+  if (usesContainer && !enforced.container) {
+    throw new RuntimeError(
+      "config",
+      "a route proxies to container.URL but ace.app has no container",
+      "app.star",
+      "pass container=container.config(container.AUTO) to ace.app",
+    );
+  }
+  const appId = opts.appId ?? defaultAppId(opts);
+  const container = enforced.container
+    ? buildContainerSpec(enforced.container, {
+        appId,
+        appName: appLabel(domain, path),
+        appPath: path,
+        files,
+        params,
+        routes: enforced.routes,
+        settings,
+        cargs: opts.cargs ?? {},
+        cvols: opts.cvols ?? [],
+        copts: opts.copts ?? {},
+      })
+    : undefined;
+
+  const config: AppConfig = {
+    name: enforced.name,
+    domain,
+    path,
+    routes: Object.freeze([...enforced.routes]),
+    ...(container ? { container } : {}),
+    params: Object.freeze(params.map((p) => Object.freeze(p))),
+    permissions: Object.freeze([...enforced.permissions]),
+    settings: Object.freeze(enforced.settings),
+    audit: Object.freeze(audit),
+  };
+  return Object.freeze(config);
+}
