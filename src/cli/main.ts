@@ -9,6 +9,8 @@ import { registerAppCommands } from "./app.ts";
 import { registerServeCommands } from "./serve.ts";
 import { registerServerCommands } from "./server.ts";
 import { registerStarCommands } from "./star.ts";
+import { registerConfigCommands } from "./config.ts";
+import { registerSpecCommands } from "./spec.ts";
 import { exitWithError, EXIT_USAGE } from "./output.ts";
 
 export function buildProgram(): Command {
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerAppCommands(program);
   registerStarCommands(program);
+  registerConfigCommands(program);
+  registerSpecCommands(program);
   return program;
 }
 
