@@ -14,6 +14,8 @@ export type RuntimeErrorKind =
   | "not-approved"; // a plugin load or call is not approved
 
 export class RuntimeError extends Error {
+  /** The message without the "where: " prefix. */
+  readonly reason: string;
   constructor(
     readonly kind: RuntimeErrorKind,
     message: string,
@@ -25,6 +27,7 @@ export class RuntimeError extends Error {
     readonly detail?: string,
   ) {
     super(where ? `${where}: ${message}` : message);
+    this.reason = message;
     this.name = "RuntimeError";
   }
 

@@ -69,8 +69,8 @@ function wrapStarlarkError(err: unknown, lastError: RuntimeError | undefined): u
   }
   if (err instanceof StarlarkEvalError) {
     const where = `${err.pos.file}:${err.pos.line}:${err.pos.col}`;
-    if (lastError && err.message.includes(lastError.message)) {
-      return new RuntimeError(lastError.kind, lastError.message, where, lastError.fix, err.render());
+    if (lastError && err.message.includes(lastError.reason)) {
+      return new RuntimeError(lastError.kind, lastError.reason, where, lastError.fix, err.render());
     }
     return new RuntimeError("starlark", err.message, where, undefined, err.render());
   }
@@ -90,22 +90,22 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
   const cache = new Map<string, Record<string, Value>>();
   const loading: string[] = [];
 
-  const load = (module: string, fromFile: string): Record<string, Value> => {
+  const load = (module: string): Record<string, Value> => {
     if (module.endsWith(".in") || module.includes(".in#")) return loadPlugin(session, module);
     if (!module.endsWith(".star")) {
       throw session.raise(
-        new RuntimeError("config", `cannot load ${JSON.stringify(module)}: only sibling .star files and plugins (name.in) can be loaded`, fromFile),
+        new RuntimeError("config", `cannot load ${JSON.stringify(module)}: only sibling .star files and plugins (name.in) can be loaded`),
       );
     }
     const name = cleanName(module);
-    if (name === null) throw session.raise(new RuntimeError("config", `cannot load ${JSON.stringify(module)}: it is outside the app folder`, fromFile));
+    if (name === null) throw session.raise(new RuntimeError("config", `cannot load ${JSON.stringify(module)}: it is outside the app folder`));
     const cached = cache.get(name);
     if (cached) return cached;
     if (loading.includes(name)) {
-      throw session.raise(new RuntimeError("config", `load cycle: ${[...loading, name].join(" -> ")}`, fromFile, "remove one of the load() statements in the cycle"));
+      throw session.raise(new RuntimeError("config", `load cycle: ${[...loading, name].join(" -> ")}`, undefined, "remove one of the load() statements in the cycle"));
     }
     const src = ctx.files.read(name);
-    if (src === null) throw session.raise(new RuntimeError("config", `cannot load ${JSON.stringify(module)}: no such file in the app`, fromFile));
+    if (src === null) throw session.raise(new RuntimeError("config", `cannot load ${JSON.stringify(module)}: no such file in the app`));
     loading.push(name);
     try {
       const globals = execFile(name, src, predeclared, load);
@@ -143,13 +143,13 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
     throw new RuntimeError(
       "config",
       "app.star does not define `app`",
-      "app.star",
+      undefined,
       'bind the app at the top level: app = ace.app("name", routes=[ace.proxy("/", proxy.config(container.URL))], ...)',
     );
   }
   const decl = typeof app === "object" ? session.apps.get(app) : undefined;
   if (!decl) {
-    throw new RuntimeError("config", "`app` in app.star is not the result of ace.app(...)", "app.star", "write app = ace.app(...)");
+    throw new RuntimeError("config", "`app` in app.star is not the result of ace.app(...)", undefined, "write app = ace.app(...)");
   }
   return decl;
 }
@@ -232,7 +232,7 @@ export function loadApp(opts: LoadOptions): AppConfig {
     throw new RuntimeError(
       "config",
       "a route proxies to container.URL but ace.app has no container",
-      "app.star",
+      undefined,
       "pass container=container.config(container.AUTO) to ace.app",
     );
   }
