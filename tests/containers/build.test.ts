@@ -25,7 +25,7 @@ afterAll(async () => {
   await sweep(engine, labels);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   stopStartedServices();
-});
+}, 60_000);
 
 test("builds an app from its folder and serves it", async () => {
   const dir = busyboxApp({ index: "built ok\n" });
@@ -35,7 +35,7 @@ test("builds an app from its folder and serves it", async () => {
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(await getText(url + "/")).toEqual({ status: 200, body: "built ok\n" });
   expect(app.state).toBe("ready");
-});
+}, 60_000);
 
 test("a failing RUN step fails the build with the log tail naming the step", async () => {
   const dir = writeAppDir({ Containerfile: `FROM ${BUSYBOX_IMAGE}\nRUN echo about to fail && false\nEXPOSE 8080\n` });
@@ -48,7 +48,7 @@ test("a failing RUN step fails the build with the log tail naming the step", asy
   expect((err as UpstreamError).logTail).toContain("RUN echo about to fail && false");
   expect((err as UpstreamError).logTail).toContain("about to fail");
   expect(app.state).toBe("failed");
-});
+}, 60_000);
 
 test("an app on its EXPOSEd port (not 8080) is published and reached", async () => {
   const dir = busyboxApp({ port: 9090, index: "on 9090\n" });
@@ -59,7 +59,7 @@ test("an app on its EXPOSEd port (not 8080) is published and reached", async () 
   expect((await getText(url + "/")).body).toBe("on 9090\n");
   const img = await engine.inspectImage(imageName(spec.appId, app.imageHash));
   expect(img?.exposedPorts).toContain("9090/tcp");
-});
+}, 60_000);
 
 test(".dockerignore keeps files out of the context and out of the hash", async () => {
   const dir = busyboxApp({
@@ -75,7 +75,7 @@ test(".dockerignore keeps files out of the context and out of the hash", async (
   writeFileSync(join(dir, "notes/todo.md"), "changed");
   writeFileSync(join(dir, "www/secret.txt"), "changed");
   expect((await app.computeHashes()).hash).toBe(hash);
-});
+}, 60_000);
 
 test("an unchanged app reuses its image (no build call); a changed one rebuilds and drops the old image", async () => {
   const dir = busyboxApp({ index: "v1\n" });
@@ -108,7 +108,7 @@ test("an unchanged app reuses its image (no build call); a changed one rebuilds 
   expect((await engine.listContainers([`dev.clace-lite.app=${id}`], true)).length).toBe(1);
   m1.close();
   m2.close();
-});
+}, 60_000);
 
 test("an unknown container option fails with a config error naming it", async () => {
   const dir = busyboxApp();
@@ -117,7 +117,7 @@ test("an unknown container option fails with a config error naming it", async ()
   const err = (await app.ensureReady().catch((e) => e)) as UpstreamError;
   expect(err.failure).toBe("config-error");
   expect(err.message).toContain('"no-such-thing"');
-});
+}, 60_000);
 
 function engineTarget(e: DockerEngine): { socketPath?: string; host?: string; port?: number } {
   const ep = e.endpoint;
