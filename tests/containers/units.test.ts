@@ -1,0 +1,75 @@
+/** Pure parts of the container layer: option mapping, templates, image refs, engine discovery, stream parsing. */
+import { expect, test } from "bun:test";
+import { EngineError, engineCandidates, isHealthyStatus, mapOptions, parseImageRef, registryOf, renderTemplate } from "../../src/containers/index.ts";
+import { LineSplitter, demuxLogs } from "../../src/containers/streams.ts";
+
+test("container options map onto HostConfig; an unknown option is an error naming it", () => {
+  const m = mapOptions({ memory: "512m", cpus: "1.5", "cpu-shares": "512", "pids-limit": "100", "read-only": "", user: "1000:1000", workdir: "/app", env: "A=b=c" });
+  expect(m.hostConfig).toEqual({ Memory: 512 * 1024 * 1024, NanoCpus: 1.5e9, CpuShares: 512, PidsLimit: 100, ReadonlyRootfs: true });
+  expect(m.user).toBe("1000:1000");
+  expect(m.workingDir).toBe("/app");
+  expect(m.env).toEqual({ A: "b=c" });
+  expect(() => mapOptions({ privileged: "" })).toThrow(/container option "privileged" is not supported/);
+  try {
+    mapOptions({ memory: "lots" });
+  } catch (e) {
+    expect((e as EngineError).kind).toBe("bad-option");
+    expect((e as EngineError).message).toContain("memory=lots");
+  }
+});
+
+test("secret templates substitute {{ .params.KEY }} and refuse unknown keys", () => {
+  expect(renderTemplate("user={{.params.USER}}\npass={{ .params.PASS }}\n", { USER: "u", PASS: "p w" }, "f")).toBe("user=u\npass=p w\n");
+  expect(() => renderTemplate("{{ .params.NOPE }}", {}, "db.conf")).toThrow(/db.conf uses .params.NOPE/);
+});
+
+test("image references split into repository, tag and digest", () => {
+  expect(parseImageRef("nginx")).toEqual({ repo: "nginx", tag: "latest", digest: undefined });
+  expect(parseImageRef("127.0.0.1:5000/a/b:v1")).toEqual({ repo: "127.0.0.1:5000/a/b", tag: "v1", digest: undefined });
+  expect(parseImageRef("127.0.0.1:5000/a")).toEqual({ repo: "127.0.0.1:5000/a", tag: "latest", digest: undefined });
+  expect(parseImageRef("x/y@sha256:abc").digest).toBe("sha256:abc");
+  expect(registryOf("127.0.0.1:5000/a")).toBe("127.0.0.1:5000");
+  expect(registryOf("library/nginx")).toBe("docker.io");
+  expect(registryOf("ghcr.io/x/y")).toBe("ghcr.io");
+});
+
+test("engine discovery honours DOCKER_HOST, else Docker's then Podman's sockets", () => {
+  expect(engineCandidates({ DOCKER_HOST: "unix:///tmp/d.sock" })).toEqual([{ endpoint: "unix:///tmp/d.sock", socketPath: "/tmp/d.sock" }]);
+  expect(engineCandidates({ DOCKER_HOST: "tcp://127.0.0.1:2375" })[0]).toMatchObject({ host: "127.0.0.1", port: 2375, protocol: "http" });
+  expect(engineCandidates({ XDG_RUNTIME_DIR: "/run/user/1000" }).map((c) => c.socketPath)).toEqual([
+    "/var/run/docker.sock",
+    "/run/podman/podman.sock",
+    "/run/user/1000/podman/podman.sock",
+  ]);
+  expect(() => engineCandidates({ DOCKER_HOST: "ssh://x" })).toThrow(/not supported/);
+});
+
+test("the line splitter handles events split across chunks and several in one chunk", () => {
+  const lines: string[] = [];
+  const s = new LineSplitter((l) => lines.push(l));
+  s.push('{"a":1}\n{"b"');
+  s.push(':2}\n{"c":3}\r\n{"d"');
+  s.flush();
+  expect(lines).toEqual(['{"a":1}', '{"b":2}', '{"c":3}', '{"d"']);
+});
+
+test("log frames are demultiplexed; unframed logs pass through", () => {
+  const frame = (stream: number, text: string) => {
+    const body = Buffer.from(text);
+    const head = Buffer.alloc(8);
+    head[0] = stream;
+    head.writeUInt32BE(body.length, 4);
+    return Buffer.concat([head, body]);
+  };
+  expect(demuxLogs(Buffer.concat([frame(1, "out\n"), frame(2, "err\n")]))).toBe("out\nerr\n");
+  expect(demuxLogs(Buffer.from("plain text\n"))).toBe("plain text\n");
+});
+
+test("health answers: any status on /, only 2xx on a health path", () => {
+  expect(isHealthyStatus(404, "/")).toBe(true);
+  expect(isHealthyStatus(503, "/")).toBe(true);
+  expect(isHealthyStatus(200, "/health")).toBe(true);
+  expect(isHealthyStatus(204, "/health")).toBe(true);
+  expect(isHealthyStatus(503, "/health")).toBe(false);
+  expect(isHealthyStatus(302, "/health")).toBe(false);
+});
