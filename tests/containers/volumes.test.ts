@@ -62,7 +62,7 @@ test("a named volume outlives its container; a secret template is rendered and m
   expect(app2).toBe(app);
   const url2 = await app.ensureReady();
   expect((await getText(url2 + "/count")).body).toBe("2\n");
-  const inspect = await fetch(`http://d/containers/${app.currentContainerId}/json`, { unix: "/var/run/docker.sock" } as RequestInit).then((r) => r.json()).catch(() => null);
+  const inspect = await fetch(`http://d/containers/${app.currentContainerId}/json`, { unix: "/var/run/docker.sock" } as RequestInit).then((r) => r.json() as Promise<{ HostConfig: Record<string, any> }>).catch(() => null);
   if (inspect && engine.endpoint === "unix:///var/run/docker.sock") {
     expect(inspect.HostConfig.Memory).toBe(64 * 1024 * 1024);
     expect(inspect.HostConfig.PidsLimit).toBe(50);
