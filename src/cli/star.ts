@@ -1,7 +1,59 @@
 /** `clace-lite star run|test|check`: the Starlark interpreter on its own. */
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { APP_DIALECT, exec, runTestSource, STRUCT_BUILTIN, jsonModule, mathModule, type Value } from "../starlark/index.ts";
+import { UserError, EXIT_FAILED, formatError } from "./output.ts";
+
+function readSource(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
 
 export function registerStarCommands(program: Command): void {
   const star = program.command("star").description("run, test and check Starlark files");
-  void star;
+
+  star
+    .command("run")
+    .description("run a Starlark file in the app dialect (recursion, while and set allowed)")
+    .argument("<file>", "the .star file")
+    .option("--max-steps <n>", "stop after this many steps (0 = unlimited)", "0")
+    .action((file: string, opts: { maxSteps: string }) => {
+      const source = readSource(file);
+      try {
+        exec(file, source, {
+          options: APP_DIALECT,
+          predeclared: { struct: STRUCT_BUILTIN },
+          maxSteps: Number(opts.maxSteps) || 0,
+          print: (m) => process.stdout.write(m + "\n"),
+          load: (module): Record<string, Value> => {
+            if (module === "json.star") return { json: jsonModule };
+            if (module === "math.star") return { math: mathModule };
+            throw new Error(`no such module: ${module}`);
+          },
+        });
+      } catch (e) {
+        process.stderr.write(formatError(e) + "\n");
+        process.exit(EXIT_FAILED);
+      }
+    });
+
+  star
+    .command("test")
+    .description("run Starlark test files (starlark-go's convention: chunks split by ---, ### \"error regexp\")")
+    .argument("<files...>", "test files")
+    .action((files: string[]) => {
+      let passed = 0,
+        failed = 0;
+      for (const file of files) {
+        const r = runTestSource(file, readSource(file));
+        for (const c of r.chunks) for (const f of c.failures) process.stdout.write(`${file}:${f.line}: ${f.message}\n`);
+        passed += r.passed;
+        failed += r.failed;
+      }
+      process.stdout.write(`${passed} passed, ${failed} failed\n`);
+      if (failed > 0) process.exit(EXIT_FAILED);
+    });
 }

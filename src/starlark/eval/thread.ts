@@ -1,0 +1,267 @@
+/**
+ * The run-time machinery the compiled closures share: the thread (call stack, step budget, options, print and
+ * load hooks), frames, closure cells, Starlark function values, argument binding with starlark-go's messages,
+ * and attaching positions and backtraces to errors.
+ *
+ * Unwinding: frames are pushed on call and popped on normal return only, so when an error propagates the stack
+ * still describes where it happened. Code that catches errors (assert.fails, getattr defaults) calls `unwindTo`.
+ */
+import type { Pos } from "../syntax/ast.ts";
+import { StarError, type Frame as TraceFrame } from "../values/errors.ts";
+import { Dict } from "../values/hashtable.ts";
+import { nearest } from "../values/spell.ts";
+import { iterableElems } from "../values/ops.ts";
+import { Builtin, None, Tuple, isCallable, typeName, type Callable, type ThreadLike, type Value } from "../values/value.ts";
+
+export const NORMAL = 0,
+  BREAK = 1,
+  CONTINUE = 2,
+  RETURN = 3;
+
+export type Status = number;
+export type Expr = (fr: Frame) => Value;
+export type Stmt = (fr: Frame) => Status;
+
+export class Cell {
+  constructor(public v: Value | undefined) {}
+}
+
+/** Compiled code of one def/lambda (or of a module's top level), shared by all closures made from it. */
+export interface Code {
+  name: string;
+  file: string;
+  pos: Pos;
+  body: Stmt;
+  nlocals: number;
+  /** Ordinary parameters (positional or keyword), then keyword-only ones; their names. */
+  paramNames: string[];
+  nparams: number; // ordinary params
+  nkwonly: number;
+  varargs: number; // slot or -1
+  kwargs: number; // slot or -1
+  cells: number[];
+  /** No defaults, no *args/**kwargs, no keyword-only params, no cells among params: positional calls can fill slots directly. */
+  simple: boolean;
+  /** How many activations are on the stack (for the recursion check). */
+  active: number;
+}
+
+export class Frame {
+  pc: Pos;
+  ret: Value = None;
+  constructor(
+    readonly thread: Thread,
+    readonly code: Code,
+    readonly l: any[],
+    readonly free: Cell[],
+  ) {
+    this.pc = code.pos;
+  }
+}
+
+export class StarFunction implements Callable {
+  readonly type = "function";
+  constructor(
+    readonly code: Code,
+    readonly defaults: (Value | undefined)[],
+    readonly free: Cell[],
+  ) {}
+  get name(): string {
+    return this.code.name;
+  }
+  truth(): boolean {
+    return true;
+  }
+  freeze(): void {
+    for (const d of this.defaults) if (d !== undefined && typeof d === "object") d.freeze();
+    for (const c of this.free) if (c.v !== undefined && typeof c.v === "object") c.v.freeze();
+  }
+  toRepr(): string {
+    return `<function ${this.code.name}>`;
+  }
+  call(thread: ThreadLike, args: Value[], kwargs: [string, Value][]): Value {
+    const t = thread as Thread;
+    return invoke(t, this, bindArgs(this, args, kwargs));
+  }
+}
+
+export interface ThreadOptions {
+  recursion?: boolean;
+  set?: boolean;
+  print?: (msg: string) => void;
+  load?: (module: string, fromFile: string) => Record<string, Value>;
+  maxSteps?: number;
+  maxDepth?: number;
+}
+
+export class Thread implements ThreadLike {
+  frames: Frame[] = [];
+  depth = -1;
+  steps: number;
+  readonly maxDepth: number;
+  readonly recursion: boolean;
+  readonly options: { set?: boolean; recursion?: boolean };
+  readonly printFn: (msg: string) => void;
+  readonly loadFn?: (module: string, fromFile: string) => Record<string, Value>;
+  locals = new Map<string, unknown>();
+  constructor(o: ThreadOptions) {
+    this.steps = o.maxSteps && o.maxSteps > 0 ? o.maxSteps : Infinity;
+    this.maxDepth = o.maxDepth ?? 1000;
+    this.recursion = !!o.recursion;
+    this.options = { set: o.set, recursion: o.recursion };
+    this.printFn = o.print ?? ((m) => process.stdout.write(m + "\n"));
+    this.loadFn = o.load;
+  }
+  print(msg: string): void {
+    this.printFn(msg);
+  }
+  call(fn: Value, args: Value[], kwargs: [string, Value][]): Value {
+    return callValue(this, fn, args, kwargs);
+  }
+  /** After catching an error, pops the frames above `depth`. */
+  unwindTo(depth: number): void {
+    while (this.depth > depth) {
+      this.frames[this.depth]!.code.active--;
+      this.depth--;
+    }
+  }
+  backtrace(pos: Pos): TraceFrame[] {
+    const out: TraceFrame[] = [];
+    for (let i = 0; i <= this.depth; i++) {
+      const f = this.frames[i]!;
+      const p = i === this.depth ? pos : f.pc;
+      out.push({ fn: f.code.name, file: f.code.file, line: p.line, col: p.col });
+    }
+    return out;
+  }
+}
+
+/** Gives an error the position where it happened (if it has none yet) and the current backtrace. */
+export function annotate(e: unknown, fr: Frame, pos: Pos): StarError {
+  let se: StarError;
+  if (e instanceof StarError) se = e;
+  else if (e instanceof RangeError && /call stack|recursion/i.test(e.message)) se = new StarError("Starlark stack overflow");
+  else if (e instanceof Error) se = new StarError(e.message);
+  else se = new StarError(String(e));
+  if (se.pos === undefined) {
+    se.pos = { file: fr.code.file, line: pos.line, col: pos.col };
+    se.backtrace = fr.thread.backtrace(pos);
+  }
+  return se;
+}
+
+export function errorAt(fr: Frame, pos: Pos, msg: string): StarError {
+  return annotate(new StarError(msg), fr, pos);
+}
+
+/** Runs a Starlark function whose locals array `l` is already filled with the arguments. */
+export function invoke(thread: Thread, f: StarFunction, l: any[]): Value {
+  const code = f.code;
+  if (code.active > 0 && !thread.recursion) throw failInCaller(thread, `function ${code.name} called recursively`);
+  if (thread.depth >= thread.maxDepth) throw failInCaller(thread, "Starlark stack overflow");
+  if (--thread.steps <= 0) throw failInCaller(thread, "Starlark computation cancelled: too many steps");
+  const cells = code.cells;
+  for (let i = 0; i < cells.length; i++) l[cells[i]!] = new Cell(l[cells[i]!]);
+  const fr = new Frame(thread, code, l, f.free);
+  code.active++;
+  thread.frames[++thread.depth] = fr;
+  const r = code.body(fr);
+  thread.depth--;
+  code.active--;
+  return r === RETURN ? fr.ret : None;
+}
+
+/** An error positioned at the call site currently executing in the innermost frame. */
+export function failInCaller(thread: Thread, msg: string): StarError {
+  const fr = thread.frames[thread.depth];
+  return fr ? annotate(new StarError(msg), fr, fr.pc) : new StarError(msg);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** Binds call arguments to a new locals array, following starlark-go's setArgs. */
+export function bindArgs(f: StarFunction, args: Value[], kwargs: [string, Value][]): any[] {
+  const code = f.code;
+  const l = new Array<any>(code.nlocals);
+  const np = code.nparams;
+  const name = code.name;
+  if (code.simple && kwargs.length === 0 && args.length === np) {
+    for (let i = 0; i < np; i++) l[i] = args[i];
+    return l;
+  }
+  const nAll = np + code.nkwonly;
+  let extra: Value[] | undefined;
+  if (args.length > np) {
+    if (code.varargs < 0) {
+      const optional = f.defaults.slice(0, np).some((d) => d !== undefined);
+      throw new StarError(
+        `function ${name} accepts ${optional ? "at most " : ""}${plural(np, "positional argument")} (${args.length} given)`,
+      );
+    }
+    extra = args.slice(np);
+  }
+  const n = Math.min(args.length, np);
+  for (let i = 0; i < n; i++) l[i] = args[i];
+  if (code.varargs >= 0) l[code.varargs] = new Tuple(extra ?? []);
+  let kwdict: Dict | undefined;
+  if (code.kwargs >= 0) l[code.kwargs] = kwdict = new Dict();
+  for (const [k, v] of kwargs) {
+    const i = code.paramNames.indexOf(k);
+    if (i < 0) {
+      if (kwdict === undefined) {
+        const hint = nearest(k, code.paramNames);
+        throw new StarError(`function ${name} got an unexpected keyword argument ${k}${hint ? ` (did you mean ${hint}?)` : ""}`);
+      }
+      if (kwdict.ht.has(k)) throw new StarError(`function ${name} got multiple values for parameter ${k}`);
+      kwdict.ht.set(k, v);
+      continue;
+    }
+    if (l[i] !== undefined) throw new StarError(`function ${name} got multiple values for parameter ${k}`);
+    l[i] = v;
+  }
+  // Defaults, then report missing ones.
+  let missing: string[] | undefined;
+  let missingKwonly = false;
+  for (let i = 0; i < nAll; i++) {
+    if (l[i] !== undefined) continue;
+    const d = f.defaults[i];
+    if (d !== undefined) l[i] = d;
+    else {
+      (missing ??= []).push(code.paramNames[i]!);
+      if (i >= np) missingKwonly = true;
+    }
+  }
+  if (missing !== undefined) {
+    if (missingKwonly && missing.every((m) => code.paramNames.indexOf(m) >= np)) {
+      throw new StarError(`function ${name} missing ${plural(missing.length, "keyword-only argument")} (${missing.join(", ")})`);
+    }
+    throw new StarError(`function ${name} missing ${plural(missing.length, "argument")} (${missing.join(", ")})`);
+  }
+  return l;
+}
+
+/** Calls any callable with already-evaluated arguments (used by builtins such as sorted(key=...)). */
+export function callValue(thread: Thread, fn: Value, args: Value[], kwargs: [string, Value][]): Value {
+  if (fn instanceof StarFunction) return invoke(thread, fn, bindArgs(fn, args, kwargs));
+  if (fn instanceof Builtin) return fn.fn(thread, args, kwargs, fn);
+  if (isCallable(fn)) return fn.call(thread, args, kwargs);
+  throw new StarError(`invalid call of non-function (${typeName(fn)})`);
+}
+
+/** Expands `*x` of a call. */
+export function starArgs(x: Value): Value[] {
+  const es = iterableElems(x);
+  if (es === undefined) throw new StarError(`argument after * must be iterable, not ${typeName(x)}`);
+  return es;
+}
+
+/** Expands `**x` of a call into kwargs. */
+export function starStarArgs(x: Value, into: [string, Value][]): void {
+  if (!(x instanceof Dict)) throw new StarError(`argument after ** must be a mapping, not ${typeName(x)}`);
+  for (const e of x.ht.map.values()) {
+    if (typeof e.k !== "string") throw new StarError(`keywords must be strings, not ${typeName(e.k)}`);
+    into.push([e.k, e.v]);
+  }
+}

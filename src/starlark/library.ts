@@ -1,0 +1,347 @@
+/**
+ * The universe: Starlark's predeclared builtins (None, True, False, abs ... zip), one table from name to function.
+ * Adding a builtin is one entry here.
+ */
+import { StarError } from "./values/errors.ts";
+import { compare } from "./values/compare.ts";
+import { Dict, StarSet } from "./values/hashtable.ts";
+import { positional, unpackArgs, wantInt, wantString } from "./values/args.ts";
+import { str, repr, formatFloat } from "./values/format.ts";
+import { floatToInt, intNeg, norm, type Int } from "./values/int.ts";
+import { attrNames, getAttr, hasAttr, iterate, len as lenOf, iterableElems } from "./values/ops.ts";
+import { dictUpdate } from "./values/methods.ts";
+import * as S from "./values/strings.ts";
+import { Builtin, Bytes, Float, List, None, Range, Tuple, truth, typeName, type ThreadLike, type Value } from "./values/value.ts";
+
+type Fn = (thread: ThreadLike, args: Value[], kwargs: [string, Value][]) => Value;
+
+function parseIntLiteral(s: string, base: number): Int | undefined {
+  let t = s.trim() === s ? s : "";
+  let neg = false;
+  if (t.startsWith("+") || t.startsWith("-")) {
+    neg = t[0] === "-";
+    t = t.slice(1);
+  }
+  const lower = t.toLowerCase();
+  const prefixes: Record<string, number> = { "0x": 16, "0o": 8, "0b": 2 };
+  const p = prefixes[lower.slice(0, 2)];
+  if (base === 0) {
+    if (p !== undefined) {
+      base = p;
+      t = t.slice(2);
+    } else {
+      if (t.length > 1 && t[0] === "0") return undefined; // "010" is not a valid literal
+      base = 10;
+    }
+  } else if (p !== undefined && p === base) t = t.slice(2);
+  if (t === "") return undefined;
+  const digits = "0123456789abcdefghijklmnopqrstuvwxyz".slice(0, base);
+  let v = 0n;
+  const b = BigInt(base);
+  for (const c of t.toLowerCase()) {
+    const d = digits.indexOf(c);
+    if (d < 0) return undefined;
+    v = v * b + BigInt(d);
+  }
+  return norm(neg ? -v : v);
+}
+
+function parseFloatLiteral(s: string): number | undefined {
+  const t = s.toLowerCase();
+  const m = /^([+-]?)(inf|infinity|nan)$/.exec(t);
+  if (m) return m[2] === "nan" ? NaN : m[1] === "-" ? -Infinity : Infinity;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return undefined;
+  return parseFloat(t);
+}
+
+function minMax(thread: ThreadLike, name: string, args: Value[], kwargs: [string, Value][], op: "<" | ">"): Value {
+  let key: Value | undefined;
+  for (const [k, v] of kwargs) {
+    if (k !== "key") throw new StarError(`${name}: unexpected keyword argument "${k}"`);
+    key = v;
+  }
+  if (args.length === 0) throw new StarError(`${name}: got 0 arguments, want at least 1`);
+  const es = args.length === 1 ? iterate(args[0]!, name) : args;
+  if (es.length === 0) throw new StarError(`${name}: argument is an empty sequence`);
+  {
+    let best = es[0]!;
+    let bestKey = key !== undefined && key !== None ? thread.call(key, [best], []) : best;
+    for (let i = 1; i < es.length; i++) {
+      const k = key !== undefined && key !== None ? thread.call(key, [es[i]!], []) : es[i]!;
+      if (compare(op, k, bestKey)) {
+        best = es[i]!;
+        bestKey = k;
+      }
+    }
+    return best;
+  }
+}
+
+const fns: Record<string, Fn> = {
+  abs(_t, a, k) {
+    positional("abs", a, k, 1, 1);
+    const x = a[0]!;
+    if (typeof x === "number" || typeof x === "bigint") return x < 0 ? intNeg(x) : x;
+    if (x instanceof Float) return x.v < 0 || Object.is(x.v, -0) ? new Float(-x.v) : x;
+    throw new StarError(`abs: got ${typeName(x)}, want int or float`);
+  },
+  all(_t, a, k) {
+    positional("all", a, k, 1, 1);
+    for (const v of iterate(a[0]!, "all")) if (!truth(v)) return false;
+    return true;
+  },
+  any(_t, a, k) {
+    positional("any", a, k, 1, 1);
+    for (const v of iterate(a[0]!, "any")) if (truth(v)) return true;
+    return false;
+  },
+  bool(_t, a, k) {
+    positional("bool", a, k, 0, 1);
+    return a.length > 0 && truth(a[0]!);
+  },
+  bytes(_t, a, k) {
+    positional("bytes", a, k, 1, 1);
+    const x = a[0]!;
+    if (x instanceof Bytes) return x;
+    if (typeof x === "string") return new Bytes(S.binaryOf(S.encodeUTF8(x)));
+    const es = iterableElems(x);
+    if (es === undefined) throw new StarError(`bytes: got ${typeName(x)}, want string, bytes, or iterable of ints`);
+    let s = "";
+    for (const e of es) {
+      if (typeof e !== "number" || e < 0 || e > 255) {
+        throw new StarError(typeof e === "number" ? `bytes: ${e} out of range` : `bytes: got ${typeName(e)}, want int`);
+      }
+      s += String.fromCharCode(e);
+    }
+    return new Bytes(s);
+  },
+  chr(_t, a, k) {
+    positional("chr", a, k, 1, 1);
+    const i = a[0]!;
+    if (typeof i !== "number" && typeof i !== "bigint") throw new StarError(`chr: got ${typeName(i)}, want int`);
+    if (i < 0) throw new StarError(`chr: Unicode code point ${i} out of range (<0)`);
+    if (i > 0x10ffff) throw new StarError(`chr: Unicode code point U+${i.toString(16)} out of range (>0x10FFFF)`);
+    const n = Number(i);
+    return String.fromCodePoint(n >= 0xd800 && n <= 0xdfff ? 0xfffd : n);
+  },
+  dict(_t, a, k) {
+    const d = new Dict();
+    dictUpdate("dict", d, a, k);
+    return d;
+  },
+  dir(_t, a, k) {
+    positional("dir", a, k, 1, 1);
+    return new List(attrNames(a[0]!));
+  },
+  enumerate(_t, a, k) {
+    const [x, start] = unpackArgs("enumerate", a, k, ["x", "start?"]);
+    const s = start === undefined ? 0 : wantInt("enumerate", "start", start);
+    const es = iterate(x!, "enumerate");
+    const out = new Array<Value>(es.length);
+    for (let i = 0; i < es.length; i++) out[i] = new Tuple([s + i, es[i]!]);
+    return new List(out);
+  },
+  fail(_t, a, k) {
+    let sep = " ";
+    for (const [name, v] of k) {
+      if (name !== "sep") throw new StarError(`fail: unexpected keyword argument "${name}"`);
+      sep = wantString("fail", "sep", v);
+    }
+    throw new StarError("fail: " + a.map(str).join(sep));
+  },
+  float(_t, a, k) {
+    positional("float", a, k, 0, 1);
+    if (a.length === 0) return new Float(0);
+    const x = a[0]!;
+    if (x instanceof Float) return x;
+    if (typeof x === "number") return new Float(x + 0);
+    if (typeof x === "bigint") {
+      const f = Number(x);
+      if (!Number.isFinite(f)) throw new StarError("float: int too large to convert to float");
+      return new Float(f);
+    }
+    if (typeof x === "boolean") return new Float(x ? 1 : 0);
+    if (typeof x === "string") {
+      const f = parseFloatLiteral(x);
+      if (f === undefined) throw new StarError(`float: invalid float literal: ${x}`);
+      if (!Number.isFinite(f) && !/inf|nan/i.test(x)) throw new StarError(`float: floating-point number too large: ${x}`);
+      return new Float(f);
+    }
+    throw new StarError(`float: got ${typeName(x)}, want number or string`);
+  },
+  getattr(_t, a, k) {
+    positional("getattr", a, k, 2, 3);
+    const name = wantString("getattr", "name", a[1]!);
+    if (a.length === 3) {
+      try {
+        return getAttr(a[0]!, name);
+      } catch (e) {
+        if (e instanceof StarError) return a[2]!;
+        throw e;
+      }
+    }
+    return getAttr(a[0]!, name);
+  },
+  hasattr(_t, a, k) {
+    positional("hasattr", a, k, 2, 2);
+    return hasAttr(a[0]!, wantString("hasattr", "name", a[1]!));
+  },
+  hash(_t, a, k) {
+    positional("hash", a, k, 1, 1);
+    const x = a[0]!;
+    if (typeof x === "string") return S.javaHash(x);
+    if (x instanceof Bytes) return S.javaHash(x.s);
+    throw new StarError(`hash: got ${typeName(x)}, want string`);
+  },
+  int(_t, a, k) {
+    const [x, baseV] = unpackArgs("int", a, k, ["x?", "base?"]);
+    if (x === undefined) return 0;
+    if (baseV !== undefined) {
+      if (typeof x !== "string") throw new StarError("int: can't convert non-string with explicit base");
+      const base = wantInt("int", "base", baseV);
+      if (base !== 0 && (base < 2 || base > 36)) throw new StarError("int: base must be an integer >= 2 && <= 36");
+      const v = parseIntLiteral(x, base);
+      if (v === undefined) throw new StarError(`int: invalid literal with base ${base}: ${x}`);
+      return v;
+    }
+    if (typeof x === "number" || typeof x === "bigint") return x;
+    if (typeof x === "boolean") return x ? 1 : 0;
+    if (x instanceof Float) {
+      try {
+        return floatToInt(x.v);
+      } catch (e) {
+        if (e instanceof StarError) e.message = "int: " + e.message;
+        throw e;
+      }
+    }
+    if (typeof x === "string") {
+      const v = parseIntLiteral(x, 10);
+      if (v === undefined) throw new StarError(`int: invalid literal with base 10: ${x}`);
+      return v;
+    }
+    throw new StarError(`int: got ${typeName(x)}, want int, float, bool, or string`);
+  },
+  len(_t, a, k) {
+    positional("len", a, k, 1, 1);
+    const n = lenOf(a[0]!);
+    if (n < 0) {
+      const x = a[0]! as unknown as { len?: () => number };
+      if (typeof x === "object" && typeof x.len === "function") return x.len();
+      throw new StarError(`len: value of type ${typeName(a[0]!)} has no len`);
+    }
+    return n;
+  },
+  list(_t, a, k) {
+    positional("list", a, k, 0, 1);
+    return new List(a.length ? iterate(a[0]!, "list").slice() : []);
+  },
+  max: (t, a, k) => minMax(t, "max", a, k, ">"),
+  min: (t, a, k) => minMax(t, "min", a, k, "<"),
+  ord(_t, a, k) {
+    positional("ord", a, k, 1, 1);
+    const s = a[0]!;
+    if (s instanceof Bytes) {
+      if (s.s.length !== 1) throw new StarError(`ord: bytes has length ${s.s.length}, want 1`);
+      return s.s.charCodeAt(0);
+    }
+    if (typeof s !== "string") throw new StarError(`ord: got ${typeName(s)}, want string`);
+    const b = S.encodeUTF8(s);
+    if (b.length === 0) throw new StarError("ord: string encodes 0 Unicode code points, want 1");
+    const [r, n] = S.decodeRune(b, 0);
+    if (n !== b.length) {
+      let count = 0;
+      for (let i = 0; i < b.length; count++) i += S.decodeRune(b, i)[1];
+      throw new StarError(`ord: string encodes ${count} Unicode code points, want 1`);
+    }
+    return r;
+  },
+  print(t, a, k) {
+    let sep = " ";
+    for (const [name, v] of k) {
+      if (name !== "sep") throw new StarError(`print: unexpected keyword argument "${name}"`);
+      sep = wantString("print", "sep", v);
+    }
+    t.print(a.map(str).join(sep));
+    return None;
+  },
+  range(_t, a, k) {
+    positional("range", a, k, 1, 3);
+    const ints = a.map((v, i) => {
+      if (typeof v !== "number") {
+        if (typeof v === "bigint") throw new StarError(`range: ${["start", "stop", "step"][i]} out of range`);
+        throw new StarError(`range: got ${typeName(v)}, want int`);
+      }
+      return v;
+    });
+    const [start, stop, step] = ints.length === 1 ? [0, ints[0]!, 1] : [ints[0]!, ints[1]!, ints[2] ?? 1];
+    if (step === 0) throw new StarError("range: step argument must not be zero");
+    return new Range(start, stop, step);
+  },
+  repr(_t, a, k) {
+    positional("repr", a, k, 1, 1);
+    return repr(a[0]!);
+  },
+  reversed(_t, a, k) {
+    positional("reversed", a, k, 1, 1);
+    return new List(iterate(a[0]!, "reversed").slice().reverse());
+  },
+  set(_t, a, k) {
+    positional("set", a, k, 0, 1);
+    const s = new StarSet();
+    if (a.length) for (const v of iterate(a[0]!, "set")) s.add(v);
+    return s;
+  },
+  sorted(t, a, k) {
+    const [x, key, rev] = unpackArgs("sorted", a, k, ["iterable", "key?", "reverse?"]);
+    const es = iterate(x!, "sorted").slice();
+    const keys = key !== undefined && key !== None ? es.map((e) => t.call(key, [e], [])) : es;
+    const idx = es.map((_, i) => i);
+    idx.sort((i, j) => (compare("<", keys[i]!, keys[j]!) ? -1 : compare("<", keys[j]!, keys[i]!) ? 1 : 0));
+    if (rev !== undefined && truth(rev)) {
+      // Reverse while keeping equal elements in their original order, like Python.
+      idx.sort((i, j) => (compare("<", keys[j]!, keys[i]!) ? -1 : compare("<", keys[i]!, keys[j]!) ? 1 : 0));
+    }
+    return new List(idx.map((i) => es[i]!));
+  },
+  str(_t, a, k) {
+    positional("str", a, k, 1, 1);
+    const x = a[0]!;
+    if (x instanceof Bytes) return S.decodeUTF8(S.binaryToBytes(x.s));
+    return str(x);
+  },
+  tuple(_t, a, k) {
+    positional("tuple", a, k, 0, 1);
+    if (a.length === 0) return new Tuple([]);
+    if (a[0] instanceof Tuple) return a[0];
+    return new Tuple(iterate(a[0]!, "tuple").slice());
+  },
+  type(_t, a, k) {
+    positional("type", a, k, 1, 1);
+    return typeName(a[0]!);
+  },
+  zip(_t, a, k) {
+    positional("zip", a, k, 0, Infinity);
+    const seqs = a.map((x) => iterate(x, "zip"));
+    const n = seqs.length === 0 ? 0 : Math.min(...seqs.map((s) => s.length));
+    const out = new Array<Value>(n);
+    for (let i = 0; i < n; i++) out[i] = new Tuple(seqs.map((s) => s[i]!));
+    return new List(out);
+  },
+};
+
+/** The predeclared names every module sees. `set` is present only when the set option is on. */
+export function universe(options: { set?: boolean } = {}): Map<string, Value> {
+  const u = new Map<string, Value>();
+  u.set("None", None);
+  u.set("True", true);
+  u.set("False", false);
+  for (const name of Object.keys(fns)) {
+    if (name === "set" && !options.set) continue;
+    u.set(name, UNIVERSE_BUILTINS.get(name)!);
+  }
+  return u;
+}
+
+export const UNIVERSE_BUILTINS = new Map<string, Builtin>(Object.entries(fns).map(([n, f]) => [n, new Builtin(n, f)]));
+
+export { formatFloat };

@@ -1,0 +1,288 @@
+/**
+ * The `star test` runner, following starlark-go's test-file convention (its chunkedfile package and eval tests):
+ * a file is split into chunks at lines that are exactly `---`; each chunk runs as its own module keeping the
+ * file's line numbers; a comment `### "regexp"` (or a Go back-quoted regexp) on a line says that line must raise
+ * an error (static or runtime) whose message matches; `option:NAME` in a chunk turns that dialect option on;
+ * `load("assert.star", "assert", "freeze")` gives the assert module, `json.star`/`math.star` the json and math
+ * modules, and `struct` is predeclared. Assertion failures are recorded without stopping the chunk.
+ */
+import { OPTION_NAMES, type DialectOptions } from "../options.ts";
+import { universe } from "../library.ts";
+import { execFile } from "../eval/exec.ts";
+import { parseAndResolve } from "../eval/frontend.ts";
+import type { Thread } from "../eval/thread.ts";
+import { equals, compare } from "../values/compare.ts";
+import { StarError, StarlarkEvalError } from "../values/errors.ts";
+import { repr, str } from "../values/format.ts";
+import { contains } from "../values/ops.ts";
+import { Builtin, Module, None, Struct, truth, freeze, type ThreadLike, type Value } from "../values/value.ts";
+import { positional, unpackArgs } from "../values/args.ts";
+import { jsonModule } from "../modules/json.ts";
+import { mathModule } from "../modules/math.ts";
+
+export interface Failure {
+  line: number;
+  message: string;
+}
+
+export interface ChunkResult {
+  /** 1-based line of the chunk's first line. */
+  startLine: number;
+  failures: Failure[];
+}
+
+export interface FileResult {
+  filename: string;
+  chunks: ChunkResult[];
+  passed: number;
+  failed: number;
+}
+
+/** Go's regexp syntax is close to JS's; translate the few differences that matter in test files. */
+export function goRegExp(pattern: string): RegExp {
+  let flags = "";
+  let p = pattern;
+  const m = /^\(\?([a-z]+)\)/.exec(p);
+  if (m) {
+    if (m[1]!.includes("i")) flags += "i";
+    if (m[1]!.includes("s")) flags += "s";
+    p = p.slice(m[0].length);
+  }
+  p = p.replace(/\\Q(.*?)(\\E|$)/g, (_all, lit: string) => lit.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  try {
+    return new RegExp(p, flags + "u");
+  } catch {
+    return new RegExp(p, flags);
+  }
+}
+
+/** Unquotes a Go string literal ("..." with escapes, or `...` raw). */
+function unquoteGo(q: string): string | undefined {
+  if (q.startsWith("`")) {
+    const end = q.indexOf("`", 1);
+    return end < 0 ? undefined : q.slice(1, end);
+  }
+  if (!q.startsWith('"')) return undefined;
+  let out = "";
+  for (let i = 1; i < q.length; i++) {
+    const c = q[i]!;
+    if (c === '"') return out;
+    if (c === "\\") {
+      const n = q[++i];
+      const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", '"': '"', "\\": "\\", "'": "'", a: "\x07", b: "\b", f: "\f", v: "\v" };
+      if (n !== undefined && simple[n] !== undefined) out += simple[n];
+      else if (n === "x") {
+        out += String.fromCharCode(parseInt(q.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else if (n === "u") {
+        out += String.fromCharCode(parseInt(q.slice(i + 1, i + 5), 16));
+        i += 4;
+      } else out += "\\" + (n ?? "");
+      continue;
+    }
+    out += c;
+  }
+  return undefined;
+}
+
+interface Expectation {
+  line: number;
+  pattern: string;
+  re: RegExp;
+}
+
+function expectations(lines: string[], from: number, to: number): Map<number, Expectation> {
+  const out = new Map<number, Expectation>();
+  for (let i = from; i < to; i++) {
+    const line = lines[i]!;
+    const k = line.indexOf("###");
+    if (k < 0) continue;
+    const rest = line.slice(k + 3).trim();
+    const pattern = unquoteGo(rest);
+    if (pattern === undefined) continue;
+    out.set(i + 1, { line: i + 1, pattern, re: goRegExp(pattern) });
+  }
+  return out;
+}
+
+/** Options named by `option:NAME` in a chunk. */
+export function chunkOptions(text: string): DialectOptions {
+  const o: DialectOptions = {};
+  for (const [name, field] of Object.entries(OPTION_NAMES)) if (text.includes("option:" + name)) o[field] = true;
+  return o;
+}
+
+/** The position (in this file) where a failing assertion was called. */
+function callerLine(thread: ThreadLike, filename: string): number {
+  const t = thread as Thread;
+  for (let i = t.depth; i >= 0; i--) {
+    const f = t.frames[i]!;
+    if (f.code.file === filename) return f.pc.line;
+  }
+  return 0;
+}
+
+function assertModule(filename: string, report: (line: number, msg: string) => void): Record<string, Value> {
+  const error = (t: ThreadLike, msg: string): Value => {
+    report(callerLine(t, filename), msg);
+    return None;
+  };
+  const assert = new Module("assert", {
+    eq: new Builtin("assert.eq", (t, a, k) => {
+      const [x, y, msg] = unpackArgs("assert.eq", a, k, ["x", "y", "msg?"]);
+      if (!equals(x!, y!)) return error(t, `${msg !== undefined ? str(msg) + ": " : ""}${repr(x!)} != ${repr(y!)}`);
+      return None;
+    }),
+    ne: new Builtin("assert.ne", (t, a, k) => {
+      const [x, y, msg] = unpackArgs("assert.ne", a, k, ["x", "y", "msg?"]);
+      if (equals(x!, y!)) return error(t, `${msg !== undefined ? str(msg) + ": " : ""}${repr(x!)} == ${repr(y!)}`);
+      return None;
+    }),
+    true: new Builtin("assert.true", (t, a, k) => {
+      const [cond, msg] = unpackArgs("assert.true", a, k, ["cond", "msg?"]);
+      if (!truth(cond!)) return error(t, msg !== undefined ? str(msg) : "assertion failed");
+      return None;
+    }),
+    lt: new Builtin("assert.lt", (t, a, k) => {
+      positional("assert.lt", a, k, 2, 2);
+      if (!compare("<", a[0]!, a[1]!)) return error(t, `${str(a[0]!)} is not less than ${str(a[1]!)}`);
+      return None;
+    }),
+    contains: new Builtin("assert.contains", (t, a, k) => {
+      positional("assert.contains", a, k, 2, 2);
+      if (!contains(a[0]!, a[1]!)) return error(t, `${str(a[0]!)} does not contain ${str(a[1]!)}`);
+      return None;
+    }),
+    fails: new Builtin("assert.fails", (t, a, k) => {
+      positional("assert.fails", a, k, 2, 2);
+      const pattern = a[1]!;
+      if (typeof pattern !== "string") throw new StarError(`assert.fails: got ${typeof pattern}, want string`);
+      const th = t as Thread;
+      const depth = th.depth;
+      const pc = th.frames[depth]!.pc;
+      let msg: string | undefined;
+      try {
+        th.call(a[0]!, [], []);
+      } catch (e) {
+        th.unwindTo(depth);
+        th.frames[depth]!.pc = pc;
+        if (e instanceof StarError) msg = e.message;
+        else if (e instanceof StarlarkEvalError) msg = e.message;
+        else throw e;
+      }
+      if (msg === undefined) return error(t, `evaluation succeeded unexpectedly (want error matching ${repr(pattern)})`);
+      if (!goRegExp(pattern).test(msg)) return error(t, `regular expression (${pattern}) did not match error (${msg})`);
+      return None;
+    }),
+    fail: new Builtin("assert.fail", (t, a, k) => {
+      positional("assert.fail", a, k, 1, 1);
+      return error(t, str(a[0]!));
+    }),
+  });
+  const freezeFn = new Builtin("freeze", (_t, a, k) => {
+    positional("freeze", a, k, 1, 1);
+    freeze(a[0]!);
+    return a[0]!;
+  });
+  return { assert, freeze: freezeFn };
+}
+
+export const STRUCT_BUILTIN = new Builtin("struct", (_t, a, k) => {
+  if (a.length > 0) throw new StarError(`struct: unexpected positional arguments`);
+  const fields = new Map<string, Value>();
+  for (const [name, v] of k) fields.set(name, v);
+  return new Struct(fields);
+});
+
+interface SyntaxErrorLike {
+  diagnostics: { pos: { line: number; col: number }; message: string }[];
+}
+function isSyntaxError(e: unknown): e is SyntaxErrorLike & Error {
+  return e instanceof Error && Array.isArray((e as unknown as SyntaxErrorLike).diagnostics);
+}
+
+/** Runs one chunk (the text of the whole file with other chunks blanked out). */
+function runChunk(filename: string, source: string, expect: Map<number, Expectation>, options: DialectOptions): Failure[] {
+  const failures: Failure[] = [];
+  const report = (line: number, message: string): void => {
+    failures.push({ line, message });
+  };
+  const gotError = (line: number, message: string): void => {
+    const want = expect.get(line);
+    if (want === undefined) report(line, `unexpected error: ${message}`);
+    else {
+      if (!want.re.test(message)) report(line, `error ${JSON.stringify(message)} does not match pattern ${JSON.stringify(want.pattern)}`);
+      expect.delete(line);
+    }
+  };
+  const predeclared = new Map<string, Value>([["struct", STRUCT_BUILTIN]]);
+  const u = universe(options);
+  const loadable: Record<string, Record<string, Value>> = {
+    "assert.star": assertModule(filename, report),
+    "json.star": { json: jsonModule },
+    "math.star": { math: mathModule },
+  };
+  try {
+    const file = parseAndResolve(filename, source, options, {
+      isPredeclared: (n) => predeclared.has(n),
+      isUniversal: (n) => u.has(n),
+    });
+    execFile(
+      file,
+      source,
+      {
+        options,
+        print: () => {},
+        load: (module) => {
+          const m = loadable[module];
+          if (m === undefined) throw new StarError(`no such module: ${module}`);
+          return m;
+        },
+      },
+      predeclared,
+      u,
+    );
+  } catch (e) {
+    if (isSyntaxError(e)) {
+      for (const d of e.diagnostics) gotError(d.pos.line, `${filename}:${d.pos.line}:${d.pos.col}: ${d.message}`);
+    } else if (e instanceof StarlarkEvalError) {
+      let line = e.pos.file === filename ? e.pos.line : 0;
+      for (let i = e.backtrace.length - 1; i >= 0; i--) {
+        if (e.backtrace[i]!.file === filename) {
+          line = e.backtrace[i]!.line;
+          break;
+        }
+      }
+      gotError(line, e.message);
+    } else {
+      report(0, `internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  }
+  for (const want of expect.values()) report(want.line, `expected error matching ${JSON.stringify(want.pattern)}`);
+  failures.sort((a, b) => a.line - b.line);
+  return failures;
+}
+
+/** Splits a test file into chunks and runs each. */
+export function runTestSource(filename: string, source: string): FileResult {
+  const lines = source.split("\n");
+  const bounds: [number, number][] = [];
+  let start = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === "---" || lines[i] === "---\r") {
+      bounds.push([start, i]);
+      start = i + 1;
+    }
+  }
+  bounds.push([start, lines.length]);
+  const chunks: ChunkResult[] = [];
+  for (const [from, to] of bounds) {
+    // Keep line numbers: blank out every line outside the chunk.
+    const text = lines.map((l, i) => (i >= from && i < to ? l : "")).join("\n");
+    const chunkText = lines.slice(from, to).join("\n");
+    const failures = runChunk(filename, text, expectations(lines, from, to), chunkOptions(chunkText));
+    chunks.push({ startLine: from + 1, failures });
+  }
+  const failed = chunks.filter((c) => c.failures.length > 0).length;
+  return { filename, chunks, passed: chunks.length - failed, failed };
+}

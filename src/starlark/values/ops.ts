@@ -1,0 +1,458 @@
+/**
+ * The general (slow-path) operators: binary and unary arithmetic, membership, indexing, slicing, len, iteration
+ * and attribute access. The evaluator handles the common int/string cases inline and falls back to these.
+ */
+import { StarError } from "./errors.ts";
+import { compare, equals, hashKey, type CompareOp } from "./compare.ts";
+import { Dict, StarSet } from "./hashtable.ts";
+import * as I from "./int.ts";
+import { interpolate, repr as reprOf } from "./format.ts";
+import { byteLength, bytesOf, byteSlice, concat, decodeUTF8, isASCII, strLen } from "./strings.ts";
+import {
+  Bytes,
+  Float,
+  hasAttrs,
+  List,
+  Range,
+  Struct,
+  Tuple,
+  typeName,
+  type HasSetField,
+  type Value,
+  None,
+} from "./value.ts";
+import { methodsOf, bindMethod } from "./methods.ts";
+import { nearest } from "./spell.ts";
+
+const MAX_ELEMS = 1 << 30;
+
+function unknownBinary(op: string, x: Value, y: Value): never {
+  throw new StarError(`unknown binary op: ${typeName(x)} ${op} ${typeName(y)}`);
+}
+
+function isNum(v: Value): boolean {
+  return typeof v === "number" || typeof v === "bigint" || v instanceof Float;
+}
+function toF(v: Value): number {
+  if (typeof v === "number") return v + 0;
+  if (typeof v === "bigint") {
+    const f = Number(v);
+    if (!Number.isFinite(f)) throw new StarError("int too large to convert to float");
+    return f;
+  }
+  return (v as Float).v;
+}
+
+function repeat(elems: Value[], n: Value, what: string): Value[] {
+  if (typeof n !== "number") {
+    if (typeof n === "bigint") throw new StarError(`excessive repeat (${elems.length} * ${n} elements)`);
+    throw new StarError(`unknown binary op: ${what} * ${typeName(n)}`);
+  }
+  if (n <= 0 || elems.length === 0) return [];
+  if (elems.length * n > MAX_ELEMS) throw new StarError(`excessive repeat (${elems.length} * ${n} elements)`);
+  const out = new Array<Value>(elems.length * n);
+  for (let i = 0, k = 0; i < n; i++) for (let j = 0; j < elems.length; j++) out[k++] = elems[j]!;
+  return out;
+}
+
+function strRepeat(s: string, n: Value, what: string): string {
+  if (typeof n !== "number") {
+    if (typeof n === "bigint") throw new StarError(`excessive repeat (${s.length} * ${n} elements)`);
+    throw new StarError(`unknown binary op: ${what} * ${typeName(n)}`);
+  }
+  if (n <= 0) return "";
+  if (s.length * n > MAX_ELEMS) throw new StarError(`excessive repeat (${s.length} * ${n} elements)`);
+  return s.repeat(n);
+}
+
+export function binary(op: string, x: Value, y: Value): Value {
+  const tx = typeof x,
+    ty = typeof y;
+  const ints = (tx === "number" || tx === "bigint") && (ty === "number" || ty === "bigint");
+  switch (op) {
+    case "+":
+      if (ints) return I.intAdd(x as I.Int, y as I.Int);
+      if (tx === "string" && ty === "string") return concat(x as string, y as string);
+      if (isNum(x) && isNum(y)) return new Float(toF(x) + toF(y));
+      if (x instanceof List && y instanceof List) return new List(x.elems.concat(y.elems));
+      if (x instanceof Tuple && y instanceof Tuple) return new Tuple(x.elems.concat(y.elems));
+      if (x instanceof Bytes && y instanceof Bytes) return new Bytes(x.s + y.s);
+      break;
+    case "-":
+      if (ints) return I.intSub(x as I.Int, y as I.Int);
+      if (isNum(x) && isNum(y)) return new Float(toF(x) - toF(y));
+      if (x instanceof StarSet && y instanceof StarSet) return setDifference(x, [y]);
+      break;
+    case "*":
+      if (ints) return I.intMul(x as I.Int, y as I.Int);
+      if (isNum(x) && isNum(y)) return new Float(toF(x) * toF(y));
+      if (tx === "string") return strRepeat(x as string, y, "string");
+      if (ty === "string") return strRepeat(y as string, x, "string");
+      if (x instanceof List) return new List(repeat(x.elems, y, "list"));
+      if (y instanceof List) return new List(repeat(y.elems, x, "list"));
+      if (x instanceof Tuple) return new Tuple(repeat(x.elems, y, "tuple"));
+      if (y instanceof Tuple) return new Tuple(repeat(y.elems, x, "tuple"));
+      if (x instanceof Bytes) return new Bytes(strRepeat(x.s, y, "bytes"));
+      if (y instanceof Bytes) return new Bytes(strRepeat(y.s, x, "bytes"));
+      break;
+    case "/":
+      if (isNum(x) && isNum(y)) {
+        const d = toF(y);
+        if (d === 0) throw new StarError("floating-point division by zero");
+        return new Float(toF(x) / d);
+      }
+      break;
+    case "//":
+      if (ints) return I.intFloorDiv(x as I.Int, y as I.Int);
+      if (isNum(x) && isNum(y)) {
+        const d = toF(y);
+        if (d === 0) throw new StarError("floored division by zero");
+        return new Float(Math.floor(toF(x) / d));
+      }
+      break;
+    case "%":
+      if (ints) return I.intMod(x as I.Int, y as I.Int);
+      if (tx === "string") return interpolate(x as string, y);
+      if (isNum(x) && isNum(y)) {
+        const a = toF(x),
+          d = toF(y);
+        if (d === 0) throw new StarError("floating-point modulo by zero");
+        let r = a % d;
+        if (r !== 0 && r < 0 !== d < 0) r += d;
+        if (r === 0) r = d < 0 ? -0 : 0;
+        return new Float(r);
+      }
+      break;
+    case "|":
+      if (ints) return I.intOr(x as I.Int, y as I.Int);
+      if (x instanceof StarSet && y instanceof StarSet) return setUnion(x, [y]);
+      if (x instanceof Dict && y instanceof Dict) {
+        const d = new Dict();
+        for (const e of x.ht.map.values()) d.ht.set(e.k, e.v);
+        for (const e of y.ht.map.values()) d.ht.set(e.k, e.v);
+        return d;
+      }
+      break;
+    case "&":
+      if (ints) return I.intAnd(x as I.Int, y as I.Int);
+      if (x instanceof StarSet && y instanceof StarSet) return setIntersection(x, [y]);
+      break;
+    case "^":
+      if (ints) return I.intXor(x as I.Int, y as I.Int);
+      if (x instanceof StarSet && y instanceof StarSet) return setSymmetricDifference(x, y);
+      break;
+    case "<<":
+    case ">>":
+      if (ints) return I.intShift(op, x as I.Int, y as I.Int);
+      break;
+    case "in":
+      return contains(y, x);
+    case "not in":
+      return !contains(y, x);
+    case "==":
+    case "!=":
+    case "<":
+    case "<=":
+    case ">":
+    case ">=":
+      return compare(op as CompareOp, x, y);
+  }
+  unknownBinary(op, x, y);
+}
+
+export function setUnion(x: StarSet, others: Value[]): StarSet {
+  const s = new StarSet();
+  for (const e of x.ht.map.values()) s.add(e.k);
+  for (const o of others) for (const v of iterate(o)) s.add(v);
+  return s;
+}
+export function setIntersection(x: StarSet, others: Value[]): StarSet {
+  let cur = x;
+  for (const o of others) {
+    const other = o instanceof StarSet ? o : setUnion(new StarSet(), [o]);
+    const s = new StarSet();
+    for (const e of cur.ht.map.values()) if (other.ht.has(e.k)) s.add(e.k);
+    cur = s;
+  }
+  return cur === x ? setUnion(x, []) : cur;
+}
+export function setDifference(x: StarSet, others: Value[]): StarSet {
+  const s = setUnion(x, []);
+  for (const o of others) for (const v of iterate(o)) if (s.ht.has(v)) s.ht.map.delete(hashKey(v));
+  return s;
+}
+export function setSymmetricDifference(x: StarSet, y: Value): StarSet {
+  const s = setUnion(x, []);
+  for (const v of iterate(y)) {
+    if (x.ht.has(v)) s.ht.map.delete(hashKey(v));
+    else s.add(v);
+  }
+  return s;
+}
+
+export function contains(container: Value, x: Value): boolean {
+  if (typeof container === "string") {
+    if (typeof x !== "string") throw new StarError(`'in <string>' requires string as left operand, not ${typeName(x)}`);
+    return container.includes(x);
+  }
+  if (container instanceof List || container instanceof Tuple) {
+    for (const e of container.elems) if (e === x || equals(e, x)) return true;
+    return false;
+  }
+  if (container instanceof Dict) return container.ht.has(x);
+  if (container instanceof StarSet) return container.ht.has(x);
+  if (container instanceof Range) {
+    if (typeof x !== "number") {
+      if (typeof x === "bigint") return false;
+      if (x instanceof Float) {
+        if (!Number.isInteger(x.v)) return false;
+        return contains(container, x.v);
+      }
+      throw new StarError(`'in <range>' requires integer as left operand, not ${typeName(x)}`);
+    }
+    const r = container;
+    if (r.len === 0) return false;
+    const off = x - r.start;
+    if (off % r.step !== 0) return false;
+    const i = off / r.step;
+    return i >= 0 && i < r.len;
+  }
+  if (container instanceof Bytes) {
+    if (x instanceof Bytes) return container.s.includes(x.s);
+    if (typeof x === "number") {
+      if (x < 0 || x > 255) throw new StarError(`int in bytes: ${x} out of range`);
+      return container.s.includes(String.fromCharCode(x));
+    }
+    throw new StarError(`'in bytes' requires bytes or int as left operand, not ${typeName(x)}`);
+  }
+  throw new StarError(`unknown binary op: ${typeName(x)} in ${typeName(container)}`);
+}
+
+export function unary(op: string, x: Value): Value {
+  switch (op) {
+    case "-":
+      if (typeof x === "number" || typeof x === "bigint") return I.intNeg(x);
+      if (x instanceof Float) return new Float(-x.v);
+      break;
+    case "+":
+      if (typeof x === "number" || typeof x === "bigint" || x instanceof Float) return x;
+      break;
+    case "~":
+      if (typeof x === "number" || typeof x === "bigint") return I.intInvert(x);
+      break;
+  }
+  throw new StarError(`unknown unary op: ${op} ${typeName(x)}`);
+}
+
+export function len(x: Value): number {
+  if (typeof x === "string") return strLen(x);
+  if (x instanceof List || x instanceof Tuple) return x.elems.length;
+  if (x instanceof Dict || x instanceof StarSet) return x.ht.map.size;
+  if (x instanceof Range) return x.len;
+  if (x instanceof Bytes) return x.s.length;
+  return -1;
+}
+
+/** The elements of an iterable value, or undefined when x is not iterable. */
+export function iterableElems(x: Value): Value[] | undefined {
+  if (x instanceof List || x instanceof Tuple) return x.elems;
+  if (x instanceof Dict || x instanceof StarSet) return x.ht.keys();
+  if (x instanceof Range) {
+    const out = new Array<Value>(x.len);
+    for (let i = 0; i < x.len; i++) out[i] = x.start + i * x.step;
+    return out;
+  }
+  if (typeof x === "object" && typeof (x as unknown as { iterate?: unknown }).iterate === "function") {
+    return (x as unknown as { iterate(): Value[] }).iterate();
+  }
+  return undefined;
+}
+
+/** The elements of x (a copy is not guaranteed: do not mutate). */
+export function iterate(x: Value, what?: string): Value[] {
+  const es = iterableElems(x);
+  if (es === undefined) throw new StarError(`${what ? what + ": " : ""}${typeName(x)} value is not iterable`);
+  return es;
+}
+
+function asIndex(x: Value, i: Value): number {
+  if (typeof i === "number") return i;
+  if (typeof i === "bigint") return i > 0n ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
+  throw new StarError(`${typeName(x)} index: got ${typeName(i)}, want int`);
+}
+
+function outOfRange(i: number, n: number, x: Value): never {
+  if (n === 0) throw new StarError(`index ${i} out of range: empty ${typeName(x)}`);
+  throw new StarError(`${typeName(x)} index ${i} out of range [${-n}:${n - 1}]`);
+}
+
+export function index(x: Value, y: Value): Value {
+  if (x instanceof List || x instanceof Tuple) {
+    const n = x.elems.length;
+    let i = asIndex(x, y);
+    const orig = i;
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) outOfRange(orig, n, x);
+    return x.elems[i]!;
+  }
+  if (x instanceof Dict) {
+    const v = x.ht.get(y);
+    if (v === undefined) throw new StarError(`key ${reprOf(y)} not in dict`);
+    return v;
+  }
+  if (typeof x === "string") {
+    const ascii = isASCII(x);
+    const n = ascii ? x.length : byteLength(x);
+    let i = asIndex(x, y);
+    const orig = i;
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) outOfRange(orig, n, x);
+    return ascii ? x[i]! : decodeUTF8(bytesOf(x), i, i + 1);
+  }
+  if (x instanceof Range) {
+    let i = asIndex(x, y);
+    const orig = i;
+    if (i < 0) i += x.len;
+    if (i < 0 || i >= x.len) outOfRange(orig, x.len, x);
+    return x.at(i);
+  }
+  if (x instanceof Bytes) {
+    let i = asIndex(x, y);
+    const orig = i;
+    const n = x.s.length;
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) outOfRange(orig, n, x);
+    return x.s.charCodeAt(i);
+  }
+  const m = x as unknown as { index?(i: Value): Value };
+  if (typeof x === "object" && typeof m.index === "function") return m.index(y);
+  throw new StarError(`unhandled index operation ${typeName(x)}[${typeName(y)}]`);
+}
+
+
+export function setIndex(x: Value, y: Value, v: Value): void {
+  if (x instanceof List) {
+    x.checkMutable("assign to element of");
+    const n = x.elems.length;
+    let i = asIndex(x, y);
+    const orig = i;
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) outOfRange(orig, n, x);
+    x.elems[i] = v;
+    return;
+  }
+  if (x instanceof Dict) {
+    x.ht.set(y, v);
+    return;
+  }
+  throw new StarError(`${typeName(x)} value does not support item assignment`);
+}
+
+function sliceIndex(v: Value, what: string): number | undefined {
+  if (v === None) return undefined;
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return v > 0n ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
+  throw new StarError(`invalid ${what} index: got ${typeName(v)}, want int`);
+}
+
+/** Python's slice.indices: the concrete start, stop and step for a sequence of length n. */
+export function sliceIndices(n: number, lo: Value, hi: Value, st: Value): [number, number, number] {
+  let step = sliceIndex(st, "slice step");
+  if (step === undefined) step = 1;
+  if (step === 0) throw new StarError("zero is not a valid slice step");
+  const a = sliceIndex(lo, "start"),
+    b = sliceIndex(hi, "end");
+  let start: number, end: number;
+  if (step > 0) {
+    start = a === undefined ? 0 : a < 0 ? Math.max(0, a + n) : Math.min(a, n);
+    end = b === undefined ? n : b < 0 ? Math.max(0, b + n) : Math.min(b, n);
+  } else {
+    start = a === undefined ? n - 1 : a < 0 ? Math.max(-1, a + n) : Math.min(a, n - 1);
+    end = b === undefined ? -1 : b < 0 ? Math.max(-1, b + n) : Math.min(b, n - 1);
+  }
+  return [start, end, step];
+}
+
+function pick<T>(get: (i: number) => T, start: number, end: number, step: number): T[] {
+  const out: T[] = [];
+  if (step > 0) for (let i = start; i < end; i += step) out.push(get(i));
+  else for (let i = start; i > end; i += step) out.push(get(i));
+  return out;
+}
+
+export function slice(x: Value, lo: Value, hi: Value, st: Value): Value {
+  if (x instanceof List || x instanceof Tuple) {
+    const [s, e, k] = sliceIndices(x.elems.length, lo, hi, st);
+    const es = k === 1 ? x.elems.slice(s, Math.max(s, e)) : pick((i) => x.elems[i]!, s, e, k);
+    return x instanceof List ? new List(es) : new Tuple(es);
+  }
+  if (typeof x === "string") {
+    const ascii = isASCII(x);
+    const n = ascii ? x.length : byteLength(x);
+    const [s, e, k] = sliceIndices(n, lo, hi, st);
+    if (k === 1) return ascii ? x.slice(s, Math.max(s, e)) : byteSlice(x, s, Math.max(s, e));
+    if (ascii) return pick((i) => x[i]!, s, e, k).join("");
+    const b = bytesOf(x);
+    return decodeUTF8(Uint8Array.from(pick((i) => b[i]!, s, e, k)));
+  }
+  if (x instanceof Bytes) {
+    const [s, e, k] = sliceIndices(x.s.length, lo, hi, st);
+    if (k === 1) return new Bytes(x.s.slice(s, Math.max(s, e)));
+    return new Bytes(pick((i) => x.s[i]!, s, e, k).join(""));
+  }
+  if (x instanceof Range) {
+    const [s, e, k] = sliceIndices(x.len, lo, hi, st);
+    const start = x.at(s),
+      step = x.step * k;
+    let n = 0;
+    if (k > 0 && s < e) n = Math.floor((e - s - 1) / k) + 1;
+    else if (k < 0 && s > e) n = Math.floor((s - e - 1) / -k) + 1;
+    return new Range(start, start + n * step, step);
+  }
+  throw new StarError(`invalid slice operand ${typeName(x)}`);
+}
+
+// ---- attributes ----
+
+export function getAttr(x: Value, name: string): Value {
+  const ms = methodsOf(x);
+  if (ms !== undefined) {
+    const m = ms.get(name);
+    if (m !== undefined) return bindMethod(m, x);
+  }
+  if (hasAttrs(x)) {
+    const v = x.attr(name);
+    if (v !== undefined) return v;
+    if (x instanceof Struct) {
+      const ctor = x.constructorName !== "struct" ? x.constructorName + " " : "";
+      throw new StarError(`${ctor}struct has no .${name} attribute${hint(name, x.attrNames())}`);
+    }
+    throw new StarError(`${typeName(x)} has no .${name} field or method${hint(name, x.attrNames())}`);
+  }
+  throw new StarError(`${typeName(x)} has no .${name} field or method${hint(name, ms ? [...ms.keys()] : [])}`);
+}
+
+export function hasAttr(x: Value, name: string): boolean {
+  if (methodsOf(x)?.has(name)) return true;
+  return hasAttrs(x) && x.attr(name) !== undefined;
+}
+
+export function attrNames(x: Value): string[] {
+  const names = new Set<string>(methodsOf(x)?.keys() ?? []);
+  if (hasAttrs(x)) for (const n of x.attrNames()) names.add(n);
+  return [...names].sort();
+}
+
+function hint(name: string, names: string[]): string {
+  const n = nearest(name, names);
+  return n ? ` (did you mean .${n}?)` : "";
+}
+
+export function setField(x: Value, name: string, v: Value): void {
+  const s = x as HasSetField;
+  if (typeof x === "object" && typeof s.setField === "function") {
+    s.setField(name, v);
+    return;
+  }
+  throw new StarError(`can't assign to .${name} field of ${typeName(x)}`);
+}

@@ -1,0 +1,241 @@
+/**
+ * Starlark values. Primitive values are JS primitives for speed: `true`/`false` are bools, a JS `number` is an
+ * int that fits in 53 bits, a `bigint` is an int beyond that (always normalized: a bigint never holds a value a
+ * number could), a JS `string` is a string (see strings.ts). Everything else is an object implementing the small
+ * `StarObject` interface plus optional capabilities (`Callable`, `HasAttrs`, `Indexable`, ...), like starlark-go's
+ * Value and its capability interfaces.
+ */
+import { StarError } from "./errors.ts";
+
+export interface StarObject {
+  /** The name `type(x)` returns. */
+  readonly type: string;
+  truth(): boolean;
+  freeze(): void;
+}
+
+export type Value = boolean | number | bigint | string | StarObject;
+
+export class NoneType implements StarObject {
+  readonly type = "NoneType";
+  truth(): boolean {
+    return false;
+  }
+  freeze(): void {}
+}
+export const None: Value = new NoneType();
+
+export class Float implements StarObject {
+  readonly type = "float";
+  constructor(readonly v: number) {}
+  truth(): boolean {
+    return this.v !== 0;
+  }
+  freeze(): void {}
+}
+
+/** An immutable byte string. `s` holds one char (0..255) per byte. */
+export class Bytes implements StarObject {
+  readonly type = "bytes";
+  constructor(readonly s: string) {}
+  truth(): boolean {
+    return this.s.length > 0;
+  }
+  freeze(): void {}
+}
+
+/** The execution context of one Starlark computation, as seen by builtins. */
+export interface ThreadLike {
+  print(msg: string): void;
+  /** Calls any callable value. */
+  call(fn: Value, args: Value[], kwargs: [string, Value][]): Value;
+  /** Dialect options in force. */
+  readonly options: { set?: boolean; recursion?: boolean };
+  /** Free-form per-thread storage for hosts (e.g. the test runner). */
+  locals: Map<string, unknown>;
+}
+
+export interface Callable extends StarObject {
+  readonly name: string;
+  call(thread: ThreadLike, args: Value[], kwargs: [string, Value][]): Value;
+}
+
+export interface HasAttrs extends StarObject {
+  /** Returns the attribute or undefined when there is none. */
+  attr(name: string): Value | undefined;
+  attrNames(): string[];
+}
+
+export interface HasSetField extends HasAttrs {
+  setField(name: string, v: Value): void;
+}
+
+export function isCallable(v: Value): v is Callable {
+  return typeof v === "object" && typeof (v as Callable).call === "function";
+}
+
+export function hasAttrs(v: Value): v is HasAttrs {
+  return typeof v === "object" && typeof (v as HasAttrs).attr === "function";
+}
+
+export class List implements StarObject {
+  readonly type = "list";
+  frozen = false;
+  itercount = 0;
+  constructor(public elems: Value[] = []) {}
+  truth(): boolean {
+    return this.elems.length > 0;
+  }
+  freeze(): void {
+    if (this.frozen) return;
+    this.frozen = true;
+    for (const e of this.elems) freeze(e);
+  }
+  /** Throws unless the list may be mutated; verb is e.g. "append to". */
+  checkMutable(verb: string): void {
+    if (this.frozen) throw new StarError(`cannot ${verb} frozen list`);
+    if (this.itercount > 0) throw new StarError(`cannot ${verb} list during iteration`);
+  }
+}
+
+export class Tuple implements StarObject {
+  readonly type = "tuple";
+  constructor(readonly elems: Value[]) {}
+  truth(): boolean {
+    return this.elems.length > 0;
+  }
+  freeze(): void {
+    for (const e of this.elems) freeze(e);
+  }
+}
+
+export const EMPTY_TUPLE = new Tuple([]);
+
+export class Range implements StarObject {
+  readonly type = "range";
+  readonly len: number;
+  constructor(
+    readonly start: number,
+    readonly stop: number,
+    readonly step: number,
+  ) {
+    let n = 0;
+    if (step > 0 && start < stop) n = Math.floor((stop - start - 1) / step) + 1;
+    else if (step < 0 && start > stop) n = Math.floor((start - stop - 1) / -step) + 1;
+    this.len = n;
+  }
+  truth(): boolean {
+    return this.len > 0;
+  }
+  freeze(): void {}
+  at(i: number): number {
+    return this.start + i * this.step;
+  }
+}
+
+export function freeze(v: Value): void {
+  if (typeof v === "object") v.freeze();
+}
+
+/** A function implemented in TypeScript. When `recv` is set, it is a bound method of that value. */
+export class Builtin implements Callable {
+  readonly type = "builtin_function_or_method";
+  constructor(
+    readonly name: string,
+    readonly fn: (thread: ThreadLike, args: Value[], kwargs: [string, Value][], self: Builtin) => Value,
+    readonly recv?: Value,
+  ) {}
+  truth(): boolean {
+    return true;
+  }
+  freeze(): void {
+    if (this.recv !== undefined) freeze(this.recv);
+  }
+  call(thread: ThreadLike, args: Value[], kwargs: [string, Value][]): Value {
+    return this.fn(thread, args, kwargs, this);
+  }
+  bind(recv: Value): Builtin {
+    return new Builtin(this.name, this.fn, recv);
+  }
+}
+
+/** An immutable record of named fields: `struct(a=1)`. */
+export class Struct implements HasAttrs {
+  readonly type = "struct";
+  readonly fields: Map<string, Value>;
+  constructor(
+    fields: Record<string, Value> | Map<string, Value>,
+    readonly constructorName = "struct",
+  ) {
+    const m = fields instanceof Map ? fields : new Map(Object.entries(fields));
+    this.fields = new Map([...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  }
+  truth(): boolean {
+    return true;
+  }
+  freeze(): void {
+    for (const v of this.fields.values()) freeze(v);
+  }
+  get(name: string): Value | undefined {
+    return this.fields.get(name);
+  }
+  attr(name: string): Value | undefined {
+    return this.fields.get(name);
+  }
+  attrNames(): string[] {
+    return [...this.fields.keys()];
+  }
+}
+
+/** A named collection of members, e.g. the `json` and `math` modules. */
+export class Module implements HasAttrs {
+  readonly type = "module";
+  readonly members: Map<string, Value>;
+  constructor(
+    readonly name: string,
+    members: Record<string, Value>,
+  ) {
+    this.members = new Map(Object.entries(members));
+  }
+  truth(): boolean {
+    return true;
+  }
+  freeze(): void {
+    for (const v of this.members.values()) freeze(v);
+  }
+  attr(name: string): Value | undefined {
+    return this.members.get(name);
+  }
+  attrNames(): string[] {
+    return [...this.members.keys()].sort();
+  }
+}
+
+const TYPE_OF_PRIMITIVE: Record<string, string> = { boolean: "bool", number: "int", bigint: "int", string: "string" };
+
+export function typeName(v: Value): string {
+  return typeof v === "object" ? v.type : TYPE_OF_PRIMITIVE[typeof v]!;
+}
+
+export function truth(v: Value): boolean {
+  switch (typeof v) {
+    case "boolean":
+      return v;
+    case "number":
+      return v !== 0;
+    case "string":
+      return v.length > 0;
+    case "bigint":
+      return true; // normalized bigints are never zero
+    default:
+      return v.truth();
+  }
+}
+
+export const isNone = (v: Value): boolean => v === None;
+export const isBool = (v: Value): v is boolean => typeof v === "boolean";
+export const isInt = (v: Value): v is number | bigint => typeof v === "number" || typeof v === "bigint";
+export const isString = (v: Value): v is string => typeof v === "string";
+export const isFloat = (v: Value): v is Float => v instanceof Float;
+export const isList = (v: Value): v is List => v instanceof List;
+export const isTuple = (v: Value): v is Tuple => v instanceof Tuple;
