@@ -17,7 +17,7 @@ if (gen.exitCode !== 0) process.exit(gen.exitCode ?? 1);
 
 const result = await Bun.build({
   entrypoints: ["src/cli/main.ts"],
-  compile: { outfile: values.outfile!, ...(values.target ? { target: values.target as Bun.Build.Target } : {}) },
+  compile: { outfile: values.outfile!, ...(values.target ? { target: values.target as Bun.Build.CompileTarget } : {}) },
   minify: true,
   sourcemap: "linked",
 });

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { startSingleApp, type SingleApp, type SingleAppOptions } from "../server/single.ts";
+import type { SingleApp, SingleAppOptions } from "../server/single.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
 import { collectKeyValue, collectList, parsePort } from "./options.ts";
 import { EXIT_FAILED, UserError } from "./output.ts";
@@ -113,6 +113,8 @@ export function registerServeCommands(program: Command): void {
   ).action(async (dir: string, opts: CommonOptions & { port: number; httpsPort?: number; host: string; path: string; waitReady?: string | true; readyFile?: string; rmImage: boolean }) => {
     const printer = createProgressPrinter(opts.logFormat);
     const started = performance.now();
+    // Loaded on use: the container and proxy layers are not needed by other commands.
+    const { startSingleApp } = await import("../server/single.ts");
     const app = await startSingleApp(singleOptions(dir, opts, printer, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }));
     const close = () => app.close({ removeImages: opts.rmImage });
     onSignals(async () => {
@@ -153,6 +155,7 @@ export function registerServeCommands(program: Command): void {
     const printer = createProgressPrinter(opts.logFormat);
     const bodyPattern = opts.expectBody === undefined ? null : compilePattern(opts.expectBody);
     const started = performance.now();
+    const { startSingleApp } = await import("../server/single.ts");
     const app = await startSingleApp(singleOptions(dir, opts, printer, { location: "/", host: "127.0.0.1", port: 0 }));
     onSignals(() => app.close({ removeImages: opts.rmImage }));
     try {

@@ -2,13 +2,8 @@
 import type { Command } from "commander";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { AppContainers, connectEngine } from "../containers/index.ts";
-import { AppTable, createProxyServer } from "../proxy/index.ts";
 import { CONF_KEYS } from "../runtime/index.ts";
-import { AppStore } from "../runtime/registry/store.ts";
-import { adminHandler } from "../server/admin-api.ts";
 import { homePaths } from "../server/home.ts";
-import { AppHost } from "../server/host.ts";
 import { AdminClient } from "./admin-client.ts";
 import { parsePort } from "./options.ts";
 import { UserError } from "./output.ts";
@@ -81,6 +76,14 @@ export function registerServerCommands(program: Command): void {
         rmSync(paths.adminSocket, { force: true });
       }
 
+      // Loaded on use, so client commands stay quick to start.
+      const [{ AppContainers, connectEngine }, { AppTable, createProxyServer }, { AppStore }, { adminHandler }, { AppHost }] = await Promise.all([
+        import("../containers/index.ts"),
+        import("../proxy/index.ts"),
+        import("../runtime/registry/store.ts"),
+        import("../server/admin-api.ts"),
+        import("../server/host.ts"),
+      ]);
       const engine = await connectEngine();
       const containers = new AppContainers(engine, { onEvent: (e) => printer.event(e), runDir: `${paths.home}/run/apps` });
       const store = new AppStore(paths.database);

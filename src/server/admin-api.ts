@@ -3,7 +3,7 @@
  * JSON in, JSON out; errors are `{ "error": "<message for people>" }` with a 4xx/5xx status. Each route is a small
  * function over the host's operations, so the same operations can be driven from tests without HTTP.
  */
-import type { AppHostOperations } from "./types.ts";
+import type { AppHostOperations, CreateAppRequest } from "./types.ts";
 import { HostError } from "./types.ts";
 
 type Handler = (host: AppHostOperations, url: URL, req: Request) => Promise<Response>;
@@ -20,7 +20,7 @@ function required(url: URL, name: string): string {
 
 const ROUTES: Record<string, Handler> = {
   "GET /v1/apps": async (host, url) => json(await host.list(url.searchParams.get("glob") ?? "all")),
-  "POST /v1/apps": async (host, _url, req) => json(await host.create(await req.json()), 201),
+  "POST /v1/apps": async (host, _url, req) => json(await host.create((await req.json()) as CreateAppRequest), 201),
   "DELETE /v1/apps": async (host, url) => json(await host.delete(required(url, "glob"))),
   "POST /v1/apps/approve": async (host, url) => json(await host.approve(required(url, "glob"))),
   "POST /v1/apps/reload": async (host, url) =>

@@ -8,6 +8,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Permission } from "../app-config.ts";
 
 /** What the user chose for an app; all strings as typed, parsed again at each load. */
 export interface AppMetadata {
@@ -17,7 +18,7 @@ export interface AppMetadata {
   cargs: Record<string, string>;
   cvols: string[];
   /** Plugins and permissions approved by --approve or `app approve`; null when never approved. */
-  approved: { loads: string[]; permissions: unknown[] } | null;
+  approved: { loads: string[]; permissions: Permission[] } | null;
   branch: string;
   commit: string;
 }
