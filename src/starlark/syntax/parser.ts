@@ -12,6 +12,7 @@ import { EmbeddedActionsParser, type IParserErrorMessageProvider, type IToken, t
 import type * as A from "./ast.ts";
 import { StarlarkSyntaxError, type Diagnostic } from "./errors.ts";
 import { scan } from "./scanner.ts";
+import type { DialectOptions } from "../options.ts";
 import {
   AddOpCat, allTokens, AND, AssignOpCat, BREAK, BYTES, CmpOpCat, COLON, COMMA, CONTINUE, DEF, DOT, ELIF, ELSE, EOF,
   EQ, FLOAT, FOR, IDENT, IF, IN, INDENT, INT, LAMBDA, LBRACE, LBRACK, LOAD, LPAREN, MulOpCat, NEWLINE, NOT, OR,
@@ -97,6 +98,11 @@ class StarlarkParser extends EmbeddedActionsParser {
   }
   private fail(tok: Token, message: string): never {
     throw new ParseFail(tok, message);
+  }
+  /** Where starlark-go would go on to parse an expression unless the next token is one of two. */
+  private wantPrimaryUnless(a: TokenType, b: TokenType): void {
+    const t = this.la();
+    if (t.tokenType !== a && t.tokenType !== b) this.fail(t, `got ${got(t)}, want ${PRIMARY}`);
   }
 
   // File = {Statement | newline} eof .
@@ -258,7 +264,13 @@ class StarlarkParser extends EmbeddedActionsParser {
               this.ACTION(() => stmts.push(s2));
             },
           },
-          { ALT: () => this.ACTION(() => (more = false)) },
+          {
+            ALT: () =>
+              this.ACTION(() => {
+                more = false;
+                if (!this.is(NEWLINE) && !this.is(EOF)) this.fail(this.la(), `got ${got(this.la())}, want ${PRIMARY}`);
+              }),
+          },
         ]);
       },
     });
@@ -283,6 +295,12 @@ class StarlarkParser extends EmbeddedActionsParser {
   private returnStmt = this.RULE("returnStmt", (): A.ReturnStmt => {
     const kw = this.CONSUME(RETURN) as Token;
     const result = this.OPTION(() => this.SUBRULE(this.expr, { ARGS: [false] })) ?? null;
+    this.ACTION(() => {
+      const t = this.la();
+      if (!result && t.tokenType !== EOF && t.tokenType !== NEWLINE && t.tokenType !== SEMI) {
+        this.fail(t, `got ${got(t)}, want ${PRIMARY}`);
+      }
+    });
     return this.ACTION(() => ({ kind: "ReturnStmt" as const, start: kw.pos, end: result ? result.end : kw.end, result }));
   });
 
@@ -1037,7 +1055,7 @@ class StarlarkParser extends EmbeddedActionsParser {
     this.OR({
       DEF: [
         { GATE: () => !this.is(COLON) && !this.is(RBRACK), ALT: () => (hi = this.SUBRULE(this.test)) },
-        { ALT: () => {} },
+        { ALT: () => this.ACTION(() => this.wantPrimaryUnless(COLON, RBRACK)) },
       ],
     });
     this.OPTION(() => {
@@ -1045,7 +1063,7 @@ class StarlarkParser extends EmbeddedActionsParser {
       this.OR1({
         DEF: [
           { GATE: () => !this.is(RBRACK), ALT: () => (step = this.SUBRULE1(this.test)) },
-          { ALT: () => {} },
+          { ALT: () => this.ACTION(() => this.wantPrimaryUnless(RBRACK, RBRACK)) },
         ],
       });
     });
@@ -1086,7 +1104,8 @@ function getParser(): StarlarkParser {
  * Parses a whole file. Throws StarlarkSyntaxError holding the first error (scanner or parser, whichever comes first
  * in the token stream); never another kind of exception for bad input.
  */
-export function parse(filename: string, source: string): A.File {
+export function parseFile(filename: string, source: string, options?: DialectOptions): A.File {
+  void options; // the dialect options only matter to the resolver; accepted here for the public signature
   const { tokens, error } = scan(source);
   const p = getParser();
   p.input = tokens;
