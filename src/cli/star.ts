@@ -1,7 +1,7 @@
 /** `clace-lite star run|test|check`: the Starlark interpreter on its own. */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { APP_DIALECT, exec, runTestSource, STRUCT_BUILTIN, jsonModule, mathModule, type Value } from "../starlark/index.ts";
+import { APP_DIALECT, checkFile, StarlarkSyntaxError, UNIVERSE_NAMES, exec, runTestSource, STRUCT_BUILTIN, jsonModule, mathModule, type Value } from "../starlark/index.ts";
 import { UserError, EXIT_FAILED, formatError } from "./output.ts";
 
 function readSource(file: string): string {
@@ -55,5 +55,26 @@ export function registerStarCommands(program: Command): void {
       }
       process.stdout.write(`${passed} passed, ${failed} failed\n`);
       if (failed > 0) process.exit(EXIT_FAILED);
+    });
+
+  star
+    .command("check")
+    .description("parse and resolve Starlark files (app dialect) and print every static error")
+    .argument("<files...>", "the .star files")
+    .option("--predeclared <names>", "comma-separated names the host predeclares", "struct")
+    .action((files: string[], opts: { predeclared: string }) => {
+      const predeclared = new Set(opts.predeclared.split(",").map((n) => n.trim()).filter(Boolean));
+      const names = { isPredeclared: (n: string) => predeclared.has(n), isUniversal: (n: string) => UNIVERSE_NAMES.has(n) };
+      let bad = 0;
+      for (const file of files) {
+        try {
+          checkFile(file, readSource(file), APP_DIALECT, names);
+        } catch (e) {
+          if (!(e instanceof StarlarkSyntaxError)) throw e;
+          bad += e.diagnostics.length;
+          process.stderr.write(e.render() + "\n");
+        }
+      }
+      if (bad > 0) process.exit(EXIT_FAILED);
     });
 }

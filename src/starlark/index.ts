@@ -3,6 +3,9 @@
  */
 export { APP_DIALECT, type DialectOptions } from "./options.ts";
 export { StarlarkSyntaxError } from "./syntax/errors.ts";
+export { parseFile } from "./syntax/parser.ts";
+export { checkFile, UNIVERSE_NAMES, type NameSets } from "./resolve/index.ts";
+export type { File as StarlarkFile } from "./syntax/ast.ts";
 export { exec, type ExecOptions } from "./eval/exec.ts";
 export { StarlarkEvalError, StarError, type Position } from "./values/errors.ts";
 export {
