@@ -1,0 +1,104 @@
+/**
+ * Starlark interpreter benchmarks, side by side with CPython on the same source (each program is valid in both
+ * languages). Prints a table of wall times and the ratio ours/CPython. Run: `bun bench/starlark/run.ts`.
+ */
+import { spawnSync } from "node:child_process";
+import { exec, APP_DIALECT } from "../../src/starlark/index.ts";
+
+const programs: Record<string, string> = {
+  "fib(27) recursive": `
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+def main():
+    return fib(27)
+
+result = main()
+`,
+  "3M-iteration += loop": `
+def main():
+    total = 0
+    for i in range(3000000):
+        total += i
+    return total
+
+result = main()
+`,
+  "list append + filtered comprehension": `
+def main():
+    xs = []
+    for i in range(1000000):
+        xs.append(i)
+    ys = [x * 2 for x in xs if x % 3 == 0]
+    return len(ys)
+
+result = main()
+`,
+  "str() + join": `
+def main():
+    parts = []
+    for i in range(500000):
+        parts.append(str(i))
+    s = ",".join(parts)
+    return len(s)
+
+result = main()
+`,
+  'dict insert/iterate with "k%d" % i': `
+def main():
+    d = {}
+    for i in range(500000):
+        d["k%d" % i] = i
+    total = 0
+    for k in d:
+        total += d[k]
+    return total
+
+result = main()
+`,
+  "3M calls of a 2-arg function": `
+def add(a, b):
+    return a + b
+
+def main():
+    total = 0
+    for i in range(3000000):
+        total = add(total, i)
+    return total
+
+result = main()
+`,
+};
+
+function timeOurs(src: string): number {
+  const t0 = performance.now();
+  exec("bench.star", src, { options: APP_DIALECT });
+  return performance.now() - t0;
+}
+
+function timePython(src: string): number | undefined {
+  const wrapped = `import time\n_t0 = time.perf_counter()\n${src}\nprint((time.perf_counter() - _t0) * 1000)\n`;
+  const r = spawnSync("python3", ["-c", wrapped], { encoding: "utf8" });
+  if (r.status !== 0) return undefined;
+  return parseFloat(r.stdout.trim().split("\n").pop()!);
+}
+
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const rows: string[][] = [["benchmark", "clace-lite (ms)", "python3 (ms)", "ratio"]];
+for (const [name, src] of Object.entries(programs)) {
+  let ours = Infinity,
+    py = Infinity;
+  for (let i = 0; i < runs; i++) {
+    ours = Math.min(ours, timeOurs(src));
+    const p = timePython(src);
+    if (p !== undefined) py = Math.min(py, p);
+  }
+  rows.push([name, ours.toFixed(0), Number.isFinite(py) ? py.toFixed(0) : "n/a", Number.isFinite(py) ? (ours / py).toFixed(2) + "x" : "n/a"]);
+}
+const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+for (const [i, r] of rows.entries()) {
+  console.log("| " + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(" | ") + " |");
+  if (i === 0) console.log("|" + widths.map((w, c) => (c === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|");
+}
