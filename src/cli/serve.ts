@@ -119,7 +119,7 @@ export function registerServeCommands(program: Command): void {
     const close = () => app.close({ removeImages: opts.rmImage });
     onSignals(async () => {
       await close();
-      printer.info(`served ${app.server.requestCount()} request(s); containers removed`);
+      printer.info(`served ${app.requestCount()} request(s); containers removed`);
     });
     printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
     if (app.loadError) printer.error(app.loadError.message);

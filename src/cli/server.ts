@@ -52,6 +52,17 @@ export function readServerConfig(file: string | undefined): ServerConfig {
   return config;
 }
 
+/** The HTTPS certificate: the config's files, or a self-signed one for localhost kept under CL_HOME. */
+async function tlsFiles(config: ServerConfig, certsDir: string): Promise<{ cert: string; key: string }> {
+  const { loadTlsFiles, selfSignedTls, TlsSetupError } = await import("../proxy/index.ts");
+  try {
+    return config.https.cert_file ? await loadTlsFiles(config.https.cert_file, config.https.key_file) : await selfSignedTls(certsDir);
+  } catch (err) {
+    if (err instanceof TlsSetupError) throw new UserError(`${err.message}; check [https] cert_file and key_file in the config`);
+    throw err;
+  }
+}
+
 export function registerServerCommands(program: Command): void {
   const server = program.command("server").description("run the multi-app server");
 
@@ -93,10 +104,10 @@ export function registerServerCommands(program: Command): void {
         host: opts.host ?? config.http.host,
         port: opts.port ?? config.http.port,
         httpsPort,
-        tls: config.https.cert_file ? { certFile: config.https.cert_file, keyFile: config.https.key_file } : undefined,
-        certDir: paths.certsDir,
-        table,
+        tls: httpsPort ? await tlsFiles(config, paths.certsDir) : undefined,
+        apps: table,
       });
+      const httpUrl = new URL(proxy.url);
       let admin: ReturnType<typeof Bun.serve> | undefined;
       let stopping = false;
       const shutdown = async () => {
@@ -106,7 +117,7 @@ export function registerServerCommands(program: Command): void {
         admin?.stop(true);
         rmSync(paths.adminSocket, { force: true });
         rmSync(paths.pidFile, { force: true });
-        proxy.stop();
+        await proxy.stop(true);
         containers.close();
         store.close();
         process.exit(0);
@@ -118,7 +129,7 @@ export function registerServerCommands(program: Command): void {
         paths,
         defaultDomain: config.system.default_domain,
         confDefaults: config.app_config,
-        baseUrl: (domain) => `http://${domain || config.system.default_domain}:${proxy.port}`,
+        baseUrl: (domain) => `http://${domain || config.system.default_domain}:${httpUrl.port}`,
         onShutdown: shutdown,
         log: (line) => printer.info(line),
       });
@@ -128,7 +139,7 @@ export function registerServerCommands(program: Command): void {
       writeFileSync(paths.pidFile, String(process.pid));
       process.on("SIGINT", () => void shutdown());
       process.on("SIGTERM", () => void shutdown());
-      printer.info(`clace-lite server listening on http://${opts.host ?? config.http.host}:${proxy.port}/${httpsPort ? ` and https://localhost:${proxy.httpsPort}/` : ""}`);
+      printer.info(`clace-lite server listening on ${proxy.url}/${proxy.httpsUrl ? ` and ${proxy.httpsUrl}/` : ""}`);
       printer.info(`state in ${paths.home}; admin socket ${paths.adminSocket}`);
     });
 

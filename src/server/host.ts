@@ -20,6 +20,7 @@ import {
 } from "../runtime/registry/paths.ts";
 import { materializeSource, SourceError } from "../runtime/registry/sources.ts";
 import type { AppTable } from "../proxy/index.ts";
+import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import type { HomePaths } from "./home.ts";
 import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus } from "./types.ts";
 
@@ -31,6 +32,8 @@ interface LoadedApp {
   config: AppConfig | null;
   container: AppContainer | null;
   error: string;
+  /** How to fix `error`. */
+  fix: string;
   needsApproval: boolean;
   lastRequest: string;
   watcher?: FSWatcher;
@@ -100,6 +103,7 @@ export class AppHost implements AppHostOperations {
       config: null,
       container: null,
       error: "",
+      fix: "",
       needsApproval: false,
       lastRequest: previous?.lastRequest ?? "",
       watcher: previous?.watcher,
@@ -110,19 +114,19 @@ export class AppHost implements AppHostOperations {
       if (config.container) loaded.container = await this.opts.containers.add(config.container);
     } catch (err) {
       loaded.error = messageOf(err);
+      loaded.fix = err instanceof RuntimeError && err.fix ? err.fix : `fix the app, then run: clace-lite app reload ${formatAppLocation(record)}`;
       loaded.needsApproval = err instanceof RuntimeError && err.kind === "not-approved";
     }
     this.apps.set(record.id, loaded);
-    this.opts.table.mount({
+    this.opts.table.replace({
       domain: record.domain,
       path: record.path,
-      name: loaded.config?.name ?? record.path,
+      name: loaded.config?.name ?? formatAppLocation(record),
       routes: loaded.config?.routes ?? [],
-      upstream: loaded.container ?? undefined,
-      error: loaded.error ? { message: loaded.error, kind: loaded.needsApproval ? "not-approved" : "config-error" } : undefined,
-      onRequest: () => {
+      upstream: recordingActivity(loaded.container ?? NO_CONTAINER, () => {
         loaded.lastRequest = new Date().toISOString();
-      },
+      }),
+      loadError: loaded.error ? { message: loaded.error, fix: loaded.fix } : undefined,
     });
     if (record.dev && record.sourceDir && !loaded.watcher) loaded.watcher = this.watchDev(record);
     return loaded;
@@ -268,7 +272,7 @@ export class AppHost implements AppHostOperations {
     const apps = this.matching(glob);
     for (const app of apps) {
       app.watcher?.close();
-      this.opts.table.unmount(app.record.domain, app.record.path);
+      this.opts.table.remove(app.record.domain, app.record.path);
       await this.opts.containers.remove(app.record.id);
       this.opts.store.delete(app.record.id);
       this.apps.delete(app.record.id);

@@ -4,7 +4,8 @@
  * them; `close` removes what this run created.
  */
 import { AppContainers, connectEngine, type AppContainer, type ContainerEvent } from "../containers/index.ts";
-import { AppTable, createProxyServer, type ProxyServer } from "../proxy/index.ts";
+import { AppTable, createProxyServer, selfSignedTls, type ProxyServer } from "../proxy/index.ts";
+import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import { defaultAppId, loadApp, RuntimeError, type AppConfig } from "../runtime/index.ts";
 import { parseAppLocation } from "../runtime/registry/paths.ts";
 import { homePaths } from "./home.ts";
@@ -35,6 +36,8 @@ export interface SingleApp {
   server: ProxyServer;
   /** The app's URL through the proxy. */
   url: string;
+  /** Requests served so far. */
+  requestCount(): number;
   /** Stops serving and removes the containers this app created (and its built images with removeImages). */
   close(options: { removeImages: boolean }): Promise<void>;
 }
@@ -78,18 +81,22 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     await containers.start();
   }
 
+  let requests = 0;
   const table = new AppTable({ defaultDomain: "localhost" });
-  table.mount({
+  table.add({
     domain: where.domain,
     path: where.path,
     name: config?.name ?? where.path,
     routes: config?.routes ?? [],
-    upstream: container ?? undefined,
-    error: loadError ? { kind: "not-approved", message: loadError.message } : undefined,
+    upstream: recordingActivity(container ?? NO_CONTAINER, () => requests++),
+    loadError: loadError ? { message: loadError.message, fix: loadError.fix ?? "run again with --approve" } : undefined,
   });
-  const server = createProxyServer({ host: opts.host, port: opts.port, httpsPort: opts.httpsPort, table });
-  const host = where.domain || (opts.host === "0.0.0.0" || opts.host === "::" ? "127.0.0.1" : opts.host);
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}${where.path === "/" ? "/" : where.path + "/"}`;
+  // HTTPS (as Clace serves it on 25223) with a self-signed certificate for localhost, kept under CL_HOME.
+  const tls = opts.httpsPort !== undefined ? await selfSignedTls(homePaths().certsDir) : undefined;
+  const server = createProxyServer({ host: opts.host, port: opts.port, httpsPort: opts.httpsPort, tls, apps: table });
+  const listening = new URL(server.url);
+  const host = where.domain || (opts.host === "0.0.0.0" || opts.host === "::" ? "127.0.0.1" : listening.hostname);
+  const url = `http://${host}:${listening.port}${where.path === "/" ? "/" : where.path + "/"}`;
 
   let closed = false;
   return {
@@ -98,10 +105,11 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     container,
     server,
     url,
+    requestCount: () => requests,
     async close({ removeImages }) {
       if (closed) return;
       closed = true;
-      server.stop();
+      await server.stop(true);
       if (containers && container) {
         if (removeImages) {
           await containers.remove(container.spec.appId);

@@ -1,0 +1,169 @@
+/**
+ * `clace-lite serve` and `clace-lite check` end to end: a real process, the real engine, requests through the proxy.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { defaultAppId } from "../../src/runtime/index.ts";
+import type { ContainerEngine } from "../../src/containers/index.ts";
+import { testEngine } from "../fixtures/engine.ts";
+import { BUSYBOX_IMAGE, busyboxImage, PYTHON_IMAGE, pythonImage } from "../fixtures/images.ts";
+import { PY_APP } from "../fixtures/pyapp.ts";
+import { appFolder, CliProcess, containersOf, runCli } from "./helpers.ts";
+
+let engine: ContainerEngine;
+const folders: string[] = [];
+
+function busyboxFolder(index = "hello from serve\n"): string {
+  const dir = appFolder({
+    Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+    "www/index.html": index,
+  });
+  folders.push(dir);
+  return dir;
+}
+
+function pythonFolder(env: Record<string, string>): string {
+  const envLines = Object.entries(env).map(([k, v]) => `ENV ${k}=${v}`).join("\n");
+  const dir = appFolder({
+    Containerfile: `FROM ${PYTHON_IMAGE}\nCOPY app.py /app/app.py\n${envLines}\nEXPOSE 8080\nCMD ["python3", "-u", "/app/app.py"]\n`,
+    "app.py": PY_APP,
+  });
+  folders.push(dir);
+  return dir;
+}
+
+beforeAll(async () => {
+  engine = await testEngine();
+  await Promise.all([busyboxImage(engine), pythonImage(engine)]);
+});
+
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("serve", () => {
+  test("20 concurrent first requests start one container, all get the page, and SIGTERM removes it", async () => {
+    const dir = busyboxFolder();
+    const appId = defaultAppId({ source: dir, domain: "", path: "/" });
+    const serve = new CliProcess(["serve", dir, "--approve", "--port", "0"]);
+    try {
+      const [, url] = await serve.waitFor(/serving .* at (http:\/\/\S+)/);
+      expect((await containersOf(engine, appId)).length).toBe(0); // nothing runs before the first request
+      const responses = await Promise.all(Array.from({ length: 20 }, () => fetch(url!).then(async (r) => [r.status, await r.text()] as const)));
+      for (const [status, body] of responses) {
+        expect(status).toBe(200);
+        expect(body).toBe("hello from serve\n");
+      }
+      expect((await containersOf(engine, appId)).length).toBe(1);
+      serve.signal("SIGTERM");
+      expect(await serve.exited()).not.toBe(0);
+      expect(await containersOf(engine, appId)).toEqual([]);
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  test("--wait-ready prints the ready line only once a slow app answers; idle stop and restart work", async () => {
+    const dir = pythonFolder({ START_DELAY: "3" });
+    const appId = defaultAppId({ source: dir, domain: "", path: "/" });
+    const readyFile = join(dir, "ready.txt");
+    const started = Date.now();
+    const serve = new CliProcess([
+      "serve", dir, "--approve", "--port", "0", "--wait-ready=120", "--ready-file", readyFile,
+      "--conf", "container.idle_shutdown_secs=2",
+    ]);
+    try {
+      const [, url] = await serve.waitFor(/^ready (http:\/\/\S+) in [\d.]+s$/m);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+      expect((await Bun.file(readyFile).text()).trim()).toBe(url!);
+      const first = await fetch(url!);
+      expect(first.status).toBe(200);
+      expect(await first.text()).toStartWith("hello from python GET /");
+      // Idle for longer than 2 s: the container stops; the next request starts it again.
+      const deadline = Date.now() + 15_000;
+      while ((await containersOf(engine, appId)).some((c) => c.state === "running")) {
+        if (Date.now() > deadline) throw new Error("the idle container was not stopped");
+        await Bun.sleep(250);
+      }
+      const again = await fetch(url!);
+      expect(again.status).toBe(200);
+      serve.signal("SIGINT");
+      await serve.exited();
+      expect(await containersOf(engine, appId)).toEqual([]);
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  test("an unapproved app is served as a 500 that names what to approve", async () => {
+    const dir = busyboxFolder();
+    const serve = new CliProcess(["serve", dir, "--port", "0"]);
+    try {
+      const [, url] = await serve.waitFor(/serving .* at (http:\/\/\S+)/);
+      const res = await fetch(url!);
+      expect(res.status).toBe(500);
+      const body = await res.text();
+      expect(body).toMatch(/approv/i);
+      expect(body).toContain("container.in");
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  test("the proxy spec serves another local server without a container", async () => {
+    const upstream = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => new Response(`upstream saw ${new URL(req.url).pathname}`) });
+    const serve = new CliProcess(["serve", "-", "--spec", "proxy", "--param", `url=http://127.0.0.1:${upstream.port}`, "--approve", "--port", "0"]);
+    try {
+      const [, url] = await serve.waitFor(/serving .* at (http:\/\/\S+)/);
+      const res = await fetch(new URL("some/page", url!));
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("upstream saw /some/page");
+    } finally {
+      await serve.stop();
+      upstream.stop(true);
+    }
+  });
+
+  test("a missing required param fails at once with Clace's message", async () => {
+    const result = await runCli(["serve", "-", "--spec", "image", "--approve", "--port", "0"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("param image is a required param, a value has to be provided");
+  });
+});
+
+describe("check", () => {
+  test("a good app passes and leaves no container behind", async () => {
+    const dir = busyboxFolder("all good\n");
+    const appId = defaultAppId({ source: dir, domain: "", path: "/" });
+    const result = await runCli(["check", dir, "--approve", "--expect", "200", "--expect-body", "all good"]);
+    expect(result.stderr + result.stdout).toMatch(/ok \/ answered 200/);
+    expect(result.code).toBe(0);
+    expect(await containersOf(engine, appId)).toEqual([]);
+  });
+
+  test("a failing build exits 1 naming the failing step", async () => {
+    const dir = appFolder({ Containerfile: `FROM ${BUSYBOX_IMAGE}\nRUN ["/bin/busybox", "false"]\nEXPOSE 8080\n` });
+    folders.push(dir);
+    const result = await runCli(["check", dir, "--approve"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/false/);
+    expect(result.stderr).toMatch(/build/i);
+  });
+
+  test("an app that exits at start fails fast with its log tail", async () => {
+    const dir = pythonFolder({ EXIT_AT_START: "3" });
+    const appId = defaultAppId({ source: dir, domain: "", path: "/" });
+    const result = await runCli(["check", dir, "--approve", "--timeout", "60"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("fatal: EXIT_AT_START is set, giving up");
+    expect(await containersOf(engine, appId)).toEqual([]);
+  });
+
+  test("a wrong --expect exits 1 saying what came", async () => {
+    const dir = busyboxFolder();
+    const result = await runCli(["check", dir, "--approve", "--path", "/missing.html", "--expect", "200"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("expected status 200, got 404");
+  });
+});
