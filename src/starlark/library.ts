@@ -344,4 +344,16 @@ export function universe(options: { set?: boolean } = {}): Map<string, Value> {
 
 export const UNIVERSE_BUILTINS = new Map<string, Builtin>(Object.entries(fns).map(([n, f]) => [n, new Builtin(n, f)]));
 
+// One-argument fast paths for the builtins hot loops call most.
+UNIVERSE_BUILTINS.get("str")!.fast1 = (x) =>
+  typeof x === "string" ? x : typeof x === "number" ? String(x) : x instanceof Bytes ? S.decodeUTF8(S.binaryToBytes(x.s)) : str(x);
+UNIVERSE_BUILTINS.get("len")!.fast1 = (x) => {
+  if (x instanceof List || x instanceof Tuple) return x.elems.length;
+  const n = lenOf(x);
+  if (n < 0) return fns.len!(undefined as unknown as ThreadLike, [x], []);
+  return n;
+};
+UNIVERSE_BUILTINS.get("type")!.fast1 = (x) => typeName(x);
+UNIVERSE_BUILTINS.get("repr")!.fast1 = (x) => repr(x);
+
 export { formatFloat };

@@ -78,6 +78,14 @@ export function callAt(fr: Frame, pos: A.Pos, f: Value, args: Value[], kwargs: [
   throw errorAt(fr, pos, `invalid call of non-function (${typeName(f)})`);
 }
 
+function callFast1(fr: Frame, pos: A.Pos, f: (x: Value) => Value, x: Value): Value {
+  try {
+    return f(x);
+  } catch (e) {
+    throw annotate(e, fr, pos);
+  }
+}
+
 function callMethod(fr: Frame, pos: A.Pos, m: Method, recv: Value, args: Value[]): Value {
   fr.pc = pos;
   try {
@@ -893,12 +901,13 @@ export class Compiler {
           if (f instanceof StarFunction) {
             const c = f.code;
             if (c.simple && c.nparams === 1) {
-              const l = new Array(c.nlocals);
-              l[0] = a0(fr);
+              const l: Value[] = c.nlocals === 1 ? [a0(fr)] : new Array(c.nlocals);
+              if (c.nlocals !== 1) l[0] = a0(fr);
               fr.pc = pos;
               return invoke(fr.thread, f, l);
             }
           }
+          if (f instanceof Builtin && f.fast1 !== undefined) return callFast1(fr, pos, f.fast1, a0(fr));
           return callAt(fr, pos, f, [a0(fr)], EMPTY_KW);
         };
       }
@@ -910,9 +919,13 @@ export class Compiler {
           if (f instanceof StarFunction) {
             const c = f.code;
             if (c.simple && c.nparams === 2) {
-              const l = new Array(c.nlocals);
-              l[0] = a0(fr);
-              l[1] = a1(fr);
+              let l: Value[];
+              if (c.nlocals === 2) l = [a0(fr), a1(fr)];
+              else {
+                l = new Array(c.nlocals);
+                l[0] = a0(fr);
+                l[1] = a1(fr);
+              }
               fr.pc = pos;
               return invoke(fr.thread, f, l);
             }

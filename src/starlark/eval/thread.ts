@@ -46,14 +46,15 @@ export interface Code {
   active: number;
 }
 
+/** One activation. Frames are reused per stack depth (nothing keeps a frame after its call returns). */
 export class Frame {
   pc: Pos;
   ret: Value = None;
   constructor(
     readonly thread: Thread,
-    readonly code: Code,
-    readonly l: any[],
-    readonly free: Cell[],
+    public code: Code,
+    public l: any[],
+    public free: Cell[],
   ) {
     this.pc = code.pos;
   }
@@ -121,7 +122,7 @@ export class Thread implements ThreadLike {
   /** After catching an error, pops the frames above `depth`. */
   unwindTo(depth: number): void {
     while (this.depth > depth) {
-      this.frames[this.depth]!.code.active--;
+      if (!this.recursion) this.frames[this.depth]!.code.active--;
       this.depth--;
     }
   }
@@ -157,18 +158,31 @@ export function errorAt(fr: Frame, pos: Pos, msg: string): StarError {
 /** Runs a Starlark function whose locals array `l` is already filled with the arguments. */
 export function invoke(thread: Thread, f: StarFunction, l: any[]): Value {
   const code = f.code;
-  if (code.active > 0 && !thread.recursion) throw failInCaller(thread, `function ${code.name} called recursively`);
+  const noRecursion = !thread.recursion;
+  if (noRecursion && code.active > 0) throw failInCaller(thread, `function ${code.name} called recursively`);
   if (thread.depth >= thread.maxDepth) throw failInCaller(thread, "Starlark stack overflow");
   if (--thread.steps <= 0) throw failInCaller(thread, "Starlark computation cancelled: too many steps");
   const cells = code.cells;
   for (let i = 0; i < cells.length; i++) l[cells[i]!] = new Cell(l[cells[i]!]);
-  const fr = new Frame(thread, code, l, f.free);
-  code.active++;
-  thread.frames[++thread.depth] = fr;
+  const d = ++thread.depth;
+  let fr = thread.frames[d];
+  if (fr === undefined) thread.frames[d] = fr = new Frame(thread, code, l, f.free);
+  else {
+    fr.code = code;
+    fr.l = l;
+    fr.free = f.free;
+    fr.pc = code.pos;
+  }
+  if (noRecursion) code.active++;
   const r = code.body(fr);
   thread.depth--;
-  code.active--;
-  return r === RETURN ? fr.ret : None;
+  if (noRecursion) code.active--;
+  if (r === RETURN) {
+    const v = fr.ret;
+    fr.ret = None;
+    return v;
+  }
+  return None;
 }
 
 /** An error positioned at the call site currently executing in the innermost frame. */

@@ -231,8 +231,26 @@ function formatInt(x: Int, c: string): string {
   return (neg ? "-" : "") + s;
 }
 
+// Templates with a single %d or %s and no other conversion, e.g. "k%d", are common in loops: cache their split.
+const simpleTemplates = new Map<string, [string, string, string] | null>();
+
+function simpleTemplate(format: string): [string, string, string] | null {
+  let t = simpleTemplates.get(format);
+  if (t === undefined) {
+    const m = /^([^%]*)%([ds])([^%]*)$/.exec(format);
+    t = m ? [m[1]!, m[2]!, m[3]!] : null;
+    if (simpleTemplates.size > 1000) simpleTemplates.clear();
+    simpleTemplates.set(format, t);
+  }
+  return t;
+}
+
 /** `format % args`. */
 export function interpolate(format: string, args: Value): string {
+  if (typeof args === "number" || typeof args === "string") {
+    const t = simpleTemplate(format);
+    if (t !== null && (t[1] === "s" || typeof args === "number")) return t[0] + String(args) + t[2];
+  }
   let out = "";
   let argIndex = 0;
   const tupleArgs = args instanceof Tuple ? args.elems : undefined;

@@ -140,6 +140,8 @@ export function freeze(v: Value): void {
 /** A function implemented in TypeScript. When `recv` is set, it is a bound method of that value. */
 export class Builtin implements Callable {
   readonly type = "builtin_function_or_method";
+  /** Optional fast entry for a call with exactly one positional argument (same semantics as fn). */
+  fast1?: (x: Value) => Value;
   constructor(
     readonly name: string,
     readonly fn: (thread: ThreadLike, args: Value[], kwargs: [string, Value][], self: Builtin) => Value,

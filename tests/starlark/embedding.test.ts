@@ -1,0 +1,109 @@
+/** The embedding API used by the app runtime: exec with predeclared values, load, print, step limits, conversions. */
+import { describe, expect, test } from "bun:test";
+import {
+  Builtin,
+  exec,
+  fromJS,
+  Module,
+  None,
+  StarlarkEvalError,
+  StarlarkSyntaxError,
+  Struct,
+  str,
+  toJS,
+  typeName,
+  unpackArgs,
+  type Value,
+} from "../../src/starlark/index.ts";
+
+describe("exec", () => {
+  test("returns the frozen globals of the module", () => {
+    const g = exec("a.star", "x = [1, 2]\ny = {'k': x}\n");
+    expect(toJS(g.x!)).toEqual([1, 2]);
+    expect(() => exec("b.star", "x.append(3)\n", { predeclared: { x: g.x! } })).toThrow("cannot append to frozen list");
+  });
+
+  test("predeclared builtins receive positional and keyword arguments", () => {
+    const seen: unknown[] = [];
+    const app = new Builtin("ace.app", (_t, args, kwargs) => {
+      const [name, routes] = unpackArgs("ace.app", args, kwargs, ["name", "routes?"]);
+      seen.push(toJS(name!), routes === undefined ? null : toJS(routes));
+      return new Struct({ name: name! });
+    });
+    const g = exec("app.star", 'a = app("demo", routes=[1])\nn = a.name\n', { predeclared: { app } });
+    expect(seen).toEqual(["demo", [1]]);
+    expect(g.n).toBe("demo");
+  });
+
+  test("unpackArgs reports unknown keywords with a suggestion", () => {
+    const app = new Builtin("ace.app", (_t, args, kwargs) => {
+      unpackArgs("ace.app", args, kwargs, ["name", "routes?"]);
+      return None;
+    });
+    expect(() => exec("app.star", 'app("x", route=[])\n', { predeclared: { app } })).toThrow(
+      'ace.app: unexpected keyword argument "route" (did you mean "routes"?)',
+    );
+  });
+
+  test("load calls the host and print goes to the callback", () => {
+    const lines: string[] = [];
+    exec("main.star", 'load("lib.star", "greet")\nprint(greet, 1, sep="-")\n', {
+      load: (module) => (module === "lib.star" ? { greet: "hello" } : {}),
+      print: (m) => lines.push(m),
+    });
+    expect(lines).toEqual(["hello-1"]);
+  });
+
+  test("runtime errors carry a position, a backtrace and a rendering with a caret", () => {
+    const src = "def f():\n    return 1 // 0\n\ndef g():\n    return f()\n\ng()\n";
+    let err: unknown;
+    try {
+      exec("t.star", src);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StarlarkEvalError);
+    const e = err as StarlarkEvalError;
+    expect(e.message).toBe("floored division by zero");
+    expect(e.pos).toEqual({ file: "t.star", line: 2, col: 14 });
+    expect(e.backtrace.map((f) => `${f.fn}@${f.line}`)).toEqual(["<toplevel>@7", "g@5", "f@2"]);
+    expect(e.render()).toContain("Traceback (most recent call last):");
+    expect(e.render()).toContain("t.star:2:14: floored division by zero");
+  });
+
+  test("syntax errors are StarlarkSyntaxError", () => {
+    expect(() => exec("s.star", "x = \n")).toThrow(StarlarkSyntaxError);
+  });
+
+  test("a step limit stops runaway loops", () => {
+    const src = "def spin():\n    while True:\n        pass\nspin()\n";
+    expect(() => exec("loop.star", src, { options: { while: true }, maxSteps: 10000 })).toThrow("too many steps");
+  });
+
+  test("recursion needs the option; deep recursion is refused before the JS stack", () => {
+    const src = "def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\nr = f(50)\n";
+    expect(() => exec("r.star", src)).toThrow("function f called recursively");
+    expect(exec("r.star", src, { options: { recursion: true } }).r).toBe(50);
+    const deep = "def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\nr = f(1000000)\n";
+    expect(() => exec("r.star", deep, { options: { recursion: true } })).toThrow("Starlark stack overflow");
+  });
+});
+
+describe("conversions", () => {
+  test("toJS and fromJS round-trip plain data", () => {
+    const data = { a: 1, b: [true, null, "x"], c: { d: 1.5 }, big: 2n ** 70n };
+    const v = fromJS(data);
+    expect(typeName(v)).toBe("dict");
+    expect(toJS(v)).toEqual(data);
+    expect(str(fromJS([1, "a"]))).toBe('[1, "a"]');
+    expect(typeName(fromJS(2.0))).toBe("int");
+    expect(typeName(fromJS(2.5))).toBe("float");
+  });
+
+  test("structs and modules expose attributes", () => {
+    const m = new Module("lib", { v: 3 as Value });
+    const g = exec("m.star", "x = lib.v + s.a\nr = str(lib)\n", { predeclared: { lib: m, s: new Struct({ a: 1 }) } });
+    expect(g.x).toBe(4);
+    expect(g.r).toBe('<module "lib">');
+  });
+});
