@@ -48,7 +48,7 @@ describe("exec", () => {
   test("load calls the host and print goes to the callback", () => {
     const lines: string[] = [];
     exec("main.star", 'load("lib.star", "greet")\nprint(greet, 1, sep="-")\n', {
-      load: (module) => (module === "lib.star" ? { greet: "hello" } : {}),
+      load: (module): Record<string, Value> => (module === "lib.star" ? { greet: "hello" } : {}),
       print: (m) => lines.push(m),
     });
     expect(lines).toEqual(["hello-1"]);
