@@ -55,7 +55,7 @@ function sourceOf(dir: string): string | null {
   return full;
 }
 
-function singleOptions(dir: string, opts: CommonOptions, printer: ProgressPrinter, extra: Pick<SingleAppOptions, "location" | "host" | "port" | "httpsPort">): SingleAppOptions {
+function singleOptions(command: "serve" | "check", dir: string, opts: CommonOptions, printer: ProgressPrinter, extra: Pick<SingleAppOptions, "location" | "host" | "port" | "httpsPort">): SingleAppOptions {
   return {
     source: sourceOf(dir),
     spec: opts.spec,
@@ -65,6 +65,7 @@ function singleOptions(dir: string, opts: CommonOptions, printer: ProgressPrinte
     cargs: opts.carg,
     cvols: opts.cvol,
     approve: opts.approve,
+    approveCommand: `clace-lite ${command} ${dir}${opts.spec ? ` --spec ${opts.spec}` : ""} --approve`,
     onEvent: (e) => printer.event(e),
     ...extra,
   };
@@ -115,7 +116,7 @@ export function registerServeCommands(program: Command): void {
     const started = performance.now();
     // Loaded on use: the container and proxy layers are not needed by other commands.
     const { startSingleApp } = await import("../server/single.ts");
-    const app = await startSingleApp(singleOptions(dir, opts, printer, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }));
+    const app = await startSingleApp(singleOptions("serve", dir, opts, printer, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }));
     const close = () => app.close({ removeImages: opts.rmImage });
     onSignals(async () => {
       await close();
@@ -156,7 +157,7 @@ export function registerServeCommands(program: Command): void {
     const bodyPattern = opts.expectBody === undefined ? null : compilePattern(opts.expectBody);
     const started = performance.now();
     const { startSingleApp } = await import("../server/single.ts");
-    const app = await startSingleApp(singleOptions(dir, opts, printer, { location: "/", host: "127.0.0.1", port: 0 }));
+    const app = await startSingleApp(singleOptions("check", dir, opts, printer, { location: "/", host: "127.0.0.1", port: 0 }));
     onSignals(() => app.close({ removeImages: opts.rmImage }));
     try {
       await waitReady(app, opts.timeout);

@@ -20,6 +20,8 @@ export interface SingleAppOptions {
   cargs?: Record<string, string>;
   cvols?: string[];
   approve: boolean;
+  /** The command that approves the app, named in "needs approval" answers. */
+  approveCommand: string;
   /** `[domain:]path` to mount the app at. */
   location: string;
   host: string;
@@ -57,7 +59,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
       cargs: opts.cargs,
       cvols: opts.cvols,
       approved: opts.approve ? "all-audited" : { loads: [], permissions: [] },
-      approveCommand: "run again with --approve",
+      approveCommand: opts.approveCommand,
       domain: where.domain,
       path: where.path,
       appId,
@@ -89,7 +91,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     name: config?.name ?? where.path,
     routes: config?.routes ?? [],
     upstream: recordingActivity(container ?? NO_CONTAINER, () => requests++),
-    loadError: loadError ? { message: loadError.message, fix: loadError.fix ?? "run again with --approve" } : undefined,
+    loadError: loadError ? { message: loadError.message, fix: loadError.fix ?? `run: ${opts.approveCommand}` } : undefined,
   });
   // HTTPS (as Clace serves it on 25223) with a self-signed certificate for localhost, kept under CL_HOME.
   const tls = opts.httpsPort !== undefined ? await selfSignedTls(homePaths().certsDir) : undefined;

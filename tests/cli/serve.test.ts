@@ -104,8 +104,9 @@ describe("serve", () => {
       const res = await fetch(url!);
       expect(res.status).toBe(500);
       const body = await res.text();
-      expect(body).toMatch(/approv/i);
-      expect(body).toContain("container.in");
+      expect(body).toMatch(/needs approval/);
+      expect(body).toMatch(/proxy\.in|container\.in/);
+      expect(body).toContain(`clace-lite serve ${dir} --approve`);
     } finally {
       await serve.stop();
     }
