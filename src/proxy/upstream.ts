@@ -35,3 +35,16 @@ export class UpstreamError extends Error {
     this.name = "UpstreamError";
   }
 }
+
+/**
+ * Optional fast path an AppUpstream may offer: the base URL when the app is known to be ready right now, without
+ * a promise. The proxy uses it to skip an await per request; without it, every request goes through ensureReady.
+ */
+export interface ReadyUrlProbe {
+  readyUrl(): string | undefined;
+}
+
+/** Optional: a short state for the server's status endpoint ("running", "stopped", "starting", ...). */
+export interface DescribesState {
+  state(): string;
+}

@@ -1,0 +1,95 @@
+/**
+ * Header rules of a reverse proxy: hop-by-hop headers never cross (in either direction), X-Forwarded-* tell the
+ * app who asked and where it is mounted, and Host is the upstream's unless the route preserves it. Written as
+ * plain loops over the header list with a Set lookup per name: this runs for every request.
+ */
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy ones Go's ReverseProxy also drops). */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** Request headers the proxy sets itself. */
+const REPLACED_ON_REQUEST = new Set(["host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-prefix"]);
+
+function isHopByHop(name: string): boolean {
+  return HOP_BY_HOP.has(name) || name.startsWith("proxy-");
+}
+
+/** Lower-case names listed in a Connection header ("keep-alive, x-foo" → ["keep-alive", "x-foo"]). */
+export function connectionNamed(connection: string | null): string[] | undefined {
+  if (connection === null || connection === "") return undefined;
+  const names: string[] = [];
+  for (const part of connection.split(",")) {
+    const name = part.trim().toLowerCase();
+    if (name !== "" && name !== "close" && name !== "keep-alive" && name !== "upgrade") names.push(name);
+  }
+  return names.length === 0 ? undefined : names;
+}
+
+/** Per-request facts the forwarded headers need. */
+export interface ForwardInfo {
+  /** The client's address, normalised (no ::ffff: prefix). */
+  clientIp: string;
+  /** "http" or "https": the listener the request came in on. */
+  proto: string;
+  /** The client's Host header ("" when it sent none). */
+  host: string;
+  /** The app's mount path ("" for an app at "/", which Clace does not announce). */
+  prefix: string;
+  /** Keep the client's Host (else the fetch sets the upstream's). */
+  preserveHost: boolean;
+}
+
+/**
+ * The headers sent upstream: the client's minus hop-by-hop and Connection-named ones, with X-Forwarded-* set
+ * (For appended to what earlier proxies wrote) and Host kept only when the route preserves it.
+ */
+export function upstreamRequestHeaders(incoming: Headers, info: ForwardInfo): Headers {
+  const out = new Headers();
+  const named = connectionNamed(incoming.get("connection"));
+  let priorFor: string | null = null;
+  for (const [name, value] of incoming) {
+    if (isHopByHop(name)) {
+      // TE is hop-by-hop, but "trailers" in it says the client accepts trailers, which the upstream may use.
+      if (name === "te" && value.toLowerCase().includes("trailers")) out.set("te", "trailers");
+      continue;
+    }
+    if (REPLACED_ON_REQUEST.has(name)) {
+      if (name === "x-forwarded-for") priorFor = value;
+      continue;
+    }
+    if (named !== undefined && named.includes(name)) continue;
+    out.append(name, value);
+  }
+  if (info.preserveHost && info.host !== "") out.set("host", info.host);
+  out.set("x-forwarded-for", priorFor === null ? info.clientIp : `${priorFor}, ${info.clientIp}`);
+  out.set("x-forwarded-proto", info.proto);
+  if (info.host !== "") out.set("x-forwarded-host", info.host);
+  if (info.prefix !== "") out.set("x-forwarded-prefix", info.prefix);
+  return out;
+}
+
+/** The headers sent to the client: the upstream's minus hop-by-hop and Connection-named ones. */
+export function clientResponseHeaders(upstream: Headers): Headers {
+  const out = new Headers();
+  const named = connectionNamed(upstream.get("connection"));
+  for (const [name, value] of upstream) {
+    if (isHopByHop(name)) continue;
+    if (named !== undefined && named.includes(name)) continue;
+    // Set-Cookie must stay separate values: Headers iteration yields each one on its own.
+    out.append(name, value);
+  }
+  return out;
+}
+
+/** "::ffff:127.0.0.1" → "127.0.0.1"; other addresses unchanged. */
+export function normaliseIp(address: string): string {
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
