@@ -1,0 +1,168 @@
+/**
+ * The multi-app server end to end: `server start`, the app commands over the admin socket, routing by domain and
+ * path, git sources, persistence and container adoption across a restart, and cleanup on delete.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { collectContext, contextTar, LABEL_APP, LABEL_MANAGED, type ContainerEngine } from "../../src/containers/index.ts";
+import { testEngine } from "../fixtures/engine.ts";
+import { BUSYBOX_IMAGE, busyboxImage, writeAppDir } from "../fixtures/images.ts";
+import { appFolder, CliProcess, containersOf, runCli, tempHome } from "./helpers.ts";
+
+const WEB_IMAGE = "clace-lite-test/web:1";
+let engine: ContainerEngine;
+let home: string;
+let server: CliProcess;
+let base: string;
+const env = () => ({ CL_HOME: home });
+const cleanup: string[] = [];
+
+/** An image that serves HTTP on 8080 by itself, for the `image` spec (the seed's nginx, offline). */
+async function webImage(): Promise<void> {
+  if (await engine.inspectImage(WEB_IMAGE)) return;
+  const dir = writeAppDir({
+    Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+    "www/index.html": "hello from the image app\n",
+  });
+  await engine.build({ context: contextTar(collectContext([dir], "Containerfile")), tag: WEB_IMAGE, containerFile: "Containerfile" });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function startServer(): Promise<void> {
+  server = new CliProcess(["server", "start", "--port", "0"], env());
+  const [, url] = await server.waitFor(/listening on (http:\/\/[\d.]+:\d+)/);
+  base = url!;
+}
+
+async function cli(...args: string[]) {
+  const result = await runCli(args, env());
+  if (result.code !== 0) throw new Error(`clace-lite ${args.join(" ")} exited ${result.code}\n${result.stderr}${result.stdout}`);
+  return result;
+}
+
+async function get(path: string, host?: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(base + path, { headers: host ? { host } : {} });
+  return { status: res.status, body: await res.text() };
+}
+
+interface ListedApp {
+  id: string;
+  location: string;
+  state: string;
+  spec: string;
+}
+
+async function appId(location: string): Promise<string> {
+  const apps = JSON.parse((await cli("app", "list", "--format", "json")).stdout) as ListedApp[];
+  const app = apps.find((a) => a.location === location);
+  if (!app) throw new Error(`no app at ${location} in ${JSON.stringify(apps)}`);
+  return app.id;
+}
+
+beforeAll(async () => {
+  engine = await testEngine();
+  await busyboxImage(engine);
+  await webImage();
+  home = tempHome();
+  await startServer();
+});
+
+afterAll(async () => {
+  await runCli(["app", "delete", "all"], env()).catch(() => {});
+  await server?.stop();
+  rmSync(home, { recursive: true, force: true });
+  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("clace-lite server", () => {
+  test("the seed's image app answers on its domain", async () => {
+    const created = await cli("app", "create", "--spec", "image", "--approve", "--param", `image=${WEB_IMAGE}`, "--param", "port=8080", "-", "nginxapp.localhost:/");
+    expect(created.stdout).toContain("created nginxapp.localhost:/");
+    const page = await get("/", "nginxapp.localhost");
+    expect(page).toEqual({ status: 200, body: "hello from the image app\n" });
+    // Another host falls back to the default domain, where nothing is mounted at /.
+    expect((await get("/", "localhost")).status).toBe(404);
+  });
+
+  test("a container app from a folder answers at its path; later edits to the folder do not leak in", async () => {
+    const dir = appFolder({
+      Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+      "www/index.html": "busybox app v1\n",
+    });
+    cleanup.push(dir);
+    await cli("app", "create", "--spec", "container", "--approve", dir, "/bb");
+    await Bun.write(join(dir, "www/index.html"), "edited after create\n");
+    expect(await get("/bb/")).toEqual({ status: 200, body: "busybox app v1\n" });
+  });
+
+  test("a git source is cloned at the given branch", async () => {
+    const repo = appFolder({
+      Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+      "www/index.html": "main branch\n",
+    });
+    cleanup.push(repo);
+    const git = (...args: string[]) => {
+      const r = Bun.spawnSync(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: repo });
+      if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+    };
+    git("init", "-q", "-b", "main");
+    git("add", ".");
+    git("commit", "-qm", "main");
+    git("checkout", "-qb", "feature");
+    await Bun.write(join(repo, "www/index.html"), "feature branch\n");
+    git("commit", "-qam", "feature");
+    git("checkout", "-q", "main");
+    await cli("app", "create", "--spec", "container", "--approve", "--branch", "feature", `file://${repo}`, "/gitapp");
+    expect(await get("/gitapp/")).toEqual({ status: 200, body: "feature branch\n" });
+    const bad = await runCli(["app", "create", "--spec", "container", "--approve", "--branch", "nope", `file://${repo}`, "/gitbad"], env());
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/git clone failed: .*nope/);
+  });
+
+  test("two clients creating overlapping apps at once: exactly one wins", async () => {
+    const upstream = `url=http://127.0.0.1:9`;
+    const [a, b] = await Promise.all([
+      runCli(["app", "create", "--spec", "proxy", "--approve", "--param", upstream, "-", "/race"], env()),
+      runCli(["app", "create", "--spec", "proxy", "--approve", "--param", upstream, "-", "/race/inner"], env()),
+    ]);
+    expect([a.code, b.code].sort()).toEqual([0, 1]);
+    expect((a.code ? a : b).stderr).toContain("overlaps");
+    await cli("app", "delete", "/race/**");
+  });
+
+  test("app list shows every app with its spec and state", async () => {
+    const apps = JSON.parse((await cli("app", "list", "--format", "json")).stdout) as ListedApp[];
+    expect(apps.map((a) => a.location).sort()).toEqual(["/bb", "/gitapp", "nginxapp.localhost:/"]);
+    expect(apps.find((a) => a.location === "/bb")?.state).toBe("ready");
+    const table = (await cli("app", "list")).stdout;
+    expect(table).toMatch(/^PATH\s+SPEC\s+STATE/);
+    expect(table).toMatch(/\/bb\s+container\s+ready/);
+  });
+
+  test("a restart keeps the apps and adopts their running containers", async () => {
+    const id = await appId("/bb");
+    const before = (await containersOf(engine, id)).filter((c) => c.state === "running");
+    expect(before.length).toBe(1);
+    await cli("server", "stop");
+    expect(await server.exited()).toBe(0);
+    await startServer();
+    expect(await get("/bb/")).toEqual({ status: 200, body: "busybox app v1\n" });
+    const after = await containersOf(engine, id);
+    expect(after.map((c) => c.id)).toEqual(before.map((c) => c.id));
+  });
+
+  test("app delete removes the app's containers and images", async () => {
+    const id = await appId("/bb");
+    await cli("app", "delete", "/bb");
+    expect(await containersOf(engine, id)).toEqual([]);
+    expect(await engine.listImages([`${LABEL_MANAGED}=true`, `${LABEL_APP}=${id}`])).toEqual([]);
+    expect((await get("/bb/")).status).toBe(404);
+  });
+
+  test("client commands say how to start the server when it is not running", async () => {
+    const result = await runCli(["app", "list"], { CL_HOME: join(home, "nowhere") });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("start it with: clace-lite server start");
+  });
+});
