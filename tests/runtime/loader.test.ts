@@ -383,7 +383,7 @@ x = container.run("ls")
 describe("load() of sibling .star files", () => {
   test("a sibling file shares the builtins and is loaded once", () => {
     const dir = app(
-      'load("lib/common.star", "route", "perms")\napp = ace.app("t", routes=[route], permissions=perms, container=C)\nload("lib/common.star", C="cont")\n',
+      'load("lib/common.star", "route", "perms")\nload("lib/common.star", C="cont")\napp = ace.app("t", routes=[route], permissions=perms, container=C)\n',
       {
         "lib/common.star": `load("proxy.in", "proxy")
 load("container.in", "container")
