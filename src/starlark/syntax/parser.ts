@@ -14,9 +14,9 @@ import { StarlarkSyntaxError, type Diagnostic } from "./errors.ts";
 import { scan } from "./scanner.ts";
 import type { DialectOptions } from "../options.ts";
 import {
-  AddOpCat, allTokens, AND, AssignOpCat, BREAK, BYTES, CmpOpCat, COLON, COMMA, CONTINUE, DEF, DOT, ELIF, ELSE, EOF,
-  EQ, FLOAT, FOR, IDENT, IF, IN, INDENT, INT, LAMBDA, LBRACE, LBRACK, LOAD, LPAREN, MulOpCat, NEWLINE, NOT, OR,
-  OUTDENT, PASS, RBRACE, RBRACK, RETURN, RPAREN, SCAN_ERROR, SEMI, ShiftOpCat, STAR, STARSTAR, STRING, UnaryOpCat,
+  allTokens, AND, AssignOpCat, BinOpCat, BREAK, BYTES, COLON, COMMA, CONTINUE, DEF, DOT, ELIF, ELSE, EOF,
+  EQ, FLOAT, FOR, IDENT, IF, IN, INDENT, INT, LAMBDA, LBRACE, LBRACK, LOAD, LPAREN, NEWLINE, NOT, OR,
+  OUTDENT, PASS, RBRACE, RBRACK, RETURN, RPAREN, SCAN_ERROR, SEMI, STAR, STARSTAR, STRING, UnaryOpCat,
   WHILE, AMP, PIPE, CIRCUMFLEX, terminatesExprList, tokenName, type Token,
 } from "./tokens.ts";
 
@@ -90,6 +90,10 @@ class StarlarkParser extends EmbeddedActionsParser {
     this.performSelfAnalysis();
   }
 
+  /** The next token (where an error is reported when the parser gives up). */
+  current(): Token {
+    return this.LA(1) as Token;
+  }
   private la(): Token {
     return this.LA(1) as Token;
   }
@@ -580,22 +584,28 @@ class StarlarkParser extends EmbeddedActionsParser {
             return this.ACTION(() => ({ kind: "UnaryExpr" as const, start: op.pos, end: x.end, op: "not" as const, x }));
           },
         },
-        { ALT: () => this.SUBRULE(this.cmpExpr) },
+        { ALT: () => this.SUBRULE(this.binopExpr) },
       ],
       ERR_MSG: PRIMARY,
     });
   });
 
-  // Comparisons do not associate: `a < b < c` is an error.
-  private cmpExpr = this.RULE("cmpExpr", (): A.Expr => {
-    let x = this.SUBRULE(this.bitorExpr);
-    let first = true;
+  // The binary operators from comparisons to `* / // %`, parsed flat in one rule (a chain of operands and
+  // operators) and then shaped by precedence: one rule instead of one per level keeps the rule-call depth of
+  // every expression small, which is most of the parser's cost. Comparisons do not associate: a second comparison
+  // in the chain is an error, reported as soon as it is met (as starlark-go does).
+  private binopExpr = this.RULE("binopExpr", (): A.Expr => {
+    const first = this.SUBRULE(this.primaryWithSuffix);
+    let operands: A.Expr[] | undefined;
+    let ops: Token[] | undefined;
+    let opNames: A.BinaryOp[] | undefined;
+    let cmp: A.BinaryOp | undefined;
     this.MANY(() => {
-      let opName: A.BinaryOp = "==";
+      let opName: A.BinaryOp = "+";
       const opTok = this.OR([
         {
           ALT: () => {
-            const t = this.CONSUME(CmpOpCat) as Token;
+            const t = this.CONSUME(BinOpCat) as Token;
             this.ACTION(() => (opName = t.image as A.BinaryOp));
             return t;
           },
@@ -610,73 +620,24 @@ class StarlarkParser extends EmbeddedActionsParser {
         },
       ]) as Token;
       this.ACTION(() => {
-        if (!first) this.fail(opTok, `${(x as A.BinaryExpr).op} does not associate with ${opName} (use parens)`);
-        first = false;
+        if (PREC[opName] === CMP) {
+          if (cmp !== undefined) this.fail(opTok, `${cmp} does not associate with ${opName} (use parens)`);
+          cmp = opName;
+        }
       });
-      const y = this.SUBRULE1(this.bitorExpr);
-      this.ACTION(() => (x = binary(opName, opTok.pos, x, y)));
-    });
-    return x;
-  });
-
-  private bitorExpr = this.RULE("bitorExpr", (): A.Expr => {
-    let x = this.SUBRULE(this.xorExpr);
-    this.MANY(() => {
-      const op = this.CONSUME(PIPE) as Token;
-      const y = this.SUBRULE1(this.xorExpr);
-      this.ACTION(() => (x = binary("|", op.pos, x, y)));
-    });
-    return x;
-  });
-
-  private xorExpr = this.RULE("xorExpr", (): A.Expr => {
-    let x = this.SUBRULE(this.bitandExpr);
-    this.MANY(() => {
-      const op = this.CONSUME(CIRCUMFLEX) as Token;
-      const y = this.SUBRULE1(this.bitandExpr);
-      this.ACTION(() => (x = binary("^", op.pos, x, y)));
-    });
-    return x;
-  });
-
-  private bitandExpr = this.RULE("bitandExpr", (): A.Expr => {
-    let x = this.SUBRULE(this.shiftExpr);
-    this.MANY(() => {
-      const op = this.CONSUME(AMP) as Token;
-      const y = this.SUBRULE1(this.shiftExpr);
-      this.ACTION(() => (x = binary("&", op.pos, x, y)));
-    });
-    return x;
-  });
-
-  private shiftExpr = this.RULE("shiftExpr", (): A.Expr => {
-    let x = this.SUBRULE(this.arithExpr);
-    this.MANY(() => {
-      const op = this.CONSUME(ShiftOpCat) as Token;
-      const y = this.SUBRULE1(this.arithExpr);
-      this.ACTION(() => (x = binary(op.image as A.BinaryOp, op.pos, x, y)));
-    });
-    return x;
-  });
-
-  private arithExpr = this.RULE("arithExpr", (): A.Expr => {
-    let x = this.SUBRULE(this.termExpr);
-    this.MANY(() => {
-      const op = this.CONSUME(AddOpCat) as Token;
-      const y = this.SUBRULE1(this.termExpr);
-      this.ACTION(() => (x = binary(op.image as A.BinaryOp, op.pos, x, y)));
-    });
-    return x;
-  });
-
-  private termExpr = this.RULE("termExpr", (): A.Expr => {
-    let x = this.SUBRULE(this.primaryWithSuffix);
-    this.MANY(() => {
-      const op = this.CONSUME(MulOpCat) as Token;
       const y = this.SUBRULE1(this.primaryWithSuffix);
-      this.ACTION(() => (x = binary(op.image as A.BinaryOp, op.pos, x, y)));
+      this.ACTION(() => {
+        if (!operands) {
+          operands = [first];
+          ops = [];
+          opNames = [];
+        }
+        operands.push(y);
+        ops!.push(opTok);
+        opNames!.push(opName);
+      });
     });
-    return x;
+    return this.ACTION(() => (operands ? climb(operands, ops!, opNames!) : first));
   });
 
   // Unary + - ~ bind tighter than any binary operator and apply to a whole primary with its suffixes.
@@ -1072,6 +1033,28 @@ class StarlarkParser extends EmbeddedActionsParser {
   });
 }
 
+const CMP = 1;
+/** Binding strength of the operators parsed by binopExpr (starlark-go's precedence table, from comparisons up). */
+const PREC: Record<string, number> = {
+  "==": CMP, "!=": CMP, "<": CMP, ">": CMP, "<=": CMP, ">=": CMP, in: CMP, "not in": CMP,
+  "|": 2, "^": 3, "&": 4, "<<": 5, ">>": 5, "+": 6, "-": 6, "*": 7, "/": 7, "//": 7, "%": 7,
+};
+
+/** Builds the left-associative tree of a flat chain `x0 op0 x1 op1 x2 ...` by precedence climbing. */
+function climb(xs: A.Expr[], ops: Token[], names: A.BinaryOp[]): A.Expr {
+  let i = 0; // the next operator; xs[i] is the operand before it
+  const parse = (minPrec: number): A.Expr => {
+    let x = xs[i]!;
+    while (i < names.length && PREC[names[i]!]! >= minPrec) {
+      const k = i++;
+      const y = parse(PREC[names[k]!]! + 1); // tighter operators bind the right operand first
+      x = binary(names[k]!, ops[k]!.pos, x, y);
+    }
+    return x;
+  };
+  return parse(0);
+}
+
 function literal(t: Token, type: A.LiteralKind): A.Literal {
   return { kind: "Literal", start: t?.pos, end: t?.end, type, value: t?.value as number | bigint | string, raw: t?.image };
 }
@@ -1114,8 +1097,11 @@ export function parseFile(filename: string, source: string, options?: DialectOpt
   try {
     file = p.file();
   } catch (e) {
-    if (!(e instanceof ParseFail)) throw e;
-    diag = diagnosticAt(filename, e.tok, e.message, error);
+    if (e instanceof ParseFail) diag = diagnosticAt(filename, e.tok, e.message, error);
+    else if (e instanceof RangeError) {
+      // The JS stack ran out in a pathologically nested expression: report it where the parser got to.
+      diag = diagnosticAt(filename, p.current(), "expression nested too deeply", error);
+    } else throw e;
   }
   if (!diag && p.errors.length > 0) {
     const err = p.errors[0]!;

@@ -43,10 +43,8 @@ function tok(name: string, label: string, categories?: TokenType[]): TokenType {
 
 // Categories let the parser CONSUME "any assignment operator" and friends in one step.
 export const AssignOpCat = createToken({ name: "AssignOp", pattern: NA });
-export const CmpOpCat = createToken({ name: "CmpOp", pattern: NA });
-export const AddOpCat = createToken({ name: "AddOp", pattern: NA });
-export const MulOpCat = createToken({ name: "MulOp", pattern: NA });
-export const ShiftOpCat = createToken({ name: "ShiftOp", pattern: NA });
+/** The binary operators from comparisons to multiplication (not `and`/`or`, nor `not in`, which is two tokens). */
+export const BinOpCat = createToken({ name: "BinOp", pattern: NA });
 export const UnaryOpCat = createToken({ name: "UnaryPrefix", pattern: NA });
 
 export const EOF = tok("EOF_", "end of file");
@@ -62,17 +60,17 @@ export const ILLEGAL = tok("ILLEGAL", "illegal token");
 /** Stands in for the first lexical error; never consumed, so the parser reports it when it gets there. */
 export const SCAN_ERROR = tok("SCAN_ERROR", "illegal token");
 
-export const PLUS = tok("PLUS", "'+'", [AddOpCat, UnaryOpCat]);
-export const MINUS = tok("MINUS", "'-'", [AddOpCat, UnaryOpCat]);
-export const STAR = tok("STAR", "'*'", [MulOpCat]);
-export const SLASH = tok("SLASH", "'/'", [MulOpCat]);
-export const SLASHSLASH = tok("SLASHSLASH", "'//'", [MulOpCat]);
-export const PERCENT = tok("PERCENT", "'%'", [MulOpCat]);
-export const AMP = tok("AMP", "'&'");
-export const PIPE = tok("PIPE", "'|'");
-export const CIRCUMFLEX = tok("CIRCUMFLEX", "'^'");
-export const LTLT = tok("LTLT", "'<<'", [ShiftOpCat]);
-export const GTGT = tok("GTGT", "'>>'", [ShiftOpCat]);
+export const PLUS = tok("PLUS", "'+'", [BinOpCat, UnaryOpCat]);
+export const MINUS = tok("MINUS", "'-'", [BinOpCat, UnaryOpCat]);
+export const STAR = tok("STAR", "'*'", [BinOpCat]);
+export const SLASH = tok("SLASH", "'/'", [BinOpCat]);
+export const SLASHSLASH = tok("SLASHSLASH", "'//'", [BinOpCat]);
+export const PERCENT = tok("PERCENT", "'%'", [BinOpCat]);
+export const AMP = tok("AMP", "'&'", [BinOpCat]);
+export const PIPE = tok("PIPE", "'|'", [BinOpCat]);
+export const CIRCUMFLEX = tok("CIRCUMFLEX", "'^'", [BinOpCat]);
+export const LTLT = tok("LTLT", "'<<'", [BinOpCat]);
+export const GTGT = tok("GTGT", "'>>'", [BinOpCat]);
 export const TILDE = tok("TILDE", "'~'", [UnaryOpCat]);
 export const DOT = tok("DOT", "'.'");
 export const COMMA = tok("COMMA", "','");
@@ -85,12 +83,12 @@ export const LBRACK = tok("LBRACK", "'['");
 export const RBRACK = tok("RBRACK", "']'");
 export const LBRACE = tok("LBRACE", "'{'");
 export const RBRACE = tok("RBRACE", "'}'");
-export const LT = tok("LT", "'<'", [CmpOpCat]);
-export const GT = tok("GT", "'>'", [CmpOpCat]);
-export const GE = tok("GE", "'>='", [CmpOpCat]);
-export const LE = tok("LE", "'<='", [CmpOpCat]);
-export const EQL = tok("EQL", "'=='", [CmpOpCat]);
-export const NEQ = tok("NEQ", "'!='", [CmpOpCat]);
+export const LT = tok("LT", "'<'", [BinOpCat]);
+export const GT = tok("GT", "'>'", [BinOpCat]);
+export const GE = tok("GE", "'>='", [BinOpCat]);
+export const LE = tok("LE", "'<='", [BinOpCat]);
+export const EQL = tok("EQL", "'=='", [BinOpCat]);
+export const NEQ = tok("NEQ", "'!='", [BinOpCat]);
 export const PLUS_EQ = tok("PLUS_EQ", "'+='", [AssignOpCat]);
 export const MINUS_EQ = tok("MINUS_EQ", "'-='", [AssignOpCat]);
 export const STAR_EQ = tok("STAR_EQ", "'*='", [AssignOpCat]);
@@ -112,7 +110,7 @@ export const ELIF = tok("ELIF", "elif");
 export const ELSE = tok("ELSE", "else");
 export const FOR = tok("FOR", "for");
 export const IF = tok("IF", "if");
-export const IN = tok("IN", "in", [CmpOpCat]);
+export const IN = tok("IN", "in", [BinOpCat]);
 export const LAMBDA = tok("LAMBDA", "lambda");
 export const LOAD = tok("LOAD", "load");
 export const NOT = tok("NOT", "not");
@@ -131,7 +129,7 @@ export const T = {
 } as const;
 
 export const allTokens: TokenType[] = [
-  AssignOpCat, CmpOpCat, AddOpCat, MulOpCat, ShiftOpCat, UnaryOpCat,
+  AssignOpCat, BinOpCat, UnaryOpCat,
   EOF, NEWLINE, INDENT, OUTDENT, IDENT, INT, FLOAT, STRING, BYTES, ILLEGAL, SCAN_ERROR,
   PLUS, MINUS, STAR, SLASH, SLASHSLASH, PERCENT, AMP, PIPE, CIRCUMFLEX, LTLT, GTGT, TILDE, DOT, COMMA, EQ, SEMI,
   COLON, LPAREN, RPAREN, LBRACK, RBRACK, LBRACE, RBRACE, LT, GT, GE, LE, EQL, NEQ, PLUS_EQ, MINUS_EQ, STAR_EQ,
