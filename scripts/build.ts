@@ -18,7 +18,8 @@ if (gen.exitCode !== 0) process.exit(gen.exitCode ?? 1);
 const result = await Bun.build({
   entrypoints: ["src/cli/main.ts"],
   compile: { outfile: values.outfile!, ...(values.target ? { target: values.target as Bun.Build.CompileTarget } : {}) },
-  minify: true,
+  // Chevrotain records the grammar by reading the parser's own code, so identifiers must keep their names.
+  minify: { whitespace: true, syntax: true, identifiers: false },
   sourcemap: "linked",
 });
 if (!result.success) {
