@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
+import type { ContainerEvent } from "../containers/index.ts";
 import type { SingleApp, SingleAppOptions } from "../server/single.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
 import { collectKeyValue, collectList, parsePort } from "./options.ts";
@@ -55,7 +56,34 @@ function sourceOf(dir: string): string | null {
   return full;
 }
 
-function singleOptions(command: "serve" | "check", dir: string, opts: CommonOptions, printer: ProgressPrinter, extra: Pick<SingleAppOptions, "location" | "host" | "port" | "httpsPort">): SingleAppOptions {
+/** Build and start durations, read off the lifecycle's events, for the summary printed at exit. */
+class Timings {
+  private buildStarted = 0;
+  private startStarted = 0;
+  buildSecs = 0;
+  startSecs = 0;
+
+  observe(e: ContainerEvent): void {
+    if (e.type !== "state") return;
+    const now = performance.now();
+    if (e.state === "building") this.buildStarted = now;
+    if (e.state === "starting") {
+      if (this.buildStarted) this.buildSecs += (now - this.buildStarted) / 1000;
+      this.buildStarted = 0;
+      this.startStarted = now;
+    }
+    if (e.state === "ready" && this.startStarted) {
+      this.startSecs += (now - this.startStarted) / 1000;
+      this.startStarted = 0;
+    }
+  }
+
+  summary(requests: number): string {
+    return `summary: build ${this.buildSecs.toFixed(2)}s, start ${this.startSecs.toFixed(2)}s, ${requests} request(s) served`;
+  }
+}
+
+function singleOptions(command: "serve" | "check", dir: string, opts: CommonOptions, printer: ProgressPrinter, timings: Timings, extra: Pick<SingleAppOptions, "location" | "host" | "port" | "httpsPort">): SingleAppOptions {
   return {
     source: sourceOf(dir),
     spec: opts.spec,
@@ -66,7 +94,10 @@ function singleOptions(command: "serve" | "check", dir: string, opts: CommonOpti
     cvols: opts.cvol,
     approve: opts.approve,
     approveCommand: `clace-lite ${command} ${dir}${opts.spec ? ` --spec ${opts.spec}` : ""} --approve`,
-    onEvent: (e) => printer.event(e),
+    onEvent: (e) => {
+      timings.observe(e);
+      printer.event(e);
+    },
     ...extra,
   };
 }
@@ -113,14 +144,15 @@ export function registerServeCommands(program: Command): void {
       .option("--rm-image", "on exit, also remove the images built for the app", false),
   ).action(async (dir: string, opts: CommonOptions & { port: number; httpsPort?: number; host: string; path: string; waitReady?: string | true; readyFile?: string; rmImage: boolean }) => {
     const printer = createProgressPrinter(opts.logFormat);
+    const timings = new Timings();
     const started = performance.now();
     // Loaded on use: the container and proxy layers are not needed by other commands.
     const { startSingleApp } = await import("../server/single.ts");
-    const app = await startSingleApp(singleOptions("serve", dir, opts, printer, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }));
+    const app = await startSingleApp(singleOptions("serve", dir, opts, printer, timings, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }));
     const close = () => app.close({ removeImages: opts.rmImage });
     onSignals(async () => {
       await close();
-      printer.info(`served ${app.requestCount()} request(s); containers removed`);
+      printer.info(`${timings.summary(app.requestCount())}; containers removed`);
     });
     printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
     if (app.loadError) printer.error(app.loadError.message);
@@ -155,9 +187,10 @@ export function registerServeCommands(program: Command): void {
   ).action(async (dir: string, opts: CommonOptions & { path: string; expect: number; expectBody?: string; timeout: number; rmImage: boolean }) => {
     const printer = createProgressPrinter(opts.logFormat);
     const bodyPattern = opts.expectBody === undefined ? null : compilePattern(opts.expectBody);
+    const timings = new Timings();
     const started = performance.now();
     const { startSingleApp } = await import("../server/single.ts");
-    const app = await startSingleApp(singleOptions("check", dir, opts, printer, { location: "/", host: "127.0.0.1", port: 0 }));
+    const app = await startSingleApp(singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }));
     onSignals(() => app.close({ removeImages: opts.rmImage }));
     try {
       await waitReady(app, opts.timeout);
@@ -172,6 +205,7 @@ export function registerServeCommands(program: Command): void {
         throw new UserError(`check failed for ${target.pathname}: ${problems.join("; ")}`, EXIT_FAILED);
       }
       process.stdout.write(`ok ${target.pathname} answered ${response.status} in ${secs}s\n`);
+      printer.info(timings.summary(app.requestCount()));
     } finally {
       await app.close({ removeImages: opts.rmImage });
     }
