@@ -68,6 +68,9 @@ describe("parser: expressions", () => {
     expect(expr("a // b % c / d")).toBe("(/ (% (// a b) c) d)");
     expect(expr("x not in y")).toBe("(not in x y)");
     expect(expr("-x.y[0](1)")).toBe("(- x.y[0](1))");
+    expect(expr("not a == b and c")).toBe("(and (not (== a b)) c)");
+    expect(expr("a or not not b | c and d")).toBe("(or a (and (not (not (| b c))) d))");
+    expect(expr("a < b and c < d or e in f")).toBe("(or (and (< a b) (< c d)) (in e f))");
   });
 
   test("conditional expressions, lambdas, comprehensions", () => {
@@ -158,6 +161,8 @@ describe("parser: errors", () => {
     expect(error("x = 1 +\n")).toBe("t.star:1:8: got newline, want primary expression");
     expect(error("0 == 1 == 2\n")).toBe("t.star:1:8: == does not associate with == (use parens)");
     expect(error("def f(:\n")).toBe("t.star:1:7: not an identifier");
+    expect(error("x = a == not b\n")).toBe("t.star:1:10: got not, want primary expression");
+    expect(error("x = a and b < c < d\n")).toBe("t.star:1:17: < does not associate with < (use parens)");
     expect(error("x = (1,\n")).toBe("t.star:2:1: got end of file, want ')'");
   });
 

@@ -554,53 +554,27 @@ class StarlarkParser extends EmbeddedActionsParser {
     return this.ACTION(() => ({ kind: "LambdaExpr" as const, start: kw.pos, end: body.end, params, body, fn: null }));
   });
 
+  // OrExpr: every binary operator (`or` ... `* / // %`) and the `not` prefix, parsed flat in one rule (a chain
+  // of operands and operators) and then shaped by precedence. One rule instead of one per precedence level keeps
+  // the rule-call depth of every expression small, which is most of the parser's cost. Comparisons do not
+  // associate: a second comparison in the same chain is reported as soon as it is met (as starlark-go does).
   private orExpr = this.RULE("orExpr", (): A.Expr => {
-    let x = this.SUBRULE(this.andExpr);
-    this.MANY(() => {
-      const op = this.CONSUME(OR) as Token;
-      const y = this.SUBRULE1(this.andExpr);
-      this.ACTION(() => (x = binary("or", op.pos, x, y)));
-    });
-    return x;
-  });
-
-  private andExpr = this.RULE("andExpr", (): A.Expr => {
-    let x = this.SUBRULE(this.notExpr);
-    this.MANY(() => {
-      const op = this.CONSUME(AND) as Token;
-      const y = this.SUBRULE1(this.notExpr);
-      this.ACTION(() => (x = binary("and", op.pos, x, y)));
-    });
-    return x;
-  });
-
-  private notExpr = this.RULE("notExpr", (): A.Expr => {
-    return this.OR({
-      DEF: [
-        {
-          ALT: () => {
-            const op = this.CONSUME(NOT) as Token;
-            const x = this.SUBRULE(this.notExpr);
-            return this.ACTION(() => ({ kind: "UnaryExpr" as const, start: op.pos, end: x.end, op: "not" as const, x }));
-          },
-        },
-        { ALT: () => this.SUBRULE(this.binopExpr) },
-      ],
-      ERR_MSG: PRIMARY,
-    });
-  });
-
-  // The binary operators from comparisons to `* / // %`, parsed flat in one rule (a chain of operands and
-  // operators) and then shaped by precedence: one rule instead of one per level keeps the rule-call depth of
-  // every expression small, which is most of the parser's cost. Comparisons do not associate: a second comparison
-  // in the chain is an error, reported as soon as it is met (as starlark-go does).
-  private binopExpr = this.RULE("binopExpr", (): A.Expr => {
-    const first = this.SUBRULE(this.primaryWithSuffix);
-    let operands: A.Expr[] | undefined;
-    let ops: Token[] | undefined;
-    let opNames: A.BinaryOp[] | undefined;
+    const xs: A.Expr[] = [];
+    const ops: Token[] = [];
+    const names: A.BinaryOp[] = [];
+    let nots: Token[][] | undefined; // `not` prefixes per operand, when there are any
     let cmp: A.BinaryOp | undefined;
+    const addNot = (t: Token) => {
+      nots ??= [];
+      (nots[xs.length] ??= []).push(t);
+    };
     this.MANY(() => {
+      const t = this.CONSUME(NOT) as Token;
+      this.ACTION(() => addNot(t));
+    });
+    const first = this.SUBRULE(this.primaryWithSuffix);
+    this.ACTION(() => xs.push(first));
+    this.MANY1(() => {
       let opName: A.BinaryOp = "+";
       const opTok = this.OR([
         {
@@ -610,9 +584,11 @@ class StarlarkParser extends EmbeddedActionsParser {
             return t;
           },
         },
+        { ALT: () => this.CONSUME(AND) },
+        { ALT: () => this.CONSUME(OR) },
         {
           ALT: () => {
-            const t = this.CONSUME(NOT) as Token;
+            const t = this.CONSUME1(NOT) as Token;
             this.CONSUME(IN);
             this.ACTION(() => (opName = "not in"));
             return t;
@@ -620,24 +596,28 @@ class StarlarkParser extends EmbeddedActionsParser {
         },
       ]) as Token;
       this.ACTION(() => {
-        if (PREC[opName] === CMP) {
+        if (opTok.tokenType === AND) opName = "and";
+        else if (opTok.tokenType === OR) opName = "or";
+        const prec = PREC[opName]!;
+        if (prec === CMP) {
           if (cmp !== undefined) this.fail(opTok, `${cmp} does not associate with ${opName} (use parens)`);
           cmp = opName;
-        }
+        } else if (prec < CMP) cmp = undefined;
+        ops.push(opTok);
+        names.push(opName);
+      });
+      // `not` may start an operand of `and`/`or` only: `a == not b` is an error, as in starlark-go.
+      this.MANY2(() => {
+        const t = this.CONSUME2(NOT) as Token;
+        this.ACTION(() => {
+          if (PREC[names[names.length - 1]!]! >= CMP) this.fail(t, `got not, want ${PRIMARY}`);
+          addNot(t);
+        });
       });
       const y = this.SUBRULE1(this.primaryWithSuffix);
-      this.ACTION(() => {
-        if (!operands) {
-          operands = [first];
-          ops = [];
-          opNames = [];
-        }
-        operands.push(y);
-        ops!.push(opTok);
-        opNames!.push(opName);
-      });
+      this.ACTION(() => xs.push(y));
     });
-    return this.ACTION(() => (operands ? climb(operands, ops!, opNames!) : first));
+    return this.ACTION(() => (names.length === 0 && !nots ? first : climb(xs, ops, names, nots)));
   });
 
   // Unary + - ~ bind tighter than any binary operator and apply to a whole primary with its suffixes.
@@ -1033,18 +1013,29 @@ class StarlarkParser extends EmbeddedActionsParser {
   });
 }
 
-const CMP = 1;
-/** Binding strength of the operators parsed by binopExpr (starlark-go's precedence table, from comparisons up). */
+const CMP = 4;
+/** Binding strength of the operators parsed by orExpr (starlark-go's precedence table; `not` is 3). */
 const PREC: Record<string, number> = {
+  or: 1, and: 2,
   "==": CMP, "!=": CMP, "<": CMP, ">": CMP, "<=": CMP, ">=": CMP, in: CMP, "not in": CMP,
-  "|": 2, "^": 3, "&": 4, "<<": 5, ">>": 5, "+": 6, "-": 6, "*": 7, "/": 7, "//": 7, "%": 7,
+  "|": 5, "^": 6, "&": 7, "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "//": 10, "%": 10,
 };
 
-/** Builds the left-associative tree of a flat chain `x0 op0 x1 op1 x2 ...` by precedence climbing. */
-function climb(xs: A.Expr[], ops: Token[], names: A.BinaryOp[]): A.Expr {
+/**
+ * Builds the tree of a flat chain `x0 op0 x1 op1 x2 ...` by precedence climbing; binary operators associate to
+ * the left. `nots[i]` are the `not` prefixes of operand i: they apply to the comparison-or-tighter expression
+ * starting there.
+ */
+function climb(xs: A.Expr[], ops: Token[], names: A.BinaryOp[], nots: Token[][] | undefined): A.Expr {
   let i = 0; // the next operator; xs[i] is the operand before it
   const parse = (minPrec: number): A.Expr => {
-    let x = xs[i]!;
+    let x: A.Expr;
+    const ns = nots?.[i];
+    if (ns && ns.length > 0) {
+      nots![i] = [];
+      x = parse(CMP);
+      for (let k = ns.length - 1; k >= 0; k--) x = { kind: "UnaryExpr", start: ns[k]!.pos, end: x.end, op: "not", x };
+    } else x = xs[i]!;
     while (i < names.length && PREC[names[i]!]! >= minPrec) {
       const k = i++;
       const y = parse(PREC[names[k]!]! + 1); // tighter operators bind the right operand first
