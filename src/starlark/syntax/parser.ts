@@ -14,7 +14,7 @@ import { StarlarkSyntaxError, type Diagnostic } from "./errors.ts";
 import { scan } from "./scanner.ts";
 import type { DialectOptions } from "../options.ts";
 import {
-  allTokens, AND, AssignOpCat, BinOpCat, BREAK, BYTES, COLON, COMMA, CONTINUE, DEF, DOT, ELIF, ELSE, EOF,
+  allTokens, AND, AssignOpCat, AtomCat, BinOpCat, BREAK, BYTES, COLON, COMMA, CONTINUE, DEF, DOT, ELIF, ELSE, EOF,
   EQ, FLOAT, FOR, IDENT, IF, IN, INDENT, INT, LAMBDA, LBRACE, LBRACK, LOAD, LPAREN, NEWLINE, NOT, OR,
   OUTDENT, PASS, RBRACE, RBRACK, RETURN, RPAREN, SCAN_ERROR, SEMI, STAR, STARSTAR, STRING, UnaryOpCat,
   WHILE, AMP, PIPE, CIRCUMFLEX, terminatesExprList, tokenName, type Token,
@@ -622,57 +622,44 @@ class StarlarkParser extends EmbeddedActionsParser {
 
   // Unary + - ~ bind tighter than any binary operator and apply to a whole primary with its suffixes.
   private primaryWithSuffix = this.RULE("primaryWithSuffix", (): A.Expr => {
-    return this.OR({
-      DEF: [
+    let x = this.OR({ DEF: (this.primaryAlts ??= this.makePrimaryAlts()), ERR_MSG: PRIMARY });
+    this.MANY(() => {
+      this.OR1([
         {
           ALT: () => {
-            const op = this.CONSUME(UnaryOpCat) as Token;
-            const x = this.SUBRULE(this.primaryWithSuffix);
-            return this.ACTION(() => ({ kind: "UnaryExpr" as const, start: op.pos, end: x.end, op: op.image as A.UnaryOp, x }));
-          },
-        },
-        {
-          ALT: () => {
-            let x = this.SUBRULE(this.primary);
-            this.MANY(() => {
-              this.OR1([
-                {
-                  ALT: () => {
-                    const dot = this.CONSUME(DOT) as Token;
-                    const name = this.CONSUME(IDENT) as Token;
-                    this.ACTION(() => {
-                      const id = ident(name);
-                      x = { kind: "DotExpr", start: x.start, end: id.end, x, name: id, dotPos: dot.pos };
-                    });
-                  },
-                },
-                { ALT: () => (x = this.SUBRULE(this.sliceSuffix, { ARGS: [x] })) },
-                { ALT: () => (x = this.SUBRULE(this.callSuffix, { ARGS: [x] })) },
-              ]);
+            const dot = this.CONSUME(DOT) as Token;
+            const name = this.CONSUME(IDENT) as Token;
+            this.ACTION(() => {
+              const id = ident(name);
+              x = { kind: "DotExpr", start: x.start, end: id.end, x, name: id, dotPos: dot.pos };
             });
-            return x;
           },
         },
-      ],
-      ERR_MSG: PRIMARY,
+        { ALT: () => (x = this.SUBRULE(this.sliceSuffix, { ARGS: [x] })) },
+        { ALT: () => (x = this.SUBRULE(this.callSuffix, { ARGS: [x] })) },
+      ]);
     });
+    return x;
   });
 
-  private primary = this.RULE("primary", (): A.Expr => {
-    return this.OR({
-      DEF: [
-        { ALT: () => ident(this.CONSUME(IDENT) as Token) },
-        { ALT: () => literal(this.CONSUME(INT) as Token, "int") },
-        { ALT: () => literal(this.CONSUME(FLOAT) as Token, "float") },
-        { ALT: () => literal(this.CONSUME(STRING) as Token, "string") },
-        { ALT: () => literal(this.CONSUME(BYTES) as Token, "bytes") },
-        { ALT: () => this.SUBRULE(this.listExpr) },
-        { ALT: () => this.SUBRULE(this.dictExpr) },
-        { ALT: () => this.SUBRULE(this.parenExpr) },
-      ],
-      ERR_MSG: PRIMARY,
-    });
-  });
+  // The alternatives of a primary, built once: they capture no per-call state, and allocating them on every call
+  // is a large part of Chevrotain's cost on the hottest rule.
+  private primaryAlts: { ALT: () => A.Expr }[] | undefined;
+  private makePrimaryAlts(): { ALT: () => A.Expr }[] {
+    return [
+      {
+        ALT: () => {
+          const op = this.CONSUME(UnaryOpCat) as Token;
+          const x = this.SUBRULE1(this.primaryWithSuffix);
+          return this.ACTION(() => ({ kind: "UnaryExpr" as const, start: op.pos, end: x.end, op: op.image as A.UnaryOp, x }));
+        },
+      },
+      { ALT: () => atom(this.CONSUME(AtomCat) as Token) },
+      { ALT: () => this.SUBRULE(this.listExpr) },
+      { ALT: () => this.SUBRULE(this.dictExpr) },
+      { ALT: () => this.SUBRULE(this.parenExpr) },
+    ];
+  }
 
   private parenExpr = this.RULE("parenExpr", (): A.Expr => {
     const lp = this.CONSUME(LPAREN) as Token;
@@ -1044,6 +1031,13 @@ function climb(xs: A.Expr[], ops: Token[], names: A.BinaryOp[], nots: Token[][] 
     return x;
   };
   return parse(0);
+}
+
+/** An identifier or literal node from its token. */
+function atom(t: Token): A.Expr {
+  const tt = t?.tokenType;
+  if (tt === IDENT) return ident(t);
+  return literal(t, tt === INT ? "int" : tt === FLOAT ? "float" : tt === STRING ? "string" : "bytes");
 }
 
 function literal(t: Token, type: A.LiteralKind): A.Literal {

@@ -13,10 +13,6 @@ import type { Pos } from "./ast.ts";
  */
 export class Token implements IToken {
   readonly tokenTypeIdx: number;
-  readonly startLine: number;
-  readonly startColumn: number;
-  readonly endLine: number;
-  readonly endColumn: number;
   constructor(
     readonly tokenType: TokenType,
     readonly image: string,
@@ -28,10 +24,6 @@ export class Token implements IToken {
     readonly index: number,
   ) {
     this.tokenTypeIdx = tokenType.tokenTypeIdx!;
-    this.startLine = pos.line;
-    this.startColumn = pos.col;
-    this.endLine = end.line;
-    this.endColumn = end.col;
   }
 }
 
@@ -45,17 +37,19 @@ function tok(name: string, label: string, categories?: TokenType[]): TokenType {
 export const AssignOpCat = createToken({ name: "AssignOp", pattern: NA });
 /** The binary operators from comparisons to multiplication (not `and`/`or`, nor `not in`, which is two tokens). */
 export const BinOpCat = createToken({ name: "BinOp", pattern: NA });
+/** Identifiers and literals: the one-token primaries. */
+export const AtomCat = createToken({ name: "Atom", pattern: NA });
 export const UnaryOpCat = createToken({ name: "UnaryPrefix", pattern: NA });
 
 export const EOF = tok("EOF_", "end of file");
 export const NEWLINE = tok("NEWLINE", "newline");
 export const INDENT = tok("INDENT", "indent");
 export const OUTDENT = tok("OUTDENT", "outdent");
-export const IDENT = tok("IDENT", "identifier");
-export const INT = tok("INT", "int literal");
-export const FLOAT = tok("FLOAT", "float literal");
-export const STRING = tok("STRING", "string literal");
-export const BYTES = tok("BYTES", "bytes literal");
+export const IDENT = tok("IDENT", "identifier", [AtomCat]);
+export const INT = tok("INT", "int literal", [AtomCat]);
+export const FLOAT = tok("FLOAT", "float literal", [AtomCat]);
+export const STRING = tok("STRING", "string literal", [AtomCat]);
+export const BYTES = tok("BYTES", "bytes literal", [AtomCat]);
 export const ILLEGAL = tok("ILLEGAL", "illegal token");
 /** Stands in for the first lexical error; never consumed, so the parser reports it when it gets there. */
 export const SCAN_ERROR = tok("SCAN_ERROR", "illegal token");
@@ -129,7 +123,7 @@ export const T = {
 } as const;
 
 export const allTokens: TokenType[] = [
-  AssignOpCat, BinOpCat, UnaryOpCat,
+  AssignOpCat, BinOpCat, AtomCat, UnaryOpCat,
   EOF, NEWLINE, INDENT, OUTDENT, IDENT, INT, FLOAT, STRING, BYTES, ILLEGAL, SCAN_ERROR,
   PLUS, MINUS, STAR, SLASH, SLASHSLASH, PERCENT, AMP, PIPE, CIRCUMFLEX, LTLT, GTGT, TILDE, DOT, COMMA, EQ, SEMI,
   COLON, LPAREN, RPAREN, LBRACK, RBRACK, LBRACE, RBRACE, LT, GT, GE, LE, EQL, NEQ, PLUS_EQ, MINUS_EQ, STAR_EQ,
