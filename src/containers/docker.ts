@@ -199,6 +199,16 @@ export class DockerEngine implements ContainerEngine {
   async pull(ref: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
     this.count("pull");
     const { repo, tag, digest } = parseImageRef(ref);
+    if (this.kind === "podman" && this.tlsVerifyParam(repo) === "false") {
+      // Podman's compat pull has no way to allow a plain-HTTP registry; its own pull endpoint does.
+      const res = await this.request("POST", "/v4.0.0/libpod/images/pull", {
+        query: { reference: digest ? `${repo}@${digest}` : `${repo}:${tag}`, tlsVerify: "false" },
+        auth: registryAuth(registryOf(repo)),
+        signal,
+      });
+      await this.readProgress(res, "pull-failed", `pull of ${ref}`, onProgress);
+      return;
+    }
     const res = await this.request("POST", "/images/create", {
       query: { fromImage: repo, tag: digest ?? tag },
       auth: registryAuth(registryOf(repo)),
@@ -211,10 +221,20 @@ export class DockerEngine implements ContainerEngine {
     this.count("push");
     const { repo, tag } = parseImageRef(ref);
     const res = await this.request("POST", `/images/${repo}/push`, {
-      query: { tag },
+      query: { tag, tlsVerify: this.tlsVerifyParam(repo) },
       auth: registryAuth(registryOf(repo)),
     });
     await this.readProgress(res, "push-failed", `push of ${ref}`, onProgress);
+  }
+
+  /**
+   * Docker treats registries on 127.0.0.0/8 as insecure (plain HTTP) by default; Podman does not, but takes
+   * `tlsVerify=false` on push and pull. Sent to Podman only, for loopback registries only.
+   */
+  private tlsVerifyParam(repo: string): string | undefined {
+    if (this.kind !== "podman") return undefined;
+    const host = registryOf(repo).replace(/:\d+$/, "");
+    return host === "localhost" || /^127\./.test(host) ? "false" : undefined;
   }
 
   private async readProgress(
@@ -236,6 +256,12 @@ export class DockerEngine implements ContainerEngine {
         error = o.errorDetail?.message ?? o.error ?? "unknown error";
         tail.push(error);
         return;
+      }
+      // Podman's own pull endpoint reports progress as `stream` lines.
+      const stream = (o as { stream?: string }).stream;
+      if (typeof o.status !== "string" && typeof stream === "string" && stream.trim() !== "") {
+        tail.push(stream.trim());
+        onProgress?.({ status: stream.trim() });
       }
       if (typeof o.status === "string") {
         tail.push(o.id ? `${o.id}: ${o.status}` : o.status);
@@ -264,6 +290,11 @@ export class DockerEngine implements ContainerEngine {
       file: rootfs,
     });
     await this.readProgress(res, "pull-failed", `import of ${repo}:${tag}`);
+    // Podman's compat API ignores `tag` on import and names the image repo:latest; tag it as asked.
+    if (tag !== "latest" && !(await this.inspectImage(`${repo}:${tag}`))) {
+      const latest = await this.inspectImage(repo);
+      if (latest) await this.tagImage(latest.id, repo, tag);
+    }
   }
 
   async inspectImage(ref: string): Promise<ImageInfo | null> {
@@ -290,16 +321,17 @@ export class DockerEngine implements ContainerEngine {
 
   async listImages(labels: LabelFilter): Promise<ImageSummary[]> {
     this.count("listImages");
+    // Podman 4.3's compat API matches no image when given several label filters; send one, check the rest here.
     const { json } = await this.call(
       "GET",
       "/images/json",
-      { query: { filters: JSON.stringify({ label: labels }) } },
+      { query: { filters: JSON.stringify({ label: labels.slice(0, 1) }) } },
       [200],
       "list images",
     );
-    return ((json as { Id: string; RepoTags?: string[] | null; Labels?: Record<string, string> | null }[]) ?? []).map(
-      (i) => ({ id: i.Id, repoTags: (i.RepoTags ?? []).filter((t) => t !== "<none>:<none>"), labels: i.Labels ?? {} }),
-    );
+    return ((json as { Id: string; RepoTags?: string[] | null; Labels?: Record<string, string> | null }[]) ?? [])
+      .filter((i) => matchesLabels(i.Labels ?? {}, labels))
+      .map((i) => ({ id: i.Id, repoTags: (i.RepoTags ?? []).filter((t) => t !== "<none>:<none>"), labels: i.Labels ?? {} }));
   }
 
   async removeImage(ref: string, force = false): Promise<void> {
@@ -587,6 +619,14 @@ function registryAuth(registry: string): Record<string, unknown> | { base64: str
     }
   }
   return empty;
+}
+
+/** Label filters as the Engine API applies them: "key" (present) or "key=value". */
+function matchesLabels(labels: Readonly<Record<string, string>>, filters: LabelFilter): boolean {
+  return filters.every((f) => {
+    const i = f.indexOf("=");
+    return i < 0 ? f in labels : labels[f.slice(0, i)] === f.slice(i + 1);
+  });
 }
 
 function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {

@@ -106,8 +106,11 @@ export class AppContainer implements AppUpstream {
   private statusTimer: ReturnType<typeof setInterval> | undefined;
   private statusFailures = 0;
   private readyAt = 0;
-  /** Set by a die event while starting; wakes the probe loop. */
-  private died: { exitCode?: number } | undefined;
+  /**
+   * Set by a die event while starting. The event may be a late one from the previous stop of the same container,
+   * so it only makes the probe loop inspect at once; the inspect decides.
+   */
+  private inspectNow = false;
   private wakeProbe: (() => void) | undefined;
   private failures = 0;
   private lastFailureAt = 0;
@@ -301,15 +304,22 @@ export class AppContainer implements AppUpstream {
       if (existing) return { ref, id: existing.id };
       this.setState("building");
       const ctx = collectContext(spec.image.contextDirs, spec.image.containerFile);
-      const res = await engine.build({
-        context: contextTar(ctx),
-        tag: ref,
-        containerFile: spec.image.containerFile,
-        buildArgs: spec.image.buildArgs,
-        labels: this.labels(this.imgHash),
-        onLine: (line) => this.shared.emit({ type: "build-line", appId: spec.appId, line }),
-      });
-      return { ref, id: res.imageId };
+      const build = () =>
+        engine.build({
+          context: contextTar(ctx),
+          tag: ref,
+          containerFile: spec.image.containerFile,
+          buildArgs: spec.image.buildArgs,
+          labels: this.labels(this.imgHash),
+          onLine: (line) => this.shared.emit({ type: "build-line", appId: spec.appId, line }),
+        });
+      try {
+        return { ref, id: (await build()).imageId };
+      } catch (err) {
+        // The classic builder's cache can hit an image that is being removed at that moment; one retry rebuilds it.
+        if (!(err instanceof EngineError && /unknown parent image|No such image/i.test(err.message))) throw err;
+        return { ref, id: (await build()).imageId };
+      }
     }
     const ref = spec.image.ref;
     let info = await engine.inspectImage(ref);
@@ -372,7 +382,7 @@ export class AppContainer implements AppUpstream {
     }
     const id = info ? info.id : await this.createContainer(image.ref);
     this.containerId = id;
-    this.died = undefined;
+    this.inspectNow = false;
     if (!info?.running) await engine.startContainer(id);
     const hostPort = await this.readHostPort(id);
     const url = `${spec.scheme}://127.0.0.1:${hostPort}`;
@@ -413,9 +423,7 @@ export class AppContainer implements AppUpstream {
     let delay = 25;
     let lastInspect = Date.now();
     for (;;) {
-      if (this.hasDied()) throw await this.diedError(id, this.died?.exitCode);
       if (await probeOnce(url, this._spec.healthPath, Math.min(probeTimeout, Math.max(100, deadline - Date.now())))) return;
-      if (this.hasDied()) throw await this.diedError(id, this.died?.exitCode);
       if (Date.now() >= deadline) {
         const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
         await this.shared.engine.stopContainer(id, this.shared.stopTimeoutSecs).catch(() => {});
@@ -425,7 +433,7 @@ export class AppContainer implements AppUpstream {
           logs.trimEnd(),
         );
       }
-      if (Date.now() - lastInspect >= 250) {
+      if (this.takeInspectNow() || Date.now() - lastInspect >= 250) {
         lastInspect = Date.now();
         const info = await this.shared.engine.inspectContainer(id);
         if (!info || !info.running) throw await this.diedError(id, info?.exitCode);
@@ -442,9 +450,10 @@ export class AppContainer implements AppUpstream {
     }
   }
 
-  /** Read through a method: TypeScript would otherwise narrow the field across the awaits that change it. */
-  private hasDied(): boolean {
-    return this.died !== undefined;
+  private takeInspectNow(): boolean {
+    const v = this.inspectNow;
+    this.inspectNow = false;
+    return v;
   }
 
   private becomeReady(url: string, coldStartMs: number, adopted: boolean): void {
@@ -534,7 +543,7 @@ export class AppContainer implements AppUpstream {
     if (e.id !== this.containerId) return;
     if (e.action === "die" || e.action === "oom") {
       if (this._state === "starting") {
-        this.died = { exitCode: e.exitCode };
+        this.inspectNow = true;
         this.wakeProbe?.();
       } else if (this._state === "ready") {
         void this.markCrashed(e.id, e.exitCode);

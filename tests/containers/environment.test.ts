@@ -4,14 +4,13 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { DEFAULT_ULIMITS } from "../../src/containers/index.ts";
-import { stopStartedServices, suiteLabels, sweep, testEngine, wantedEngine } from "../fixtures/engine.ts";
+import { suiteLabels, sweep, testEngine, wantedEngine } from "../fixtures/engine.ts";
 import { busyboxImage } from "../fixtures/images.ts";
 
 const labels = suiteLabels("environment");
 
 afterAll(async () => {
   await sweep(await testEngine(), labels);
-  stopStartedServices();
 });
 
 test("the engine answers a version call", async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { UpstreamError } from "../../src/proxy/upstream.ts";
 import { AppContainers, DockerEngine, LABEL_APP, type ContainerEngine, type EngineEvent } from "../../src/containers/index.ts";
-import { stopStartedServices, suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
+import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
 import { busyboxApp, busyboxImage, pythonApp, pythonImage } from "../fixtures/images.ts";
 import { appId, buildSpec, getText, recordingManager, until } from "./helpers.ts";
 
@@ -36,7 +36,6 @@ afterAll(async () => {
   for (const m of managers) m.close();
   await sweep(engine, labels);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  stopStartedServices();
 }, 60_000);
 
 test("50 concurrent ensureReady on a stopped app create and start exactly one container", async () => {
@@ -94,7 +93,8 @@ test("stops after the idle period, not while a stream is open, and restarts on a
 
   // A plain request in flight also blocks it.
   const url2 = await app.ensureReady();
-  expect(url2).not.toBe(url1);
+  // Docker assigns a new host port on every start; Podman may hand the same one back. Either way it is re-read.
+  if (engine.kind === "docker") expect(url2).not.toBe(url1);
   expect((await getText(url2 + "/")).body).toBe("idle\n");
   app.beginRequest();
   await Bun.sleep(3000);
@@ -141,7 +141,7 @@ test("an app that exits at start fails its callers at once with its last log lin
   const t1 = Date.now();
   const again = (await app.ensureReady().catch((e) => e)) as UpstreamError;
   expect(again.failure).toBe("start-failed");
-  expect(Date.now() - t1).toBeLessThan(5000);
+  expect(Date.now() - t1).toBeLessThan(8000);
 }, 60_000);
 
 test("a crash loop backs off and says so", async () => {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { DockerEngine, collectContext, contextTar, parseImageRef, type AppContainers } from "../../src/containers/index.ts";
-import { stopStartedServices, suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
+import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
 import { busyboxApp, busyboxImage } from "../fixtures/images.ts";
 import { startRegistry, type TestRegistry } from "../fixtures/registry.ts";
 import { appId, getText, imageSpec, recordingManager } from "./helpers.ts";
@@ -29,7 +29,6 @@ afterAll(async () => {
   for (const r of refs) await engine.removeImage(r, true).catch(() => {});
   await registry?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  stopStartedServices();
 });
 
 /** Build a busybox page image, push it to the registry as `ref`, and remove the local copy. */

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { LABEL_APP, type AppContainers, type DockerEngine } from "../../src/containers/index.ts";
-import { stopStartedServices, suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
+import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
 import { BUSYBOX_IMAGE, busyboxImage, writeAppDir } from "../fixtures/images.ts";
 import { appId, buildSpec, getText, recordingManager } from "./helpers.ts";
 
@@ -21,7 +21,6 @@ afterAll(async () => {
   manager?.close();
   await sweep(engine, labels);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  stopStartedServices();
 });
 
 /** An app that copies /data/count (+1) and /run/secret.conf into its web root at boot. */
