@@ -188,6 +188,10 @@ class Resolver {
         if (!this.opts.set && id.name === "set") this.errorf(id.start, DOESNT + "support sets");
         bind = { scope: "universal", index: -1, first: null };
         this.predeclared.set(id.name, bind);
+      } else if (id.name === "set" && !this.opts.set) {
+        // Whether or not the host lists `set` when the option is off, the program sees starlark-go's message.
+        this.errorf(id.start, DOESNT + "support sets");
+        bind = { scope: "undefined", index: -1, first: null };
       } else {
         bind = { scope: "undefined", index: -1, first: null };
         const hint = this.spellcheck(use);
