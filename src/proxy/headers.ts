@@ -93,3 +93,30 @@ export function clientResponseHeaders(upstream: Headers): Headers {
 export function normaliseIp(address: string): string {
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
+
+/**
+ * The same rules as upstreamRequestHeaders, written straight into an HTTP/1.1 request head (header lines, ending
+ * with the blank line's CRLF left to the caller) for the pooled client. `upstreamHost` is the Host to send when
+ * the route does not preserve the client's.
+ */
+export function upstreamRequestHead(incoming: Headers, info: ForwardInfo, upstreamHost: string): string {
+  const named = connectionNamed(incoming.get("connection"));
+  let priorFor: string | null = null;
+  let head = `host: ${info.preserveHost && info.host !== "" ? info.host : upstreamHost}\r\n`;
+  for (const [name, value] of incoming) {
+    if (isHopByHop(name)) {
+      if (name === "te" && value.toLowerCase().includes("trailers")) head += "te: trailers\r\n";
+      continue;
+    }
+    if (REPLACED_ON_REQUEST.has(name)) {
+      if (name === "x-forwarded-for") priorFor = value;
+      continue;
+    }
+    if (named !== undefined && named.includes(name)) continue;
+    head += `${name}: ${value}\r\n`;
+  }
+  head += `x-forwarded-for: ${priorFor === null ? info.clientIp : `${priorFor}, ${info.clientIp}`}\r\nx-forwarded-proto: ${info.proto}\r\n`;
+  if (info.host !== "") head += `x-forwarded-host: ${info.host}\r\n`;
+  if (info.prefix !== "") head += `x-forwarded-prefix: ${info.prefix}\r\n`;
+  return head;
+}

@@ -7,7 +7,8 @@
 import type { Server } from "bun";
 import type { CompiledRoute, MountedApp } from "./app-table.ts";
 import { badGatewayPage, errorResponse, readinessErrorPage } from "./errors.ts";
-import { clientResponseHeaders, upstreamRequestHeaders, type ForwardInfo } from "./headers.ts";
+import { H1Client, type H1Result } from "./h1-client.ts";
+import { clientResponseHeaders, upstreamRequestHead, upstreamRequestHeaders, type ForwardInfo } from "./headers.ts";
 import type { AppUpstream, ReadyUrlProbe } from "./upstream.ts";
 
 /** What the dispatcher hands over: the matched app and route, and the request split once. */
@@ -56,6 +57,8 @@ export async function proxyHttp(x: ProxyExchange): Promise<Response> {
     preserveHost: route.preserveHost,
   };
   const method = req.method;
+  // Fast path: a bodiless request to a plain-http upstream goes through the pooled HTTP/1.1 client.
+  if (req.body === null && base.startsWith("http://")) return proxyPooled(x, upstream, base, info);
   const init: RequestInit & { decompress: boolean; duplex: "half" } = {
     method,
     headers: upstreamRequestHeaders(req.headers, info),
@@ -94,6 +97,52 @@ export async function proxyHttp(x: ProxyExchange): Promise<Response> {
   upstream.endRequest();
   const relay = new BodyRelay(upstreamBody, upstream, server, req, x.idleTimeout);
   return new Response(new ReadableStream(relay), { status: res.status, statusText: res.statusText, headers });
+}
+
+/** One client for the process: its pools are per upstream host:port. */
+const pooled = new H1Client();
+
+async function proxyPooled(x: ProxyExchange, upstream: AppUpstream, base: string, info: ForwardInfo): Promise<Response> {
+  const { req, route } = x;
+  const slash = base.indexOf("/", 7);
+  const origin = slash < 0 ? base : base.slice(0, slash);
+  const basePath = slash < 0 ? "" : base.slice(slash);
+  let result: H1Result;
+  try {
+    result = await pooled.request(
+      origin,
+      req.method,
+      basePath + upstreamPath(x.path, route) + x.query,
+      upstreamRequestHead(req.headers, info, origin.slice(7)),
+      req.signal,
+    );
+  } catch (err) {
+    return failed(x, upstream, err);
+  }
+  const res = result.response;
+  const extra = route.responseHeaders;
+  if (extra.length > 0) {
+    const headers = res.headers;
+    for (let i = 0; i < extra.length; i++) {
+      const h = extra[i]!;
+      headers.set(h.name, h.hasUrl ? h.value.replaceAll("$url", x.path) : h.value);
+    }
+  }
+  const streaming = result.streaming;
+  if (streaming === undefined) {
+    upstream.endRequest();
+    x.server.timeout(req, x.idleTimeout);
+  } else {
+    upstream.openStream();
+    upstream.endRequest();
+    streaming.then(() => endStream(x, upstream));
+  }
+  return res;
+}
+
+function endStream(x: ProxyExchange, upstream: AppUpstream): void {
+  upstream.closeStream();
+  x.server.timeout(x.req, x.idleTimeout);
 }
 
 /**
