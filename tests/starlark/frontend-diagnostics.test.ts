@@ -12,7 +12,6 @@ import { parseAndResolve, UNIVERSE_NAMES } from "../../src/starlark/resolve/inde
 import { StarlarkSyntaxError } from "../../src/starlark/syntax/errors.ts";
 import { parseFile } from "../../src/starlark/syntax/parser.ts";
 import { OPTION_NAMES, type DialectOptions } from "../../src/starlark/options.ts";
-import { runTestSource } from "../../src/starlark/index.ts";
 
 interface Chunk {
   source: string;
@@ -93,18 +92,6 @@ describe("front-end diagnostics files", () => {
       const parseOnly = f.startsWith("parse") || f.startsWith("scan");
       const problems = cs.flatMap((c) => checkChunk(f, c, parseOnly));
       expect(problems).toEqual([]);
-    });
-  }
-});
-
-describe("the same files through the star test runner (parse, resolve and run)", () => {
-  for (const f of files) {
-    test(`${f}: every chunk passes`, () => {
-      const r = runTestSource(f, readFileSync(join(dir, f), "utf8"));
-      const failures = r.chunks.flatMap((c) => c.failures.map((x) => `${f}:${x.line}: ${x.message}`));
-      expect(failures).toEqual([]);
-      expect(r.failed).toBe(0);
-      expect(r.passed).toBeGreaterThan(3);
     });
   }
 });
