@@ -303,13 +303,14 @@ export class AppContainer implements AppUpstream {
       const existing = await engine.inspectImage(ref);
       if (existing) return { ref, id: existing.id };
       this.setState("building");
-      const ctx = collectContext(spec.image.contextDirs, spec.image.containerFile);
+      const source = spec.image;
+      const ctx = collectContext(source.contextDirs, source.containerFile);
       const build = () =>
         engine.build({
           context: contextTar(ctx),
           tag: ref,
-          containerFile: spec.image.containerFile,
-          buildArgs: spec.image.buildArgs,
+          containerFile: source.containerFile,
+          buildArgs: source.buildArgs,
           labels: this.labels(this.imgHash),
           onLine: (line) => this.shared.emit({ type: "build-line", appId: spec.appId, line }),
         });
