@@ -274,8 +274,8 @@ export function starArgs(x: Value): Value[] {
 /** Expands `**x` of a call into kwargs. */
 export function starStarArgs(x: Value, into: [string, Value][]): void {
   if (!(x instanceof Dict)) throw new StarError(`argument after ** must be a mapping, not ${typeName(x)}`);
-  for (const e of x.ht.map.values()) {
-    if (typeof e.k !== "string") throw new StarError(`keywords must be strings, not ${typeName(e.k)}`);
-    into.push([e.k, e.v]);
+  for (const [k, v] of x.ht.entries()) {
+    if (typeof k !== "string") throw new StarError(`keywords must be strings, not ${typeName(k)}`);
+    into.push([k, v]);
   }
 }

@@ -4,6 +4,7 @@
  */
 import { positional, unpackArgs, wantString } from "../values/args.ts";
 import { StarError } from "../values/errors.ts";
+import { compareStrings } from "../values/compare.ts";
 import { formatFloat } from "../values/format.ts";
 import { Dict } from "../values/hashtable.ts";
 import { norm } from "../values/int.ts";
@@ -47,11 +48,11 @@ function encode(v: Value, path: object[]): string {
   try {
     if (v instanceof Dict) {
       const entries: [string, Value][] = [];
-      for (const e of v.ht.map.values()) {
-        if (typeof e.k !== "string") throw new StarError(`dict has ${typeName(e.k)} key, want string`);
-        entries.push([e.k, e.v]);
+      for (const [k, x] of v.ht.entries()) {
+        if (typeof k !== "string") throw new StarError(`dict has ${typeName(k)} key, want string`);
+        entries.push([k, x]);
       }
-      entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      entries.sort((a, b) => compareStrings(a[0], b[0]));
       return "{" + entries.map(([k, x]) => quoteJSON(k) + ":" + encode(x, path)).join(",") + "}";
     }
     if (v instanceof Struct) {

@@ -1,11 +1,12 @@
 /**
  * Equality, ordering and hashing. Ints and floats compare exactly across types (JS compares bigint and number
  * exactly); containers compare element-wise with a depth bound so cyclic values fail instead of looping.
- * `hashKey` maps a hashable value to a JS Map key such that equal Starlark values get the same key.
+ * `hashOf` hashes a hashable value so that equal Starlark values get the same hash.
  */
 import { StarError } from "./errors.ts";
 import { Bytes, Float, List, None, Range, Struct, Tuple, typeName, type Value } from "./value.ts";
 import { Dict, StarSet } from "./hashtable.ts";
+import { encodeUTF8 } from "./strings.ts";
 
 export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
 const MAX_DEPTH = 100;
@@ -44,7 +45,7 @@ export function compareDepth(op: CompareOp, x: Value, y: Value, depth: number): 
   if (depth < 1) throw new StarError("comparison exceeded maximum recursion depth");
   const tx = typeof x,
     ty = typeof y;
-  if (tx === "string" && ty === "string") return cmpResult(op, x < y ? -1 : x > y ? 1 : 0);
+  if (tx === "string" && ty === "string") return cmpResult(op, compareStrings(x as string, y as string));
   const a = numOf(x),
     b = numOf(y);
   if (a !== undefined && b !== undefined) {
@@ -67,6 +68,15 @@ export function compareDepth(op: CompareOp, x: Value, y: Value, depth: number): 
   if (x instanceof List && y instanceof List) return seqCompare(op, x.elems, y.elems, depth);
   if (x instanceof Tuple && y instanceof Tuple) return seqCompare(op, x.elems, y.elems, depth);
   if (x instanceof Bytes && y instanceof Bytes) return cmpResult(op, x.s < y.s ? -1 : x.s > y.s ? 1 : 0);
+  if (x instanceof StarSet && y instanceof StarSet) {
+    // <= and >= are subset and superset; < and > their proper forms.
+    switch (op) {
+      case "<=": return isSubset(x, y);
+      case ">=": return isSubset(y, x);
+      case "<": return x.ht.count < y.ht.count && isSubset(x, y);
+      case ">": return x.ht.count > y.ht.count && isSubset(y, x);
+    }
+  }
   if (op !== "==" && op !== "!=") {
     notImpl(op, x, y);
   }
@@ -78,6 +88,32 @@ export function compareDepth(op: CompareOp, x: Value, y: Value, depth: number): 
   else if (x === None) eq = true;
   else eq = x === y;
   return op === "==" ? eq : !eq;
+}
+
+/**
+ * Orders strings by their UTF-8 bytes. UTF-16 code unit order agrees with it until the first difference
+ * involves a surrogate (a supplementary character, or a raw byte kept as U+DC80..U+DCFF); only then are the
+ * two tails encoded and compared byte by byte.
+ */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === n) return a.length - b.length;
+  const c = a.charCodeAt(i),
+    d = b.charCodeAt(i);
+  if (c < 0xd800 && d < 0xd800) return c - d;
+  // Back up to the start of a surrogate pair so the tails encode whole characters.
+  if (i > 0) {
+    const p = a.charCodeAt(i - 1);
+    if (p >= 0xd800 && p <= 0xdbff) i--;
+  }
+  const x = encodeUTF8(a.slice(i)),
+    y = encodeUTF8(b.slice(i));
+  const m = Math.min(x.length, y.length);
+  for (let j = 0; j < m; j++) if (x[j] !== y[j]) return x[j]! - y[j]!;
+  return x.length - y.length;
 }
 
 function seqCompare(op: CompareOp, a: Value[], b: Value[], depth: number): boolean {
@@ -97,18 +133,31 @@ function seqCompare(op: CompareOp, a: Value[], b: Value[], depth: number): boole
 }
 
 function dictEqual(x: Dict, y: Dict, depth: number): boolean {
-  if (x.ht.map.size !== y.ht.map.size) return false;
-  for (const [k, e] of x.ht.map) {
-    const f = y.ht.map.get(k);
-    if (f === undefined || !compareDepth("==", e.v, f.v, depth - 1)) return false;
+  if (x.ht.count !== y.ht.count) return false;
+  const ks = x.ht.ks,
+    vs = x.ht.vs;
+  for (let e = 0; e < ks.length; e++) {
+    const k = ks[e];
+    if (k === undefined) continue;
+    const w = y.ht.get(k);
+    if (w === undefined || !compareDepth("==", vs[e]!, w, depth - 1)) return false;
+  }
+  return true;
+}
+
+/** Whether every element of x is in y. */
+export function isSubset(x: StarSet, y: StarSet): boolean {
+  if (x.ht.count > y.ht.count) return false;
+  const ks = x.ht.ks;
+  for (let e = 0; e < ks.length; e++) {
+    const k = ks[e];
+    if (k !== undefined && !y.ht.has(k)) return false;
   }
   return true;
 }
 
 function setEqual(x: StarSet, y: StarSet): boolean {
-  if (x.ht.map.size !== y.ht.map.size) return false;
-  for (const k of x.ht.map.keys()) if (!y.ht.map.has(k)) return false;
-  return true;
+  return x.ht.count === y.ht.count && isSubset(x, y);
 }
 
 function rangeEqual(x: Range, y: Range): boolean {
@@ -146,59 +195,86 @@ function identityHashable(v: object): boolean {
   return typeof (v as { call?: unknown }).call === "function" || typeName(v as Value) === "module";
 }
 
-/**
- * A Map key for v. Strings map to themselves (escaped when they begin with the marker used for composite
- * keys), numbers to numbers (integral floats to the int's key), objects hashed by identity to themselves.
- */
-export function hashKey(v: Value): unknown {
-  switch (typeof v) {
-    case "string":
-      return v.charCodeAt(0) === 0xfffe ? "\ufffes" + v : v;
-    case "number":
-    case "bigint":
-    case "boolean":
-      return v;
-  }
-  if (v instanceof Float) {
-    const f = v.v;
-    if (Number.isInteger(f)) return Number.isSafeInteger(f) ? f : BigInt(f);
-    return f;
-  }
-  if (v === None) return v;
-  if (v instanceof Tuple || v instanceof Bytes || v instanceof Struct) return "\ufffe" + compositeKey(v);
-  if (v instanceof List || v instanceof Dict || v instanceof StarSet || v instanceof Range) unhashable(v);
-  if (identityHashable(v)) return v;
-  unhashable(v);
+/** murmur3's finalizer: spreads every input bit over the low bits the hash table's index uses. */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
-function compositeKey(v: Value): string {
+/** FNV-1a over the UTF-16 code units; long strings are sampled (both ends and a stride) to bound the cost. */
+export function strHash(s: string): number {
+  const n = s.length;
+  let h = 0x811c9dc5 ^ n;
+  if (n <= 64) {
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  } else {
+    for (let i = 0; i < 32; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    const step = Math.floor(n / 32);
+    for (let i = 32; i < n - 32; i += step) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    for (let i = n - 32; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  }
+  return fmix(h);
+}
+
+function intHash(n: number): number {
+  if ((n | 0) === n) return fmix(n);
+  const hi = Math.floor(n / 4294967296);
+  return fmix((n - hi * 4294967296) ^ fmix(hi | 0));
+}
+
+function bigHash(n: bigint): number {
+  let h = 0x6b43a9b5;
+  let x = n < 0n ? -n : n;
+  while (x > 0n) {
+    h = fmix(h ^ Number(x & 0xffffffffn));
+    x >>= 32n;
+  }
+  return n < 0n ? ~h : h;
+}
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+function floatBitsHash(f: number): number {
+  f64[0] = f;
+  return fmix(u32[0]! ^ fmix(u32[1]!));
+}
+
+/**
+ * The hash of a hashable value (a 32-bit int), or an "unhashable type" error. Equal values hash alike: an
+ * integral float hashes as the int it equals; tuples and structs combine their elements' hashes.
+ */
+export function hashOf(v: Value): number {
   switch (typeof v) {
     case "string":
-      return "s" + v.length + ":" + v;
+      return strHash(v);
     case "number":
-    case "bigint":
-      return "i" + v;
+      return intHash(v);
     case "boolean":
-      return v ? "T" : "F";
+      return v ? 0x2f1a3b57 : 0x1c3e7d91;
+    case "bigint":
+      return bigHash(v);
   }
   if (v instanceof Float) {
     const f = v.v;
-    if (Number.isInteger(f)) return "i" + (Number.isSafeInteger(f) ? f : BigInt(f));
-    return "f" + f;
+    if (Number.isInteger(f)) return Number.isSafeInteger(f) ? intHash(f) : bigHash(BigInt(f));
+    return floatBitsHash(f);
   }
-  if (v === None) return "N";
+  if (v === None) return 0x5bd1e995;
   if (v instanceof Tuple) {
-    let s = "(";
-    for (const e of v.elems) s += compositeKey(e) + ",";
-    return s + ")";
+    let h = 0x345678 ^ v.elems.length;
+    for (const e of v.elems) h = Math.imul(h ^ hashOf(e), 1000003);
+    return fmix(h);
   }
-  if (v instanceof Bytes) return "y" + v.s.length + ":" + v.s;
+  if (v instanceof Bytes) return strHash(v.s) ^ 0x9e3779b9;
   if (v instanceof Struct) {
-    let s = "S" + v.constructorName.length + ":" + v.constructorName + "{";
-    for (const [k, f] of v.fields) s += k.length + ":" + k + "=" + compositeKey(f) + ",";
-    return s + "}";
+    let h = strHash(v.constructorName);
+    for (const [k, f] of v.fields) h = Math.imul(h ^ strHash(k) ^ hashOf(f), 1000003);
+    return fmix(h);
   }
   if (v instanceof List || v instanceof Dict || v instanceof StarSet || v instanceof Range) unhashable(v);
-  if (identityHashable(v)) return "o" + identity(v);
+  if (identityHashable(v)) return fmix(identity(v));
   unhashable(v);
 }

@@ -23,13 +23,13 @@ export function toJS(v: Value): unknown {
   if (v instanceof List || v instanceof Tuple) return v.elems.map(toJS);
   if (v instanceof StarSet) return v.ht.keys().map(toJS);
   if (v instanceof Dict) {
-    const entries = [...v.ht.map.values()];
-    if (entries.every((e) => typeof e.k === "string")) {
+    const entries = v.ht.entries();
+    if (entries.every((e) => typeof e[0] === "string")) {
       const o: Record<string, unknown> = {};
-      for (const e of entries) o[toHostString(e.k as string)] = toJS(e.v);
+      for (const [k, x] of entries) o[toHostString(k as string)] = toJS(x);
       return o;
     }
-    return new Map(entries.map((e) => [toJS(e.k), toJS(e.v)]));
+    return new Map(entries.map(([k, x]) => [toJS(k), toJS(x)]));
   }
   if (v instanceof Struct) {
     const o: Record<string, unknown> = {};

@@ -71,21 +71,21 @@ function writeValue(out: string[], v: Value, path: object[]): void {
     } else if (v instanceof Dict) {
       out.push("{");
       let first = true;
-      for (const e of v.ht.map.values()) {
+      for (const [k, x] of v.ht.entries()) {
         if (!first) out.push(", ");
         first = false;
-        writeValue(out, e.k, path);
+        writeValue(out, k, path);
         out.push(": ");
-        writeValue(out, e.v, path);
+        writeValue(out, x, path);
       }
       out.push("}");
     } else if (v instanceof StarSet) {
       out.push("set([");
       let first = true;
-      for (const e of v.ht.map.values()) {
+      for (const k of v.ht.keys()) {
         if (!first) out.push(", ");
         first = false;
-        writeValue(out, e.k, path);
+        writeValue(out, k, path);
       }
       out.push("])");
     } else {

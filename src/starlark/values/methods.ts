@@ -5,7 +5,7 @@
  * index-sensitive operations.
  */
 import { StarError } from "./errors.ts";
-import { equals, hashKey } from "./compare.ts";
+import { equals } from "./compare.ts";
 import { Dict, StarSet } from "./hashtable.ts";
 import { positional, unpackArgs, wantInt, wantString } from "./args.ts";
 import { strFormat, repr } from "./format.ts";
@@ -516,7 +516,7 @@ export function dictUpdate(fn: string, d: Dict, args: Value[], kwargs: [string, 
   if (args.length === 1) {
     const x = args[0]!;
     if (x instanceof Dict) {
-      for (const e of x.ht.map.values()) d.ht.set(e.k, e.v);
+      for (const [k, v] of x.ht.entries()) d.ht.set(k, v);
     } else {
       const es = iterate(x, fn);
       for (let i = 0; i < es.length; i++) {
@@ -546,8 +546,10 @@ export const dictMethods = table({
   },
   items(_t, d: Dict, a, k) {
     positional("items", a, k, 0, 0);
+    const ks = d.ht.ks,
+      vs = d.ht.vs;
     const out: Value[] = [];
-    for (const e of d.ht.map.values()) out.push(new Tuple([e.k, e.v]));
+    for (let e = 0; e < ks.length; e++) if (ks[e] !== undefined) out.push(new Tuple([ks[e]!, vs[e]!]));
     return new List(out);
   },
   keys(_t, d: Dict, a, k) {
@@ -567,10 +569,10 @@ export const dictMethods = table({
   popitem(_t, d: Dict, a, k) {
     positional("popitem", a, k, 0, 0);
     prefixed("popitem", () => d.ht.checkMutable("delete from"));
-    const first = d.ht.map.entries().next();
-    if (first.done) throw new StarError("popitem: empty dict");
-    d.ht.map.delete(first.value[0]);
-    return new Tuple([first.value[1].k, first.value[1].v]);
+    const e = d.ht.first();
+    if (e < 0) throw new StarError("popitem: empty dict");
+    const key = d.ht.ks[e]!;
+    return new Tuple([key, d.ht.deleteAt(e)]);
   },
   setdefault(_t, d: Dict, a, k) {
     const [key, dflt] = unpackArgs("setdefault", a, k, ["key", "default?"]);
@@ -586,9 +588,7 @@ export const dictMethods = table({
   },
   values(_t, d: Dict, a, k) {
     positional("values", a, k, 0, 0);
-    const out: Value[] = [];
-    for (const e of d.ht.map.values()) out.push(e.v);
-    return new List(out);
+    return new List(d.ht.values());
   },
 });
 
@@ -621,7 +621,7 @@ export const setMethods = table({
   issubset(_t, s: StarSet, a, k) {
     positional("issubset", a, k, 1, 1);
     const other = setUnion(new StarSet(), [a[0]!]);
-    for (const e of s.ht.map.values()) if (!other.ht.has(e.k)) return false;
+    for (const k of s.ht.keys()) if (!other.ht.has(k)) return false;
     return true;
   },
   issuperset(_t, s: StarSet, a, k) {
@@ -632,16 +632,17 @@ export const setMethods = table({
   pop(_t, s: StarSet, a, k) {
     positional("pop", a, k, 0, 0);
     prefixed("pop", () => s.ht.checkMutable("delete from"));
-    const first = s.ht.map.entries().next();
-    if (first.done) throw new StarError("pop: empty set");
-    s.ht.map.delete(first.value[0]);
-    return first.value[1].k;
+    const e = s.ht.first();
+    if (e < 0) throw new StarError("pop: empty set");
+    const x = s.ht.ks[e]!;
+    s.ht.deleteAt(e);
+    return x;
   },
   remove(_t, s: StarSet, a, k) {
     positional("remove", a, k, 1, 1);
     prefixed("remove", () => s.ht.checkMutable("delete from"));
     if (!s.ht.has(a[0]!)) throw new StarError(`remove: missing key ${repr(a[0]!)}`);
-    s.ht.map.delete(hashKey(a[0]!));
+    s.ht.delete(a[0]!);
     return None;
   },
   symmetric_difference(_t, s: StarSet, a, k) {

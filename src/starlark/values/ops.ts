@@ -3,7 +3,7 @@
  * and attribute access. The evaluator handles the common int/string cases inline and falls back to these.
  */
 import { StarError } from "./errors.ts";
-import { compare, equals, hashKey, type CompareOp } from "./compare.ts";
+import { compare, equals, type CompareOp } from "./compare.ts";
 import { Dict, StarSet } from "./hashtable.ts";
 import * as I from "./int.ts";
 import { interpolate, repr as reprOf } from "./format.ts";
@@ -128,8 +128,8 @@ export function binary(op: string, x: Value, y: Value): Value {
       if (x instanceof StarSet && y instanceof StarSet) return setUnion(x, [y]);
       if (x instanceof Dict && y instanceof Dict) {
         const d = new Dict();
-        for (const e of x.ht.map.values()) d.ht.set(e.k, e.v);
-        for (const e of y.ht.map.values()) d.ht.set(e.k, e.v);
+        for (const [k, v] of x.ht.entries()) d.ht.set(k, v);
+        for (const [k, v] of y.ht.entries()) d.ht.set(k, v);
         return d;
       }
       break;
@@ -162,7 +162,8 @@ export function binary(op: string, x: Value, y: Value): Value {
 
 export function setUnion(x: StarSet, others: Value[]): StarSet {
   const s = new StarSet();
-  for (const e of x.ht.map.values()) s.add(e.k);
+  const ks = x.ht.ks;
+  for (let e = 0; e < ks.length; e++) if (ks[e] !== undefined) s.add(ks[e]!);
   for (const o of others) for (const v of iterate(o)) s.add(v);
   return s;
 }
@@ -171,20 +172,20 @@ export function setIntersection(x: StarSet, others: Value[]): StarSet {
   for (const o of others) {
     const other = o instanceof StarSet ? o : setUnion(new StarSet(), [o]);
     const s = new StarSet();
-    for (const e of cur.ht.map.values()) if (other.ht.has(e.k)) s.add(e.k);
+    for (const k of cur.ht.keys()) if (other.ht.has(k)) s.add(k);
     cur = s;
   }
   return cur === x ? setUnion(x, []) : cur;
 }
 export function setDifference(x: StarSet, others: Value[]): StarSet {
   const s = setUnion(x, []);
-  for (const o of others) for (const v of iterate(o)) if (s.ht.has(v)) s.ht.map.delete(hashKey(v));
+  for (const o of others) for (const v of iterate(o)) s.ht.delete(v);
   return s;
 }
 export function setSymmetricDifference(x: StarSet, y: Value): StarSet {
   const s = setUnion(x, []);
   for (const v of iterate(y)) {
-    if (x.ht.has(v)) s.ht.map.delete(hashKey(v));
+    if (x.ht.has(v)) s.ht.delete(v);
     else s.add(v);
   }
   return s;
@@ -247,7 +248,7 @@ export function unary(op: string, x: Value): Value {
 export function len(x: Value): number {
   if (typeof x === "string") return strLen(x);
   if (x instanceof List || x instanceof Tuple) return x.elems.length;
-  if (x instanceof Dict || x instanceof StarSet) return x.ht.map.size;
+  if (x instanceof Dict || x instanceof StarSet) return x.ht.count;
   if (x instanceof Range) return x.len;
   if (x instanceof Bytes) return x.s.length;
   return -1;
