@@ -286,15 +286,16 @@ class StarlarkParser extends EmbeddedActionsParser {
 
   private smallStmt = this.RULE("smallStmt", (): A.Stmt => {
     return this.OR({
-      DEF: [
+      DEF: (this.smallStmtAlts ??= [
         { ALT: () => this.SUBRULE(this.returnStmt) },
         { ALT: () => this.SUBRULE(this.branchStmt) },
         { ALT: () => this.SUBRULE(this.loadStmt) },
         { ALT: () => this.SUBRULE(this.exprStmt) },
-      ],
+      ]),
       ERR_MSG: PRIMARY,
     });
   });
+  private smallStmtAlts: { ALT: () => A.Stmt }[] | undefined;
 
   private returnStmt = this.RULE("returnStmt", (): A.ReturnStmt => {
     const kw = this.CONSUME(RETURN) as Token;
@@ -505,32 +506,35 @@ class StarlarkParser extends EmbeddedActionsParser {
 
   // Test = LambdaExpr | IfExpr | OrExpr .
   private test = this.RULE("test", (): A.Expr => {
-    return this.OR({
-      DEF: [
-        { ALT: () => this.SUBRULE(this.lambda, { ARGS: [true] }) },
-        {
-          ALT: () => {
-            const x = this.SUBRULE(this.orExpr);
-            let result = x;
-            this.OPTION(() => {
-              const ifTok = this.CONSUME(IF) as Token;
-              const cond = this.SUBRULE1(this.orExpr);
-              this.ACTION(() => {
-                if (!this.is(ELSE)) this.fail(ifTok, "conditional expression without else clause");
-              });
-              this.CONSUME(ELSE);
-              const f = this.SUBRULE(this.test);
-              this.ACTION(() => {
-                result = { kind: "CondExpr", start: x.start, end: f.end, cond, then: x, else_: f };
-              });
-            });
-            return result;
-          },
-        },
-      ],
-      ERR_MSG: PRIMARY,
-    });
+    return this.OR({ DEF: (this.testAlts ??= this.makeTestAlts()), ERR_MSG: PRIMARY });
   });
+
+  // Built once, like primaryAlts: `test` runs for every expression.
+  private testAlts: { ALT: () => A.Expr }[] | undefined;
+  private makeTestAlts(): { ALT: () => A.Expr }[] {
+    return [
+      { ALT: () => this.SUBRULE(this.lambda, { ARGS: [true] }) },
+      {
+        ALT: () => {
+          const x = this.SUBRULE(this.orExpr);
+          let result = x;
+          this.OPTION(() => {
+            const ifTok = this.CONSUME(IF) as Token;
+            const cond = this.SUBRULE1(this.orExpr);
+            this.ACTION(() => {
+              if (!this.is(ELSE)) this.fail(ifTok, "conditional expression without else clause");
+            });
+            this.CONSUME(ELSE);
+            const f = this.SUBRULE(this.test);
+            this.ACTION(() => {
+              result = { kind: "CondExpr", start: x.start, end: f.end, cond, then: x, else_: f };
+            });
+          });
+          return result;
+        },
+      },
+    ];
+  }
 
   // TestNoCond = LambdaExpr(no conditional body) | OrExpr : the operand of a comprehension's `if`.
   private testNoCond = this.RULE("testNoCond", (): A.Expr => {
