@@ -141,14 +141,19 @@ export function registerServeCommands(program: Command): void {
       .option("--path <[domain:]path>", "where the app is mounted", "/")
       .option("--wait-ready [seconds]", "start the container now and print a ready line once it answers (default 120 s)")
       .option("--ready-file <file>", "with --wait-ready: write the app's URL to this file when ready")
-      .option("--rm-image", "on exit, also remove the images built for the app", false),
-  ).action(async (dir: string, opts: CommonOptions & { port: number; httpsPort?: number; host: string; path: string; waitReady?: string | true; readyFile?: string; rmImage: boolean }) => {
+      .option("--rm-image", "on exit, also remove the images built for the app", false)
+      .option("-d, --dev", "watch the app folder: rebuild and restart on changes, serving the old version until the new one is ready", false),
+  ).action(async (dir: string, opts: CommonOptions & { dev: boolean; port: number; httpsPort?: number; host: string; path: string; waitReady?: string | true; readyFile?: string; rmImage: boolean }) => {
     const printer = createProgressPrinter(opts.logFormat);
     const timings = new Timings();
     const started = performance.now();
     // Loaded on use: the container and proxy layers are not needed by other commands.
     const { startSingleApp } = await import("../server/single.ts");
-    const app = await startSingleApp(singleOptions("serve", dir, opts, printer, timings, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }));
+    const app = await startSingleApp({
+      ...singleOptions("serve", dir, opts, printer, timings, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }),
+      dev: opts.dev,
+      onReload: (outcome) => (outcome.ok ? printer.info("reloaded after a source change") : printer.error(`reload failed, still serving the previous version:\n${outcome.error}`)),
+    });
     const close = () => app.close({ removeImages: opts.rmImage });
     onSignals(async () => {
       await close();

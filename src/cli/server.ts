@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { CONF_KEYS } from "../runtime/index.ts";
-import { homePaths } from "../server/home.ts";
+import { homePaths, LABEL_OWNER, serverOwner } from "../server/home.ts";
 import { AdminClient } from "./admin-client.ts";
 import { parsePort } from "./options.ts";
 import { UserError } from "./output.ts";
@@ -96,7 +96,12 @@ export function registerServerCommands(program: Command): void {
         import("../server/host.ts"),
       ]);
       const engine = await connectEngine();
-      const containers = new AppContainers(engine, { onEvent: (e) => printer.event(e), runDir: `${paths.home}/run/apps` });
+      const containers = new AppContainers(engine, {
+        onEvent: (e) => printer.event(e),
+        runDir: `${paths.home}/run/apps`,
+        // Boot reconciliation touches only this server's containers (another CL_HOME or a `serve` keeps its own).
+        extraLabels: { [LABEL_OWNER]: serverOwner(paths) },
+      });
       const store = new AppStore(paths.database);
       const table = new AppTable({ defaultDomain: config.system.default_domain });
       const httpsPort = opts.httpsPort ?? (config.https.port || undefined);

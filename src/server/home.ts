@@ -25,3 +25,10 @@ export function homePaths(home: string = process.env.CL_HOME || join(homedir(), 
     logFile: join(root, "logs", "server.log"),
   };
 }
+
+/** The label that tells whose containers these are: `server:<home hash>` or `serve:<app id>`. */
+export const LABEL_OWNER = "dev.clace-lite.owner";
+
+export function serverOwner(paths: HomePaths): string {
+  return `server:${new Bun.CryptoHasher("sha256").update(paths.home).digest("hex").slice(0, 16)}`;
+}

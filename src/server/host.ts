@@ -5,7 +5,7 @@
  * and mounted in the proxy. An app that fails to load or needs approval stays mounted with its error, so
  * requests get a 500 that says what is wrong and how to fix it. Operations are the admin API's (types.ts).
  */
-import { rmSync, watch, type FSWatcher } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AppContainer, AppContainers } from "../containers/index.ts";
 import { auditApp, loadApp, RuntimeError, type AppConfig, type Approval } from "../runtime/index.ts";
@@ -21,11 +21,11 @@ import {
 import { materializeSource, SourceError } from "../runtime/registry/sources.ts";
 import type { AppTable } from "../proxy/index.ts";
 import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
+import { watchSource, type SourceWatcher } from "./watch.ts";
 import type { HomePaths } from "./home.ts";
 import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus } from "./types.ts";
 
 const NOTHING_APPROVED: Approval = Object.freeze({ loads: [], permissions: [] });
-const DEV_DEBOUNCE_MS = 300;
 
 interface LoadedApp {
   record: AppRecord;
@@ -36,7 +36,7 @@ interface LoadedApp {
   fix: string;
   needsApproval: boolean;
   lastRequest: string;
-  watcher?: FSWatcher;
+  watcher?: SourceWatcher;
 }
 
 export interface AppHostOptions {
@@ -132,17 +132,15 @@ export class AppHost implements AppHostOperations {
     return loaded;
   }
 
-  /** Dev mode: rebuild and restart when the source changes, debounced. */
-  private watchDev(record: AppRecord): FSWatcher {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return watch(record.sourceDir!, { recursive: true }, () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        const current = this.opts.store.get(record.id);
-        if (!current) return;
-        this.opts.log(`${formatAppLocation(current)}: source changed, reloading`);
-        void this.mountRecord(current).then((app) => app.container?.ensureReady().catch(() => {}));
-      }, DEV_DEBOUNCE_MS);
+  /** Dev mode: reload when the source changes, and start the new version at once. */
+  private watchDev(record: AppRecord): SourceWatcher {
+    return watchSource(record.sourceDir!, async () => {
+      const current = this.opts.store.get(record.id);
+      if (!current) return;
+      this.opts.log(`${formatAppLocation(current)}: source changed, reloading`);
+      const app = await this.mountRecord(current);
+      if (app.error) this.opts.log(`${formatAppLocation(current)}: ${app.error}`);
+      await app.container?.ensureReady().catch((err: Error) => this.opts.log(`${formatAppLocation(current)}: ${err.message}`));
     });
   }
 

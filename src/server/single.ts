@@ -1,15 +1,16 @@
 /**
  * One app served on its own (`serve`, `check`): load it, register its container, mount it in a proxy, and tear
- * everything down again. Containers are labelled with this session's app id so a later run adopts or removes
- * them; `close` removes what this run created.
+ * everything down again. Containers are labelled with this app's id so a later run adopts or removes them;
+ * `close` removes what this run created. In dev mode the source folder is watched and the app reloaded on change.
  */
-import { AppContainers, connectEngine, type AppContainer, type ContainerEvent } from "../containers/index.ts";
-import { AppTable, createProxyServer, selfSignedTls, type ProxyServer } from "../proxy/index.ts";
-import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
-import { defaultAppId, loadApp, RuntimeError, type AppConfig } from "../runtime/index.ts";
-import { parseAppLocation } from "../runtime/registry/paths.ts";
-import { homePaths } from "./home.ts";
 import { join } from "node:path";
+import { AppContainers, connectEngine, type AppContainer, type ContainerEvent } from "../containers/index.ts";
+import { AppTable, createProxyServer, selfSignedTls, type AppMount, type ProxyServer } from "../proxy/index.ts";
+import { defaultAppId, loadApp, RuntimeError, type AppConfig } from "../runtime/index.ts";
+import { parseAppLocation, type AppLocation } from "../runtime/registry/paths.ts";
+import { homePaths, LABEL_OWNER } from "./home.ts";
+import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
+import { watchSource, type SourceWatcher } from "./watch.ts";
 
 export interface SingleAppOptions {
   source: string | null;
@@ -27,12 +28,16 @@ export interface SingleAppOptions {
   host: string;
   port: number;
   httpsPort?: number;
+  /** Watch the source folder and reload the app when it changes. */
+  dev?: boolean;
   onEvent: (e: ContainerEvent) => void;
+  /** Reload outcomes in dev mode, for the CLI to print. */
+  onReload?: (outcome: { ok: true } | { ok: false; error: string }) => void;
 }
 
 export interface SingleApp {
   config: AppConfig | null;
-  /** Why the app cannot serve (needs approval, bad config); requests get a 500 saying so. */
+  /** Why the app cannot serve (needs approval); requests get a 500 saying so. */
   loadError: RuntimeError | null;
   container: AppContainer | null;
   server: ProxyServer;
@@ -44,13 +49,14 @@ export interface SingleApp {
   close(options: { removeImages: boolean }): Promise<void>;
 }
 
-export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp> {
-  const where = parseAppLocation(opts.location, "localhost");
-  const appId = defaultAppId({ source: opts.source, spec: opts.spec, domain: where.domain, path: where.path });
-  let config: AppConfig | null = null;
-  let loadError: RuntimeError | null = null;
+interface Loaded {
+  config: AppConfig | null;
+  loadError: RuntimeError | null;
+}
+
+function load(opts: SingleAppOptions, where: AppLocation, appId: string): Loaded {
   try {
-    config = loadApp({
+    const config = loadApp({
       source: opts.source,
       spec: opts.spec,
       params: opts.params,
@@ -64,28 +70,41 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
       path: where.path,
       appId,
     });
+    return { config, loadError: null };
   } catch (err) {
     // Only a missing approval is served (as a 500 naming what to approve); any other load error is the user's to fix now.
     if (!(err instanceof RuntimeError) || err.kind !== "not-approved") throw err;
-    loadError = err;
+    return { config: null, loadError: err };
   }
+}
+
+export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp> {
+  const where = parseAppLocation(opts.location, "localhost");
+  const appId = defaultAppId({ source: opts.source, spec: opts.spec, domain: where.domain, path: where.path });
+  let { config, loadError } = load(opts, where, appId);
 
   let containers: AppContainers | null = null;
+  const containerManager = async (): Promise<AppContainers> => {
+    if (!containers) {
+      containers = new AppContainers(await connectEngine(), {
+        onEvent: opts.onEvent,
+        runDir: join(homePaths().home, "run", "serve"),
+        // Reconcile and events see only this app's containers, never a server's or another serve's.
+        extraLabels: { [LABEL_OWNER]: `serve:${appId}` },
+      });
+      await containers.start();
+    }
+    return containers;
+  };
   let container: AppContainer | null = null;
   if (config?.container) {
-    const engine = await connectEngine();
-    containers = new AppContainers(engine, {
-      onEvent: opts.onEvent,
-      runDir: join(homePaths().home, "run", "serve"),
-    });
-    container = await containers.add(config.container);
-    await containers.reconcile();
-    await containers.start();
+    const manager = await containerManager();
+    container = await manager.add(config.container);
+    await manager.reconcile();
   }
 
   let requests = 0;
-  const table = new AppTable({ defaultDomain: "localhost" });
-  table.add({
+  const mount = (): AppMount => ({
     domain: where.domain,
     path: where.path,
     name: config?.name ?? where.path,
@@ -93,6 +112,8 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     upstream: recordingActivity(container ?? NO_CONTAINER, () => requests++),
     loadError: loadError ? { message: loadError.message, fix: loadError.fix ?? `run: ${opts.approveCommand}` } : undefined,
   });
+  const table = new AppTable({ defaultDomain: "localhost" });
+  table.add(mount());
   // HTTPS (as Clace serves it on 25223) with a self-signed certificate for localhost, kept under CL_HOME.
   const tls = opts.httpsPort !== undefined ? await selfSignedTls(homePaths().certsDir) : undefined;
   const server = createProxyServer({ host: opts.host, port: opts.port, httpsPort: opts.httpsPort, tls, apps: table });
@@ -100,29 +121,58 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
   const host = where.domain || (opts.host === "0.0.0.0" || opts.host === "::" ? "127.0.0.1" : listening.hostname);
   const url = `http://${host}:${listening.port}${where.path === "/" ? "/" : where.path + "/"}`;
 
+  let watcher: SourceWatcher | undefined;
+  if (opts.dev && opts.source) {
+    watcher = watchSource(opts.source, async () => {
+      try {
+        ({ config, loadError } = load(opts, where, appId));
+        if (config?.container) {
+          const manager = await containerManager();
+          container = await manager.add(config.container);
+          table.replace(mount());
+          await container.ensureReady();
+        } else {
+          table.replace(mount());
+        }
+        opts.onReload?.({ ok: true });
+      } catch (err) {
+        // Keep serving what was there; say what is wrong with the new version.
+        opts.onReload?.({ ok: false, error: err instanceof RuntimeError ? err.render() : (err as Error).message });
+      }
+    });
+  }
+
   let closed = false;
   return {
-    config,
-    loadError,
-    container,
+    get config() {
+      return config;
+    },
+    get loadError() {
+      return loadError;
+    },
+    get container() {
+      return container;
+    },
     server,
     url,
     requestCount: () => requests,
     async close({ removeImages }) {
       if (closed) return;
       closed = true;
+      watcher?.close();
       await server.stop(true);
-      if (containers && container) {
+      const manager = containers as AppContainers | null;
+      if (manager && container) {
         if (removeImages) {
-          await containers.remove(container.spec.appId);
+          await manager.remove(container.spec.appId);
         } else {
           // Keep the built image (the next run starts from it), remove the container.
           await container.stop("shutting down");
           const id = container.currentContainerId;
-          if (id) await containers.engine.removeContainer(id);
+          if (id) await manager.engine.removeContainer(id);
         }
-        containers.close();
       }
+      manager?.close();
     },
   };
 }

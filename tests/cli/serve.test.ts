@@ -96,6 +96,24 @@ describe("serve", () => {
     }
   });
 
+  test("--dev rebuilds on a source change and serves the new version", async () => {
+    const dir = busyboxFolder("version one\n");
+    const serve = new CliProcess(["serve", dir, "--approve", "--port", "0", "--dev"]);
+    try {
+      const [, url] = await serve.waitFor(/serving .* at (http:\/\/\S+)/);
+      expect(await (await fetch(url!)).text()).toBe("version one\n");
+      await Bun.write(join(dir, "www/index.html"), "version two\n");
+      await serve.waitFor(/reloaded after a source change/, 60_000);
+      expect(await (await fetch(url!)).text()).toBe("version two\n");
+      // A broken app.star keeps the running version and says what is wrong.
+      await Bun.write(join(dir, "app.star"), "app = ace.app(\n");
+      await serve.waitFor(/reload failed, still serving the previous version/, 60_000);
+      expect(await (await fetch(url!)).text()).toBe("version two\n");
+    } finally {
+      await serve.stop();
+    }
+  });
+
   test("an unapproved app is served as a 500 that names what to approve", async () => {
     const dir = busyboxFolder();
     const serve = new CliProcess(["serve", dir, "--port", "0"]);
