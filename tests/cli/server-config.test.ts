@@ -1,0 +1,36 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readServerConfig } from "../../src/cli/server.ts";
+
+function withConfig(text: string, check: (file: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), "clace-lite-conf-"));
+  try {
+    const file = join(dir, "clace-lite.toml");
+    writeFileSync(file, text);
+    check(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("server config file", () => {
+  test("defaults without a file; values from the file override them", () => {
+    expect(readServerConfig(undefined).http).toEqual({ host: "127.0.0.1", port: 25222 });
+    withConfig(`[http]\nport = 8000\n[system]\ndefault_domain = "example.test"\n[app_config]\n"container.idle_shutdown_secs" = 60\n`, (file) => {
+      const config = readServerConfig(file);
+      expect(config.http).toEqual({ host: "127.0.0.1", port: 8000 });
+      expect(config.system.default_domain).toBe("example.test");
+      expect(config.app_config).toEqual({ "container.idle_shutdown_secs": "60" });
+    });
+  });
+
+  test("unknown sections and keys, wrong types and bad TOML name the problem", () => {
+    withConfig(`[htp]\nport = 1\n`, (file) => expect(() => readServerConfig(file)).toThrow(/unknown section \[htp\]; known: http, https, system, app_config/));
+    withConfig(`[http]\nprot = 1\n`, (file) => expect(() => readServerConfig(file)).toThrow(/unknown key "prot" in \[http\]/));
+    withConfig(`[http]\nport = "x"\n`, (file) => expect(() => readServerConfig(file)).toThrow(/\[http\] port must be a number/));
+    withConfig(`[app_config]\n"container.idle" = 1\n`, (file) => expect(() => readServerConfig(file)).toThrow(/unknown app_config key "container.idle"/));
+    withConfig(`[http\n`, (file) => expect(() => readServerConfig(file)).toThrow(/cannot read config/));
+  });
+});
