@@ -32,6 +32,7 @@ import {
   type Frame,
   type Stmt,
 } from "./thread.ts";
+import { fastBinary } from "./fastops.ts";
 
 const MAX = 9007199254740991;
 const EMPTY_KW: [string, Value][] = [];
@@ -316,6 +317,59 @@ export class Compiler {
     const body = this.block(s.body);
     const pos = s.start;
     const xpos = s.x.start;
+    let v: A.Expr = s.vars;
+    while (v.kind === "ParenExpr") v = v.x;
+    if (v.kind === "Ident" && v.binding!.scope === "local") {
+      // The common `for i in range(n)` / `for x in xs` with a local loop variable: store it inline.
+      const slot = v.binding!.index;
+      return (fr) => {
+        const it = x(fr);
+        const t = fr.thread;
+        const l = fr.l;
+        if (it instanceof Range) {
+          const n = it.len,
+            start = it.start,
+            step = it.step;
+          for (let i = 0; i < n; i++) {
+            if (--t.steps <= 0) tooManySteps(fr, pos);
+            l[slot] = start + i * step;
+            const r = body(fr);
+            if (r !== NORMAL) {
+              if (r === BREAK) break;
+              if (r === RETURN) return r;
+            }
+          }
+          return NORMAL;
+        }
+        let es: Value[];
+        let guard: { itercount: number };
+        if (it instanceof List) {
+          es = it.elems;
+          guard = it;
+        } else if (it instanceof Dict || it instanceof StarSet) {
+          es = it.ht.keys();
+          guard = it.ht;
+        } else {
+          es = iterElems(fr, xpos, it);
+          guard = { itercount: 0 };
+        }
+        guard.itercount++;
+        try {
+          for (let i = 0; i < es.length; i++) {
+            if (--t.steps <= 0) tooManySteps(fr, pos);
+            l[slot] = es[i]!;
+            const r = body(fr);
+            if (r !== NORMAL) {
+              if (r === BREAK) break;
+              if (r === RETURN) return r;
+            }
+          }
+        } finally {
+          guard.itercount--;
+        }
+        return NORMAL;
+      };
+    }
     return (fr) => {
       const it = x(fr);
       const t = fr.thread;
@@ -749,9 +803,13 @@ export class Compiler {
   }
 
   binaryExpr(e: A.BinaryExpr): Expr {
+    const pos = e.opPos;
+    if (e.op !== "and" && e.op !== "or") {
+      const f = fastBinary(e.op, e.x, e.y, pos);
+      if (f !== undefined) return f;
+    }
     const x = this.expr(e.x),
       y = this.expr(e.y);
-    const pos = e.opPos;
     switch (e.op) {
       case "and":
         return (fr) => {
@@ -1060,16 +1118,44 @@ export class Compiler {
         };
       } else {
         const x = this.expr(c.x);
-        const set = this.assignTo(c.vars);
+        let cv: A.Expr = c.vars;
+        while (cv.kind === "ParenExpr") cv = cv.x;
+        const slot = cv.kind === "Ident" && cv.binding!.scope === "local" ? cv.binding!.index : -1;
+        const assign = this.assignTo(c.vars);
+        const set: Assign =
+          slot >= 0
+            ? (fr, v) => {
+                fr.l[slot] = v;
+              }
+            : assign;
         const xpos = c.x.start;
         emit = (fr, acc) => {
           const it = x(fr);
           const t = fr.thread;
           if (it instanceof Range) {
-            for (let i = 0; i < it.len; i++) {
+            const n = it.len,
+              start = it.start,
+              step = it.step;
+            for (let i = 0; i < n; i++) {
               if (--t.steps <= 0) tooManySteps(fr, pos);
-              set(fr, it.start + i * it.step);
+              set(fr, start + i * step);
               next(fr, acc);
+            }
+            return;
+          }
+          if (slot >= 0 && it instanceof List) {
+            // A list with a local loop variable: store it inline.
+            const es = it.elems;
+            const l = fr.l;
+            it.itercount++;
+            try {
+              for (let i = 0; i < es.length; i++) {
+                if (--t.steps <= 0) tooManySteps(fr, pos);
+                l[slot] = es[i]!;
+                next(fr, acc);
+              }
+            } finally {
+              it.itercount--;
             }
             return;
           }
