@@ -671,6 +671,14 @@ export class AppContainer implements AppUpstream {
     await this.removeResources(undefined, volumes);
   }
 
+  /** @internal replaced by a new version that is ready: stop, and remove all but the new version's resources. */
+  async retire(keep: { hash: string; imgHash: string }): Promise<void> {
+    this.removed = true;
+    await this.stop("replaced by a new version").catch(() => {});
+    this.clearTimers();
+    await this.removeResources(keep);
+  }
+
   /** @internal the manager is closing: timers only, containers keep running (adopted at next boot). */
   detach(): void {
     this.clearTimers();
@@ -745,6 +753,30 @@ export class AppContainers {
     app.setHashes(await app.computeHashes(spec));
     this.apps.set(spec.appId, app);
     return app;
+  }
+
+  /**
+   * Replace an app with a new version without a gap (dev mode, zero-downtime reloads): the new version is built and
+   * started while the old one keeps serving; once it is ready it takes over and the old one is stopped and removed.
+   * When the new version fails, it is removed and the old one keeps serving; the error is thrown.
+   */
+  async replace(spec: ContainerSpec): Promise<AppContainer> {
+    const old = this.apps.get(spec.appId);
+    if (!old || old.state !== "ready") return this.add(spec);
+    const hashes = await old.computeHashes(spec);
+    if (hashes.hash === old.hash && hashes.imgHash === old.imageHash) return this.add(spec);
+    const next = new AppContainer(spec, this.shared);
+    next.setHashes(hashes);
+    try {
+      await next.ensureReady();
+    } catch (err) {
+      await next.stop("failed to replace the running version").catch(() => {});
+      await next.removeResources({ hash: old.hash, imgHash: old.imageHash }).catch(() => {});
+      throw err;
+    }
+    this.apps.set(spec.appId, next);
+    await old.retire(hashes);
+    return next;
   }
 
   get(appId: string): AppContainer | undefined {

@@ -96,7 +96,8 @@ export class AppHost implements AppHostOperations {
     });
   }
 
-  private async mountRecord(record: AppRecord): Promise<LoadedApp> {
+  /** Loads and mounts an app; with `replace`, a running container keeps serving until the new version is ready. */
+  private async mountRecord(record: AppRecord, options: { replace?: boolean } = {}): Promise<LoadedApp> {
     const previous = this.apps.get(record.id);
     const loaded: LoadedApp = {
       record,
@@ -111,8 +112,12 @@ export class AppHost implements AppHostOperations {
     try {
       const config = this.loadConfig(record, record.metadata.approved ?? NOTHING_APPROVED);
       loaded.config = config;
-      if (config.container) loaded.container = await this.opts.containers.add(config.container);
+      if (config.container) {
+        loaded.container = options.replace ? await this.opts.containers.replace(config.container) : await this.opts.containers.add(config.container);
+      }
     } catch (err) {
+      // A dev reload that fails leaves the running version mounted; the watcher reports the error.
+      if (options.replace && previous?.config) throw err;
       loaded.error = messageOf(err);
       loaded.fix = err instanceof RuntimeError && err.fix ? err.fix : `fix the app, then run: clace-lite app reload ${formatAppLocation(record)}`;
       loaded.needsApproval = err instanceof RuntimeError && err.kind === "not-approved";
@@ -138,9 +143,13 @@ export class AppHost implements AppHostOperations {
       const current = this.opts.store.get(record.id);
       if (!current) return;
       this.opts.log(`${formatAppLocation(current)}: source changed, reloading`);
-      const app = await this.mountRecord(current);
-      if (app.error) this.opts.log(`${formatAppLocation(current)}: ${app.error}`);
-      await app.container?.ensureReady().catch((err: Error) => this.opts.log(`${formatAppLocation(current)}: ${err.message}`));
+      try {
+        const app = await this.mountRecord(current, { replace: true });
+        await app.container?.ensureReady();
+        this.opts.log(`${formatAppLocation(current)}: reloaded`);
+      } catch (err) {
+        this.opts.log(`${formatAppLocation(current)}: reload failed, still serving the previous version: ${messageOf(err)}`);
+      }
     });
   }
 

@@ -128,7 +128,8 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
         ({ config, loadError } = load(opts, where, appId));
         if (config?.container) {
           const manager = await containerManager();
-          container = await manager.add(config.container);
+          // The running version keeps serving until the new one is ready.
+          container = await manager.replace(config.container);
           table.replace(mount());
           await container.ensureReady();
         } else {
