@@ -204,3 +204,49 @@ describe("idle accounting", () => {
     expect(fake.begins).toBeGreaterThan(4);
   });
 });
+
+describe("requests with a body (the fetch path)", () => {
+  test("hop-by-hop headers are stripped and X-Forwarded-For set on a POST too", async () => {
+    const res = await rawRequest(
+      port,
+      "POST /app/echo HTTP/1.1\r\nHost: localhost\r\nConnection: close, X-Secret\r\nX-Secret: s3cret\r\nKeep-Alive: timeout=5\r\n" +
+        "Content-Length: 4\r\nX-Kept: yes\r\n\r\nbody",
+    );
+    expect(res.status).toBe(200);
+    const seen = JSON.parse(res.body.toString()) as { body: string; headers: Record<string, string> };
+    expect(seen.body).toBe("body");
+    expect(seen.headers["x-secret"]).toBeUndefined();
+    expect(seen.headers["keep-alive"]).toBeUndefined();
+    expect(seen.headers["x-kept"]).toBe("yes");
+    expect(seen.headers["x-forwarded-for"]).toBe("127.0.0.1");
+  });
+
+  test("a streamed answer to a POST arrives promptly and a client abort cancels the upstream", async () => {
+    const t0 = Date.now();
+    const sse = await fetch(`${proxy.url}/app/sse`, { method: "POST", body: "x" });
+    const reader = sse.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toContain("event 0");
+    expect(Date.now() - t0).toBeLessThan(300);
+    await reader.cancel();
+
+    const before = up.log.cancelledStreams;
+    const ac = new AbortController();
+    const res = await fetch(`${proxy.url}/app/forever`, { method: "POST", body: "x", signal: ac.signal });
+    const r2 = res.body!.getReader();
+    await r2.read();
+    const abortedAt = Date.now();
+    ac.abort();
+    await r2.read().catch(() => undefined);
+    expect(await waitFor(() => up.log.cancelledStreams > before, 3000)).toBe(true);
+    expect(up.log.streamCancelledAt - abortedAt).toBeLessThan(1000);
+    expect(await waitFor(() => fake.active === 0, 3000)).toBe(true);
+    expect(fake.opens).toBe(fake.closes);
+  });
+
+  test("gzip passes byte-identical on the fetch path", async () => {
+    const res = await fetch(`${proxy.url}/app/gzip`, { method: "POST", body: "x", decompress: false } as RequestInit);
+    expect(res.headers.get("content-encoding")).toBe("gzip");
+    expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(GZIP_BODY))).toBe(true);
+  });
+});
