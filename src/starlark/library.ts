@@ -189,8 +189,8 @@ const fns: Record<string, Fn> = {
   hash(_t, a, k) {
     positional("hash", a, k, 1, 1);
     const x = a[0]!;
+    // The spec defines hash for strings only (Java's String.hashCode), even though other values are hashable.
     if (typeof x === "string") return S.javaHash(x);
-    if (x instanceof Bytes) return S.javaHash(x.s);
     throw new StarError(`hash: got ${typeName(x)}, want string`);
   },
   int(_t, a, k) {

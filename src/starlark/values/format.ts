@@ -166,16 +166,79 @@ export function formatFloat(f: number, conv: string): string {
     }
     case "e":
     case "E": {
-      const s = fixExp(f.toExponential(6));
+      const s = formatE(f, 6);
       return conv === "E" ? s.toUpperCase() : s;
     }
-    default: {
-      const neg = f < 0 || Object.is(f, -0);
-      const a = Math.abs(f);
-      const s = a >= 1e21 ? BigInt(a).toString() + ".000000" : a.toFixed(6);
-      return (neg ? "-" : "") + s;
-    }
+    default:
+      return formatF(f, 6);
   }
+}
+
+// Go rounds %e and %f correctly from the exact binary value with exact ties going to the even digit; JS's
+// toFixed/toExponential round exact ties away from zero (0.125 -> "0.13" where Go prints "0.12"). So the
+// digits are computed here exactly, with bigints.
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+/** |f| as m * 2^q (f finite). */
+function exactParts(f: number): [bigint, number] {
+  f64[0] = f;
+  const lo = u32[0]!,
+    hi = u32[1]!;
+  const exp = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (exp === 0) return [m, -1074];
+  m |= 1n << 52n;
+  return [m, exp - 1075];
+}
+
+/** round(m * 2^q * 10^k) with ties to even. */
+function scaledRound(m: bigint, q: number, k: number): bigint {
+  let num = m,
+    den = 1n;
+  if (q >= 0) num <<= BigInt(q);
+  else den <<= BigInt(-q);
+  if (k >= 0) num *= 10n ** BigInt(k);
+  else den *= 10n ** BigInt(-k);
+  const quo = num / den;
+  const twice = 2n * (num - quo * den);
+  return twice > den || (twice === den && (quo & 1n) === 1n) ? quo + 1n : quo;
+}
+
+/** Go's strconv.FormatFloat(f, 'f', prec, 64) for finite f. */
+export function formatF(f: number, prec: number): string {
+  const neg = f < 0 || Object.is(f, -0);
+  const [m, q] = exactParts(f);
+  let d = scaledRound(m, q, prec).toString();
+  if (prec > 0) {
+    if (d.length <= prec) d = "0".repeat(prec - d.length + 1) + d;
+    d = d.slice(0, d.length - prec) + "." + d.slice(d.length - prec);
+  }
+  return (neg ? "-" : "") + d;
+}
+
+/** Go's strconv.FormatFloat(f, 'e', prec, 64) for finite f. */
+export function formatE(f: number, prec: number): string {
+  const neg = f < 0 || Object.is(f, -0);
+  let digits: string;
+  let e = 0;
+  if (f === 0) digits = "0".repeat(prec + 1);
+  else {
+    const [m, q] = exactParts(f);
+    e = Math.floor(Math.log10(Math.abs(f)));
+    const lo = 10n ** BigInt(prec),
+      hi = lo * 10n;
+    let n = scaledRound(m, q, prec - e);
+    // log10 may be off by one near powers of ten, and rounding may carry into a new digit.
+    if (n >= hi) n = scaledRound(m, q, prec - ++e);
+    else if (n < lo) n = scaledRound(m, q, prec - --e);
+    if (n >= hi) n = scaledRound(m, q, prec - ++e);
+    digits = n.toString();
+  }
+  const mant = prec > 0 ? digits[0] + "." + digits.slice(1) : digits;
+  const a = Math.abs(e);
+  return (neg ? "-" : "") + mant + "e" + (e < 0 ? "-" : "+") + (a < 10 ? "0" + a : String(a));
 }
 
 /** JS writes e+6; Go writes e+06. */

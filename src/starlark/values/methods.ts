@@ -611,7 +611,8 @@ export const setMethods = table({
   },
   discard(_t, s: StarSet, a, k) {
     positional("discard", a, k, 1, 1);
-    if (s.ht.has(a[0]!)) prefixed("discard", () => s.ht.delete(a[0]!));
+    // Like starlark-go: a frozen set or an unhashable value fails even when the value is absent.
+    prefixed("discard", () => s.ht.delete(a[0]!));
     return None;
   },
   intersection(_t, s: StarSet, a, k) {

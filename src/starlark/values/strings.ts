@@ -260,9 +260,16 @@ function isPrintable(cp: number): boolean {
   return PRINTABLE.test(String.fromCodePoint(cp));
 }
 
-/** Java's String.hashCode over the UTF-16 form, as the spec defines hash(str). */
+/**
+ * Java's String.hashCode over the UTF-16 transcoding, as the spec defines hash(str). A byte that is not part of
+ * valid UTF-8 (kept here as U+DC80+byte) transcodes to U+FFFD.
+ */
 export function javaHash(s: string): number {
   let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0xdc80 && c <= 0xdcff && !(i > 0 && s.charCodeAt(i - 1) >= 0xd800 && s.charCodeAt(i - 1) <= 0xdbff)) c = 0xfffd;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
   return h;
 }
