@@ -32,7 +32,7 @@ import {
   type Frame,
   type Stmt,
 } from "./thread.ts";
-import { fastBinary } from "./fastops.ts";
+import { fastBinary, operandOf } from "./fastops.ts";
 
 const MAX = 9007199254740991;
 const EMPTY_KW: [string, Value][] = [];
@@ -952,10 +952,14 @@ export class Compiler {
       };
       if (e.fn.kind === "DotExpr") return this.methodCall(e.fn, argEs, evalArgs, pos);
       const fnE = this.expr(e.fn);
+      // A call of a global function (`fib(n - 1)`) reads the global inline; fnE only runs to report it unbound.
+      const G = e.fn.kind === "Ident" && e.fn.binding?.scope === "global" ? this.env.globals : undefined;
+      const gi = G !== undefined ? (e.fn as A.Ident).binding!.index : 0;
       if (n === 1) {
         const a0 = argEs[0]!;
         return (fr) => {
-          const f = fnE(fr);
+          let f = G !== undefined ? G[gi] : undefined;
+          if (f === undefined) f = fnE(fr);
           if (f instanceof StarFunction) {
             const c = f.code;
             if (c.simple && c.nparams === 1) {
@@ -972,13 +976,26 @@ export class Compiler {
       if (n === 2) {
         const a0 = argEs[0]!,
           a1 = argEs[1]!;
+        // Local variables as arguments (`add(total, i)`) are read inline; a0/a1 only run for other shapes or
+        // to report an unbound local.
+        const o0 = operandOf(e.args[0]!.value),
+          o1 = operandOf(e.args[1]!.value);
+        const s0 = o0 !== undefined ? o0.slot : -1,
+          s1 = o1 !== undefined ? o1.slot : -1;
         return (fr) => {
-          const f = fnE(fr);
+          let f = G !== undefined ? G[gi] : undefined;
+          if (f === undefined) f = fnE(fr);
           if (f instanceof StarFunction) {
             const c = f.code;
             if (c.simple && c.nparams === 2) {
               let l: Value[];
-              if (c.nlocals === 2) l = [a0(fr), a1(fr)];
+              if (c.nlocals === 2) {
+                let v0 = s0 >= 0 ? fr.l[s0] : undefined;
+                if (v0 === undefined) v0 = a0(fr);
+                let v1 = s1 >= 0 ? fr.l[s1] : undefined;
+                if (v1 === undefined) v1 = a1(fr);
+                l = [v0, v1];
+              }
               else {
                 l = new Array(c.nlocals);
                 l[0] = a0(fr);
