@@ -12,7 +12,7 @@ import { Dict, StarSet } from "../values/hashtable.ts";
 import { binary, getAttr, index, iterableElems, setField, setIndex, slice, unary } from "../values/ops.ts";
 import { listMethods, stringMethods, dictMethods, setMethods, type Method } from "../values/methods.ts";
 import { concat } from "../values/strings.ts";
-import { repr as reprValue } from "../values/format.ts";
+import { repr as reprValue, simpleTemplate } from "../values/format.ts";
 import { Builtin, Bytes, Float, List, None, Range, Tuple, isCallable, truth, typeName, type Value } from "../values/value.ts";
 import {
   annotate,
@@ -592,6 +592,10 @@ export class Compiler {
             xv.elems[yv] = v;
             return;
           }
+          if (xv instanceof Dict && typeof yv === "string" && !xv.ht.frozen && xv.ht.itercount === 0) {
+            xv.ht.set(yv, v);
+            return;
+          }
           try {
             setIndex(xv, yv, v);
           } catch (err) {
@@ -769,6 +773,10 @@ export class Compiler {
           const xv = x(fr),
             yv = y(fr);
           if (xv instanceof List && typeof yv === "number" && yv >= 0 && yv < xv.elems.length) return xv.elems[yv]!;
+          if (xv instanceof Dict && typeof yv === "string") {
+            const v = xv.ht.get(yv);
+            if (v !== undefined) return v;
+          }
           try {
             return index(xv, yv);
           } catch (err) {
@@ -851,13 +859,27 @@ export class Compiler {
           }
           return binSlow(fr, pos, "*", a, b);
         };
-      case "%":
+      case "%": {
+        let fx: A.Expr = e.x;
+        while (fx.kind === "ParenExpr") fx = fx.x;
+        const t = fx.kind === "Literal" && fx.type === "string" ? simpleTemplate(fx.value as string) : null;
+        if (t !== null) {
+          // `"k%d" % i` with a literal template of one %d or %s: split at compile time.
+          const [pre, conv, suf] = t;
+          const fmt = (fx as A.Literal).value as string;
+          return (fr) => {
+            const b = y(fr);
+            if (typeof b === "number" || (conv === "s" && typeof b === "string")) return pre + b + suf;
+            return binSlow(fr, pos, "%", fmt, b);
+          };
+        }
         return (fr) => {
           const a = x(fr),
             b = y(fr);
           if (typeof a === "number" && typeof b === "number" && a >= 0 && b > 0) return a % b;
           return binSlow(fr, pos, "%", a, b);
         };
+      }
       case "//":
         return (fr) => {
           const a = x(fr),

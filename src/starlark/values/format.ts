@@ -297,7 +297,7 @@ function formatInt(x: Int, c: string): string {
 // Templates with a single %d or %s and no other conversion, e.g. "k%d", are common in loops: cache their split.
 const simpleTemplates = new Map<string, [string, string, string] | null>();
 
-function simpleTemplate(format: string): [string, string, string] | null {
+export function simpleTemplate(format: string): [string, string, string] | null {
   let t = simpleTemplates.get(format);
   if (t === undefined) {
     const m = /^([^%]*)%([ds])([^%]*)$/.exec(format);
