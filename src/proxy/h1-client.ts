@@ -11,8 +11,11 @@
 import type { Socket } from "bun";
 import { connectionNamed } from "./headers.ts";
 
-/** Responses with a known length up to this size are collected and sent as one buffer. */
-const BUFFER_LIMIT = 64 * 1024;
+/**
+ * Responses with a known length up to this size are collected and sent as one buffer. Measured: below a few KB
+ * one buffer is ~40 % faster than a stream; at 20 KB a stream is ~2× faster (Bun.serve starts writing earlier).
+ */
+const BUFFER_LIMIT = 4 * 1024;
 /** Idle connections kept per upstream. */
 const MAX_IDLE = 128;
 /** Response heads larger than this are refused (502), like most proxies. */
