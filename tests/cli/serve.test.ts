@@ -96,6 +96,55 @@ describe("serve", () => {
     }
   });
 
+  test("a request held 15 s through a slow start still succeeds (Bun's idle timeout does not cut it)", async () => {
+    const dir = pythonFolder({ START_DELAY: "15" });
+    const serve = new CliProcess(["serve", dir, "--approve", "--port", "0", "--conf", "container.health_attempts_after_startup=60"]);
+    try {
+      const [, url] = await serve.waitFor(/serving .* at (http:\/\/\S+)/);
+      const started = Date.now();
+      const res = await fetch(url!);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toStartWith("hello from python GET /");
+      expect(Date.now() - started).toBeGreaterThanOrEqual(15_000);
+    } finally {
+      await serve.stop();
+    }
+  }, 120_000);
+
+  test("an open SSE stream and a WebSocket keep a container with a 2 s idle period running; both relay through", async () => {
+    const dir = pythonFolder({});
+    const appId = defaultAppId({ source: dir, domain: "", path: "/" });
+    const serve = new CliProcess(["serve", dir, "--approve", "--port", "0", "--conf", "container.idle_shutdown_secs=2"]);
+    try {
+      const [, url] = await serve.waitFor(/serving .* at (http:\/\/\S+)/);
+      // SSE: 12 events, one every 0.5 s, so the stream stays open three idle periods long.
+      const res = await fetch(new URL("sse?n=12&interval=0.5", url!));
+      expect(res.headers.get("content-type")).toBe("text/event-stream");
+      const ws = new WebSocket(url!.replace("http://", "ws://") + "ws", ["chat"]);
+      const echoed = new Promise<string>((resolve, reject) => {
+        ws.onmessage = (e) => resolve(String(e.data));
+        ws.onerror = () => reject(new Error("websocket error"));
+      });
+      await new Promise<void>((resolve) => (ws.onopen = () => resolve()));
+      expect(ws.protocol).toBe("chat");
+      ws.send("ping through the proxy");
+      expect(await echoed).toBe("ping through the proxy");
+      const body = await res.text(); // ends after the 12th event, ~6 s later
+      expect(body.match(/data: tick \d+/g)?.length).toBe(12);
+      // The WebSocket is still open: the container must still be running although no request is in flight.
+      await Bun.sleep(3000);
+      expect((await containersOf(engine, appId)).map((c) => c.state)).toEqual(["running"]);
+      ws.close(1000, "done");
+      const deadline = Date.now() + 15_000;
+      while ((await containersOf(engine, appId)).some((c) => c.state === "running")) {
+        if (Date.now() > deadline) throw new Error("the container was not stopped once the streams closed");
+        await Bun.sleep(250);
+      }
+    } finally {
+      await serve.stop();
+    }
+  }, 120_000);
+
   test("--dev rebuilds on a source change and serves the new version", async () => {
     const dir = busyboxFolder("version one\n");
     const serve = new CliProcess(["serve", dir, "--approve", "--port", "0", "--dev"]);
