@@ -1,7 +1,7 @@
 /** `clace-lite config DIR|-`: load an app and print its resolved config, without building or running anything. */
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { describePermission, loadApp, parseKeyValues, type AppConfig } from "../runtime/index.ts";
+import type { AppConfig, Permission } from "../runtime/index.ts";
 
 interface ConfigFlags {
   spec?: string;
@@ -35,7 +35,7 @@ function show(v: unknown): string {
 }
 
 /** The human-readable form of a resolved config. */
-export function formatConfig(cfg: AppConfig): string {
+export function formatConfig(cfg: AppConfig, describePermission: (p: Permission) => string): string {
   const out: string[] = [];
   out.push(`app ${JSON.stringify(cfg.name)} at ${cfg.domain ? `${cfg.domain}:` : ""}${cfg.path}`);
   out.push("routes:");
@@ -106,7 +106,9 @@ export function registerConfigCommands(program: Command): void {
     .option("--domain <domain>", "the app domain (default: any)", "")
     .option("-a, --approve", "approve the plugins and permissions the audit finds")
     .option("--json", "print the config as JSON")
-    .action((source: string, flags: ConfigFlags) => {
+    .action(async (source: string, flags: ConfigFlags) => {
+      // Loaded on use, so that other commands start without the interpreter.
+      const { describePermission, loadApp, parseKeyValues } = await import("../runtime/index.ts");
       const cfg = loadApp({
         source: source === "-" ? null : resolve(source),
         spec: flags.spec,
@@ -121,6 +123,6 @@ export function registerConfigCommands(program: Command): void {
         approveCommand: `clace-lite config ${source} --approve`,
         print: (m) => process.stderr.write(m + "\n"),
       });
-      process.stdout.write((flags.json ? JSON.stringify(cfg, null, 2) : formatConfig(cfg)) + "\n");
+      process.stdout.write((flags.json ? JSON.stringify(cfg, null, 2) : formatConfig(cfg, describePermission)) + "\n");
     });
 }

@@ -2,7 +2,6 @@
 import type { Command } from "commander";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { CONF_KEYS } from "../runtime/index.ts";
 import { homePaths, LABEL_OWNER, serverOwner } from "../server/home.ts";
 import { AdminClient } from "./admin-client.ts";
 import { parsePort } from "./options.ts";
@@ -24,7 +23,8 @@ const DEFAULT_CONFIG: ServerConfig = {
   app_config: {},
 };
 
-export function readServerConfig(file: string | undefined): ServerConfig {
+/** Reads the config file; `confKeys` are the app-config keys [app_config] may set. */
+export function readServerConfig(file: string | undefined, confKeys: readonly string[]): ServerConfig {
   if (!file) return structuredClone(DEFAULT_CONFIG);
   let parsed: Record<string, unknown>;
   try {
@@ -40,7 +40,7 @@ export function readServerConfig(file: string | undefined): ServerConfig {
     }
     for (const [key, value] of Object.entries(values)) {
       if (section === "app_config") {
-        if (!CONF_KEYS.includes(key)) throw new UserError(`${file}: unknown app_config key "${key}"; known: ${CONF_KEYS.join(", ")}`);
+        if (!confKeys.includes(key)) throw new UserError(`${file}: unknown app_config key "${key}"; known: ${confKeys.join(", ")}`);
         target[key] = String(value);
       } else {
         if (!(key in target)) throw new UserError(`${file}: unknown key "${key}" in [${section}]; known: ${Object.keys(target).join(", ")}`);
@@ -74,7 +74,8 @@ export function registerServerCommands(program: Command): void {
     .option("--host <address>", "address to listen on (default 127.0.0.1)")
     .option("-c, --config <file>", "TOML config file", process.env.CL_CONFIG_FILE)
     .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string }) => {
-      const config = readServerConfig(opts.config);
+      const { CONF_KEYS } = await import("../runtime/index.ts");
+      const config = readServerConfig(opts.config, CONF_KEYS);
       const paths = homePaths();
       const printer = createProgressPrinter("text");
       mkdirSync(dirname(paths.adminSocket), { recursive: true, mode: 0o700 });

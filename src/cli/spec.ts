@@ -1,6 +1,5 @@
 /** `clace-lite spec list|show NAME`: the bundled app specs. */
 import type { Command } from "commander";
-import { listSpecs, readSpec } from "../runtime/index.ts";
 
 export function registerSpecCommands(program: Command): void {
   const spec = program.command("spec").description("list and show the bundled app specs");
@@ -8,7 +7,8 @@ export function registerSpecCommands(program: Command): void {
     .command("list")
     .description("list the bundled specs and their files")
     .option("--json", "print as JSON")
-    .action((flags: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
+      const { listSpecs } = await import("../runtime/index.ts");
       const specs = listSpecs();
       if (flags.json) {
         process.stdout.write(JSON.stringify(specs, null, 2) + "\n");
@@ -21,7 +21,8 @@ export function registerSpecCommands(program: Command): void {
     .command("show")
     .description("print every file of a spec")
     .argument("<name>", "the spec name")
-    .action((name: string) => {
+    .action(async (name: string) => {
+      const { readSpec } = await import("../runtime/index.ts");
       const s = readSpec(name);
       const parts = s.files.map((f) => `==> ${f} <==\n${s.contents[f]!.replace(/\n?$/, "\n")}`);
       process.stdout.write(parts.join("\n"));

@@ -1,7 +1,7 @@
 /** `clace-lite star run|test|check`: the Starlark interpreter on its own. */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { APP_DIALECT, checkFile, StarlarkSyntaxError, UNIVERSE_NAMES, exec, runTestSource, STRUCT_BUILTIN, jsonModule, mathModule, type Value } from "../starlark/index.ts";
+import type { Value } from "../starlark/index.ts";
 import { UserError, EXIT_FAILED, formatError } from "./output.ts";
 
 function readSource(file: string): string {
@@ -20,7 +20,9 @@ export function registerStarCommands(program: Command): void {
     .description("run a Starlark file in the app dialect (recursion, while and set allowed)")
     .argument("<file>", "the .star file")
     .option("--max-steps <n>", "stop after this many steps (0 = unlimited)", "0")
-    .action((file: string, opts: { maxSteps: string }) => {
+    .action(async (file: string, opts: { maxSteps: string }) => {
+      // The interpreter is loaded on use, so that other commands start without it.
+      const { APP_DIALECT, exec, STRUCT_BUILTIN, jsonModule, mathModule } = await import("../starlark/index.ts");
       const source = readSource(file);
       try {
         exec(file, source, {
@@ -44,7 +46,8 @@ export function registerStarCommands(program: Command): void {
     .command("test")
     .description("run Starlark test files (starlark-go's convention: chunks split by ---, ### \"error regexp\")")
     .argument("<files...>", "test files")
-    .action((files: string[]) => {
+    .action(async (files: string[]) => {
+      const { runTestSource } = await import("../starlark/index.ts");
       let passed = 0,
         failed = 0;
       for (const file of files) {
@@ -62,7 +65,8 @@ export function registerStarCommands(program: Command): void {
     .description("parse and resolve Starlark files (app dialect) and print every static error")
     .argument("<files...>", "the .star files")
     .option("--predeclared <names>", "comma-separated names the host predeclares", "struct")
-    .action((files: string[], opts: { predeclared: string }) => {
+    .action(async (files: string[], opts: { predeclared: string }) => {
+      const { APP_DIALECT, checkFile, StarlarkSyntaxError, UNIVERSE_NAMES } = await import("../starlark/index.ts");
       const predeclared = new Set(opts.predeclared.split(",").map((n) => n.trim()).filter(Boolean));
       const names = { isPredeclared: (n: string) => predeclared.has(n), isUniversal: (n: string) => UNIVERSE_NAMES.has(n) };
       let bad = 0;

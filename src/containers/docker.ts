@@ -6,7 +6,7 @@
  * API answers some calls with other codes than Docker (e.g. 200 where Docker says 204 or 304), and streamed
  * answers (build, pull, push) report failures as JSON lines inside an HTTP 200.
  */
-import Modem from "docker-modem";
+import type Modem from "docker-modem";
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import { readFileSync } from "node:fs";
@@ -57,6 +57,14 @@ for (let code = 100; code < 600; code++) ALL_STATUS_CODES[code] = true;
 
 const BUILD_TAIL_LINES = 40;
 
+/**
+ * docker-modem (with its ssh2 dependency) takes ~100 ms to load; commands that never talk to an engine, and the
+ * moments before the first engine call, should not pay for it.
+ */
+function loadModem(): typeof Modem {
+  return require("docker-modem") as typeof Modem;
+}
+
 export class DockerEngine implements ContainerEngine {
   kind: EngineKind;
   readonly endpoint: string;
@@ -67,8 +75,8 @@ export class DockerEngine implements ContainerEngine {
     this.endpoint = opts.endpoint;
     this.kind = opts.kind ?? "docker";
     this.modem = opts.socketPath
-      ? new Modem({ socketPath: opts.socketPath })
-      : new Modem({ host: opts.host, port: opts.port, protocol: opts.protocol ?? "http" });
+      ? new (loadModem())({ socketPath: opts.socketPath })
+      : new (loadModem())({ host: opts.host, port: opts.port, protocol: opts.protocol ?? "http" });
   }
 
   private count(op: string): void {

@@ -3,7 +3,7 @@
  * from EXPOSE, as Clace does it (the first token of each EXPOSE parsed as an integer, the last parsable one wins; a
  * value like "8080/tcp" or "$PORT" is skipped), and the VOLUME targets.
  */
-import { DockerfileParser } from "dockerfile-ast";
+import type { DockerfileParser } from "dockerfile-ast";
 
 export interface ContainerfileInfo {
   /** The last numeric EXPOSE, or 0 when there is none. */
@@ -15,7 +15,9 @@ export interface ContainerfileInfo {
 }
 
 export function readContainerfile(content: string): ContainerfileInfo {
-  const file = DockerfileParser.parse(content);
+  // Loaded on first use: only apps with a container file need it, and it costs ~20 ms at start-up.
+  const parser = (require("dockerfile-ast") as { DockerfileParser: typeof DockerfileParser }).DockerfileParser;
+  const file = parser.parse(content);
   let port = 0;
   const skippedExpose: string[] = [];
   const volumes: string[] = [];

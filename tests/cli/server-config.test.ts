@@ -2,7 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readServerConfig } from "../../src/cli/server.ts";
+import { readServerConfig as readWithKeys } from "../../src/cli/server.ts";
+import { CONF_KEYS } from "../../src/runtime/index.ts";
+
+const readServerConfig = (file: string | undefined) => readWithKeys(file, CONF_KEYS);
 
 function withConfig(text: string, check: (file: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), "clace-lite-conf-"));

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import type * as A from "../../src/starlark/syntax/ast.ts";
 import { StarlarkSyntaxError } from "../../src/starlark/syntax/errors.ts";
-import { parseFile } from "../../src/starlark/syntax/parser.ts";
+import { parseFile, validateGrammar } from "../../src/starlark/syntax/parser.ts";
 
 /** A compact prefix rendering of an expression, to check structure and precedence. */
 function show(e: A.Expr | A.DictEntry | null): string {
@@ -186,5 +186,11 @@ describe("parser: errors", () => {
   test("the parser is reusable after an error", () => {
     expect(() => parseFile("t.star", "f(\n")).toThrow(StarlarkSyntaxError);
     expect(expr("f(1)")).toBe("f(1)");
+  });
+});
+
+describe("grammar", () => {
+  test("Chevrotain's grammar validations pass (they are skipped at start-up for speed)", () => {
+    expect(() => validateGrammar()).not.toThrow();
   });
 });

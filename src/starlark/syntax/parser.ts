@@ -85,8 +85,12 @@ function binary(op: A.BinaryOp, opPos: A.Pos, x: A.Expr, y: A.Expr): A.BinaryExp
 }
 
 class StarlarkParser extends EmbeddedActionsParser {
-  constructor() {
-    super(allTokens, { maxLookahead: 1, recoveryEnabled: false, errorMessageProvider: messages });
+  /**
+   * Grammar validation is most of Chevrotain's start-up cost and only finds mistakes in this file, so it runs in
+   * the test suite (`validateGrammar`) and is skipped when a user starts the program.
+   */
+  constructor(validate = false) {
+    super(allTokens, { maxLookahead: 1, recoveryEnabled: false, errorMessageProvider: messages, skipValidations: !validate });
     this.performSelfAnalysis();
   }
 
@@ -1066,6 +1070,11 @@ function lastEnd(s: A.IfStmt): A.Pos {
 }
 
 let parser: StarlarkParser | undefined;
+
+/** Builds a parser with Chevrotain's grammar validations on; throws when the grammar has a mistake. */
+export function validateGrammar(): void {
+  new StarlarkParser(true);
+}
 
 /** The process-wide parser (Chevrotain's grammar analysis is done once). */
 function getParser(): StarlarkParser {
