@@ -178,6 +178,11 @@ export class AppContainer implements AppUpstream {
 
   // ---- AppUpstream ----
 
+  /** The upstream URL when ready, so the proxy's warm path needs no promise per request. */
+  readyUrl(): string | undefined {
+    return this._state === "ready" ? this.url : undefined;
+  }
+
   ensureReady(signal?: AbortSignal): Promise<string> {
     if (this._state === "ready" && this.url !== undefined) return Promise.resolve(this.url);
     if (this.removed) {

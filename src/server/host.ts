@@ -35,7 +35,8 @@ interface LoadedApp {
   /** How to fix `error`. */
   fix: string;
   needsApproval: boolean;
-  lastRequest: string;
+  /** Epoch ms of the last request, 0 when none since the server started. */
+  lastRequestMs: number;
   watcher?: SourceWatcher;
 }
 
@@ -106,7 +107,7 @@ export class AppHost implements AppHostOperations {
       error: "",
       fix: "",
       needsApproval: false,
-      lastRequest: previous?.lastRequest ?? "",
+      lastRequestMs: previous?.lastRequestMs ?? 0,
       watcher: previous?.watcher,
     };
     try {
@@ -128,9 +129,14 @@ export class AppHost implements AppHostOperations {
       path: record.path,
       name: loaded.config?.name ?? formatAppLocation(record),
       routes: loaded.config?.routes ?? [],
-      upstream: recordingActivity(loaded.container ?? NO_CONTAINER, () => {
-        loaded.lastRequest = new Date().toISOString();
-      }),
+      upstream: recordingActivity(
+        loaded.container ?? NO_CONTAINER,
+        () => {
+          // A number per request; formatted only when someone lists the apps.
+          loaded.lastRequestMs = Date.now();
+        },
+        () => loaded.container?.state ?? (loaded.error ? "error" : "fixed"),
+      ),
       loadError: loaded.error ? { message: loaded.error, fix: loaded.fix } : undefined,
     });
     if (record.dev && record.sourceDir && !loaded.watcher) loaded.watcher = this.watchDev(record);
@@ -165,7 +171,7 @@ export class AppHost implements AppHostOperations {
       dev: record.dev,
       commit: record.metadata.commit,
       state: app.container ? app.container.state : "-",
-      lastRequest: app.lastRequest,
+      lastRequest: app.lastRequestMs ? new Date(app.lastRequestMs).toISOString() : "",
       error: app.error,
       needsApproval: app.needsApproval,
       url: `${this.opts.baseUrl(record.domain)}${record.path === "/" ? "/" : record.path + "/"}`,

@@ -109,7 +109,11 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     path: where.path,
     name: config?.name ?? where.path,
     routes: config?.routes ?? [],
-    upstream: recordingActivity(container ?? NO_CONTAINER, () => requests++),
+    upstream: recordingActivity(
+      container ?? NO_CONTAINER,
+      () => requests++,
+      () => container?.state ?? (loadError ? "error" : "fixed"),
+    ),
     loadError: loadError ? { message: loadError.message, fix: loadError.fix ?? `run: ${opts.approveCommand}` } : undefined,
   });
   const table = new AppTable({ defaultDomain: "localhost" });

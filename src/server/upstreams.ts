@@ -1,5 +1,5 @@
 /** Small AppUpstream adapters the server puts between an app and the proxy. */
-import { UpstreamError, type AppUpstream } from "../proxy/index.ts";
+import { UpstreamError, type AppUpstream, type DescribesState, type ReadyUrlProbe } from "../proxy/index.ts";
 
 /** The upstream of an app that has no container: only fixed-URL routes serve, anything else is a config error. */
 export const NO_CONTAINER: AppUpstream = {
@@ -10,10 +10,19 @@ export const NO_CONTAINER: AppUpstream = {
   closeStream() {},
 };
 
-/** Wraps an upstream so that each request also stamps the app's "last request" time. */
-export function recordingActivity(upstream: AppUpstream, onRequest: () => void): AppUpstream {
+/**
+ * Wraps an upstream so that each request also stamps the app's "last request" time. The warm-path probe
+ * (readyUrl) and the state shown on the status endpoint pass through.
+ */
+export function recordingActivity(
+  upstream: AppUpstream & Partial<ReadyUrlProbe>,
+  onRequest: () => void,
+  describe: () => string = () => "",
+): AppUpstream & ReadyUrlProbe & DescribesState {
   return {
     ensureReady: (signal) => upstream.ensureReady(signal),
+    readyUrl: () => upstream.readyUrl?.(),
+    state: describe,
     beginRequest() {
       onRequest();
       upstream.beginRequest();
@@ -23,4 +32,3 @@ export function recordingActivity(upstream: AppUpstream, onRequest: () => void):
     closeStream: () => upstream.closeStream(),
   };
 }
-
