@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import type { AppStatus, CreateAppRequest, ParamStatus } from "../server/types.ts";
 import { AdminClient } from "./admin-client.ts";
-import { collectKeyValue, collectList } from "./options.ts";
+import { addAppOptions } from "./options.ts";
 
 function printApps(apps: AppStatus[], format: string): void {
   if (format === "json") {
@@ -32,21 +32,16 @@ function printResult(apps: AppStatus[], verb: string, json: boolean): void {
 export function registerAppCommands(program: Command): void {
   const app = program.command("app").description("create and manage apps on the running server");
 
-  app
-    .command("create")
-    .description("create an app from a folder, a git repo, or - (spec only), at [domain:]path")
-    .argument("<source>", "a folder, a git URL (github.com/org/repo[/dir], https://..., file://...), or - for none")
-    .argument("<path>", "where the app lives: /x, domain:/x, or sub.:/x")
-    .option("--spec <name>", "the app spec to use as the base (see: clace-lite spec list)")
-    .option("-p, --param <key=value>", "a param value (repeatable)", collectKeyValue("--param"), {})
-    .option("-a, --approve", "approve the plugins and permissions the app asks for", false)
+  addAppOptions(
+    app
+      .command("create")
+      .description("create an app from a folder, a git repo, or - (spec only), at [domain:]path")
+      .argument("<source>", "a folder, a git URL (github.com/org/repo[/dir], https://..., file://...), or - for none")
+      .argument("<path>", "where the app lives: /x, domain:/x, or sub.:/x"),
+  )
     .option("-d, --dev", "dev mode: serve the folder live, rebuilding on changes", false)
     .option("-b, --branch <branch>", "git branch")
     .option("-c, --commit <sha>", "git commit")
-    .option("--conf <key=value>", "an app-config value such as container.idle_shutdown_secs=60 (repeatable)", collectKeyValue("--conf"), {})
-    .option("--copt <key=value>", "a container option such as memory=512m (repeatable)", collectKeyValue("--copt"), {})
-    .option("--carg <key=value>", "a container build arg (repeatable)", collectKeyValue("--carg"), {})
-    .option("--cvol <volume>", "a container volume (repeatable)", collectList, [])
     .option("--json", "print the result as JSON", false)
     .action(async (source: string, location: string, opts) => {
       const request: CreateAppRequest = {

@@ -1,5 +1,5 @@
 /** Shared option parsing for commands: repeatable `k=v` flags and simple value checks. */
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 
 /** Collects a repeatable `--param k=v` style option into a record; a value without "=" is a usage error. */
 export function collectKeyValue(flag: string): (value: string, previous: Record<string, string>) => Record<string, string> {
@@ -19,4 +19,26 @@ export function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`not a port number: "${value}"`);
   return port;
+}
+
+/** The options that describe an app, as `app create`, `serve` and `check` all take them (Clace's names). */
+export interface AppFlags {
+  spec?: string;
+  param: Record<string, string>;
+  conf: Record<string, string>;
+  copt: Record<string, string>;
+  carg: Record<string, string>;
+  cvol: string[];
+  approve: boolean;
+}
+
+export function addAppOptions(command: Command): Command {
+  return command
+    .option("--spec <name>", "the app spec to use as the base (see: clace-lite spec list)")
+    .option("-p, --param <key=value>", "a param value (repeatable)", collectKeyValue("--param"), {})
+    .option("--conf <key=value>", "an app-config value such as container.idle_shutdown_secs=60 (repeatable)", collectKeyValue("--conf"), {})
+    .option("--copt <key=value>", "a container option such as memory=512m (repeatable)", collectKeyValue("--copt"), {})
+    .option("--carg <key=value>", "a container build arg (repeatable)", collectKeyValue("--carg"), {})
+    .option("--cvol <volume>", "a container volume (repeatable)", collectList, [])
+    .option("-a, --approve", "approve the plugins and permissions the app asks for", false);
 }

@@ -8,30 +8,15 @@ import { resolve } from "node:path";
 import type { ContainerEvent } from "../containers/index.ts";
 import type { SingleApp, SingleAppOptions } from "../server/single.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
-import { collectKeyValue, collectList, parsePort } from "./options.ts";
+import { addAppOptions, parsePort, type AppFlags } from "./options.ts";
 import { EXIT_FAILED, UserError } from "./output.ts";
 
-interface CommonOptions {
-  spec?: string;
-  param: Record<string, string>;
-  conf: Record<string, string>;
-  copt: Record<string, string>;
-  carg: Record<string, string>;
-  cvol: string[];
-  approve: boolean;
+interface CommonOptions extends AppFlags {
   logFormat: LogFormat;
 }
 
 function addCommonOptions(command: Command): Command {
-  return command
-    .option("--spec <name>", "the app spec to use as the base (see: clace-lite spec list)")
-    .option("-p, --param <key=value>", "a param value (repeatable)", collectKeyValue("--param"), {})
-    .option("--conf <key=value>", "an app-config value such as container.idle_shutdown_secs=60 (repeatable)", collectKeyValue("--conf"), {})
-    .option("--copt <key=value>", "a container option such as memory=512m (repeatable)", collectKeyValue("--copt"), {})
-    .option("--carg <key=value>", "a container build arg (repeatable)", collectKeyValue("--carg"), {})
-    .option("--cvol <volume>", "a container volume (repeatable)", collectList, [])
-    .option("-a, --approve", "approve the plugins and permissions the app asks for", false)
-    .option("--log-format <format>", "text or json", parseLogFormat, "text" as LogFormat);
+  return addAppOptions(command).option("--log-format <format>", "text or json", parseLogFormat, "text" as LogFormat);
 }
 
 function parseLogFormat(value: string): LogFormat {

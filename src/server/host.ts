@@ -8,7 +8,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AppContainer, AppContainers } from "../containers/index.ts";
-import { auditApp, loadApp, RuntimeError, type AppConfig, type Approval } from "../runtime/index.ts";
+import { auditApp, loadApp, RuntimeError, type AppConfig, type Approval, type LoadOptions } from "../runtime/index.ts";
 import { AppStore, EMPTY_METADATA, type AppRecord } from "../runtime/registry/store.ts";
 import {
   compileAppGlob,
@@ -79,9 +79,10 @@ export class AppHost implements AppHostOperations {
 
   // ---- loading and mounting ----
 
-  private loadConfig(record: AppRecord, approved: Approval | "all-audited"): AppConfig {
+  /** What the runtime needs to load a stored app (approval aside). */
+  private loadOptions(record: AppRecord): LoadOptions {
     const m = record.metadata;
-    return loadApp({
+    return {
       source: record.sourceDir,
       spec: record.spec || undefined,
       params: m.params,
@@ -89,12 +90,21 @@ export class AppHost implements AppHostOperations {
       cargs: m.cargs,
       cvols: m.cvols,
       copts: m.copts,
-      approved,
       domain: record.domain,
       path: record.path,
       appId: record.id,
       approveCommand: `clace-lite app approve ${formatAppLocation(record)}`,
-    });
+    };
+  }
+
+  private loadConfig(record: AppRecord, approved: Approval | "all-audited"): AppConfig {
+    return loadApp({ ...this.loadOptions(record), approved });
+  }
+
+  /** What the app asks for, stored as its approval (--approve, `app approve`). */
+  private approveAudited(record: AppRecord): AppRecord["metadata"] {
+    const audit = auditApp(this.loadOptions(record));
+    return { ...record.metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions] } };
   }
 
   /** Loads and mounts an app; with `replace`, a running container keeps serving until the new version is ready. */
@@ -241,10 +251,7 @@ export class AppHost implements AppHostOperations {
     };
     try {
       // A config that does not load at all is refused at create, as Clace does; one that only needs approval is kept.
-      if (request.approve) {
-        const audit = auditApp(this.loadOptionsForAudit(draft));
-        draft.metadata = { ...metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions] } };
-      }
+      if (request.approve) draft.metadata = this.approveAudited(draft);
       this.loadConfig(draft, "all-audited");
     } catch (err) {
       rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
@@ -265,22 +272,6 @@ export class AppHost implements AppHostOperations {
     return this.status(await this.mountRecord(record));
   }
 
-  private loadOptionsForAudit(record: AppRecord) {
-    const m = record.metadata;
-    return {
-      source: record.sourceDir,
-      spec: record.spec || undefined,
-      params: m.params,
-      conf: { ...this.opts.confDefaults, ...m.conf },
-      cargs: m.cargs,
-      cvols: m.cvols,
-      copts: m.copts,
-      domain: record.domain,
-      path: record.path,
-      appId: record.id,
-    };
-  }
-
   async delete(glob: string): Promise<AppStatus[]> {
     const apps = this.matching(glob);
     for (const app of apps) {
@@ -297,15 +288,13 @@ export class AppHost implements AppHostOperations {
   async approve(glob: string): Promise<AppStatus[]> {
     const result: AppStatus[] = [];
     for (const app of this.matching(glob)) {
-      let audit;
+      let metadata;
       try {
-        audit = auditApp(this.loadOptionsForAudit(app.record));
+        metadata = this.approveAudited(app.record);
       } catch (err) {
         throw new HostError("failed", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
       }
-      const record = this.opts.store.update(app.record.id, {
-        metadata: { ...app.record.metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions] } },
-      });
+      const record = this.opts.store.update(app.record.id, { metadata });
       result.push(this.status(await this.mountRecord(record)));
     }
     return result;
@@ -326,12 +315,7 @@ export class AppHost implements AppHostOperations {
           throw new HostError("failed", `${formatAppLocation(record)}: ${messageOf(err)}`);
         }
       }
-      if (options.approve) {
-        const audit = auditApp(this.loadOptionsForAudit(record));
-        record = this.opts.store.update(record.id, {
-          metadata: { ...record.metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions] } },
-        });
-      }
+      if (options.approve) record = this.opts.store.update(record.id, { metadata: this.approveAudited(record) });
       const loaded = await this.mountRecord(record);
       // Image apps: pull again, and recreate the container when the tag now names another image.
       if (loaded.container?.spec.image.kind === "image") await loaded.container.refresh();

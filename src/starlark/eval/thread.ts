@@ -9,7 +9,7 @@
 import type { Pos } from "../syntax/ast.ts";
 import { StarError, type Frame as TraceFrame } from "../values/errors.ts";
 import { Dict } from "../values/hashtable.ts";
-import { nearest } from "../values/spell.ts";
+import { nearest } from "../spell.ts";
 import { iterableElems } from "../values/ops.ts";
 import { Builtin, None, Tuple, isCallable, typeName, type Callable, type ThreadLike, type Value } from "../values/value.ts";
 

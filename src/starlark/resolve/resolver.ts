@@ -14,7 +14,7 @@
 import type * as A from "../syntax/ast.ts";
 import type { Diagnostic } from "../syntax/errors.ts";
 import type { DialectOptions } from "../options.ts";
-import { nearest } from "./spell.ts";
+import { nearest } from "../spell.ts";
 
 /** What exists besides the module's own names; the evaluator decides. */
 export interface NameSets {

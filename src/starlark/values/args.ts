@@ -4,7 +4,7 @@
  * `args` directly).
  */
 import { StarError } from "./errors.ts";
-import { nearest } from "./spell.ts";
+import { nearest } from "../spell.ts";
 import { Float, typeName, type Value } from "./value.ts";
 
 export function unpackArgs(fnName: string, args: Value[], kwargs: [string, Value][], spec: string[]): (Value | undefined)[] {

@@ -22,7 +22,7 @@ import {
   None,
 } from "./value.ts";
 import { methodsOf, bindMethod } from "./methods.ts";
-import { nearest } from "./spell.ts";
+import { nearest } from "../spell.ts";
 
 const MAX_ELEMS = 1 << 30;
 

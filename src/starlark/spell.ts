@@ -1,6 +1,7 @@
 /**
- * Resolve phase: "did you mean" suggestions, as starlark-go's internal/spell does them: case and underscores are
- * ignored, and a candidate must be within a Levenshtein distance of less than half the name's length.
+ * "Did you mean" suggestions for every phase (undefined names, unknown attributes and keywords), as starlark-go's
+ * internal/spell does them: case and underscores are ignored, and a candidate must be within a Levenshtein
+ * distance of less than half the name's length.
  */
 
 function fold(s: string): string {
@@ -29,7 +30,7 @@ function levenshtein(a: string, b: string, max: number): number {
 }
 
 /** The candidate nearest to x, or "" if none is close enough. Earlier candidates win ties. */
-export function nearest(x: string, candidates: readonly string[]): string {
+export function nearest(x: string, candidates: Iterable<string>): string {
   const fx = fold(x);
   let best = "";
   let bestD = Math.floor((fx.length + 1) / 2); // allow up to 50% typos
