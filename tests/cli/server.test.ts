@@ -87,7 +87,8 @@ describe("clace-lite server", () => {
 
   test("a container app from a folder answers at its path; later edits to the folder do not leak in", async () => {
     const dir = appFolder({
-      Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+      // -v: httpd logs each request, for `app logs`.
+      Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]\n`,
       "www/index.html": "busybox app v1\n",
     });
     cleanup.push(dir);
@@ -150,6 +151,71 @@ describe("clace-lite server", () => {
     expect(await get("/bb/")).toEqual({ status: 200, body: "busybox app v1\n" });
     const after = await containersOf(engine, id);
     expect(after.map((c) => c.id)).toEqual(before.map((c) => c.id));
+  });
+
+  test("app stop, start and logs act on the app's container", async () => {
+    await cli("app", "stop", "/bb");
+    const id = await appId("/bb");
+    expect((await containersOf(engine, id)).map((c) => c.state)).toEqual(["exited"]);
+    const started = await cli("app", "start", "/bb");
+    expect(started.stdout).toContain("/bb: ready");
+    expect((await containersOf(engine, id)).map((c) => c.state)).toEqual(["running"]);
+    await get("/bb/missing-page");
+    const logs = await cli("app", "logs", "/bb");
+    expect(logs.stdout).toContain("response:404"); // the request for /missing-page
+    const missing = await runCli(["app", "logs", "/nope"], env());
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("no app at /nope");
+  });
+
+  test("app reload picks up a changed source and rebuilds", async () => {
+    const dir = appFolder({
+      Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+      "www/index.html": "before reload\n",
+    });
+    cleanup.push(dir);
+    await cli("app", "create", "--spec", "container", "--approve", dir, "/rl");
+    expect(await get("/rl/")).toEqual({ status: 200, body: "before reload\n" });
+    await Bun.write(join(dir, "www/index.html"), "after reload\n");
+    expect(await get("/rl/")).toEqual({ status: 200, body: "before reload\n" });
+    await cli("app", "reload", "/rl");
+    expect(await get("/rl/")).toEqual({ status: 200, body: "after reload\n" });
+    await cli("app", "delete", "/rl");
+  });
+
+  test("param list shows values; param update reloads the app, which needs approval again when its permissions change", async () => {
+    const a = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("upstream a") });
+    const b = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("upstream b") });
+    try {
+      await cli("app", "create", "--spec", "proxy", "--approve", "--param", `url=http://127.0.0.1:${a.port}`, "-", "/px");
+      expect(await get("/px/")).toEqual({ status: 200, body: "upstream a" });
+      const listed = JSON.parse((await cli("param", "list", "/px", "--json")).stdout) as { name: string; value: unknown; origin: string }[];
+      expect(listed.find((p) => p.name === "url")).toMatchObject({ value: `http://127.0.0.1:${a.port}`, origin: "metadata" });
+      // The proxy spec pins its permission to the url, so a new url must be approved, as in Clace.
+      const updated = await cli("param", "update", "url", `http://127.0.0.1:${b.port}`, "/px");
+      expect(updated.stdout).toContain("is not approved");
+      expect((await get("/px/")).status).toBe(500);
+      await cli("app", "approve", "/px");
+      expect(await get("/px/")).toEqual({ status: 200, body: "upstream b" });
+      const bad = await runCli(["param", "update", "url", "-", "/px"], env());
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain("param url is a required param, a value has to be provided");
+      await cli("app", "delete", "/px");
+    } finally {
+      a.stop(true);
+      b.stop(true);
+    }
+  });
+
+  test("an app created without --approve answers 500 until approved", async () => {
+    const created = await cli("app", "create", "--spec", "proxy", "--param", "url=http://127.0.0.1:9", "-", "/unapproved");
+    expect(created.stdout).toContain("permissions need to be approved: clace-lite app approve /unapproved");
+    const before = await get("/unapproved/");
+    expect(before.status).toBe(500);
+    expect(before.body).toContain("clace-lite app approve /unapproved");
+    await cli("app", "approve", "/unapproved");
+    expect((await get("/unapproved/")).status).toBe(502); // approved: now proxied to a port where nothing listens
+    await cli("app", "delete", "/unapproved");
   });
 
   test("app delete removes the app's containers and images", async () => {
