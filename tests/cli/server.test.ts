@@ -183,6 +183,23 @@ describe("clace-lite server", () => {
     await cli("app", "delete", "/rl");
   });
 
+  test("a --dev app serves its folder live: a change is rebuilt and served", async () => {
+    const dir = appFolder({
+      Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+      "www/index.html": "dev v1\n",
+    });
+    cleanup.push(dir);
+    await cli("app", "create", "--spec", "container", "--approve", "--dev", dir, "/dev");
+    expect(await get("/dev/")).toEqual({ status: 200, body: "dev v1\n" });
+    await Bun.write(join(dir, "www/index.html"), "dev v2\n");
+    const deadline = Date.now() + 60_000;
+    while ((await get("/dev/")).body !== "dev v2\n") {
+      if (Date.now() > deadline) throw new Error(`the change was not served; server output:\n${server.stderr}`);
+      await Bun.sleep(200);
+    }
+    await cli("app", "delete", "/dev");
+  });
+
   test("param list shows values; param update reloads the app, which needs approval again when its permissions change", async () => {
     const a = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("upstream a") });
     const b = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("upstream b") });
