@@ -92,7 +92,7 @@ export function registerServerCommands(program: Command): void {
       const [{ AppContainers, connectEngine }, { AppTable, createProxyServer }, { AppStore }, { adminHandler }, { AppHost }] = await Promise.all([
         import("../containers/index.ts"),
         import("../proxy/index.ts"),
-        import("../runtime/registry/store.ts"),
+        import("../runtime/index.ts"),
         import("../server/admin-api.ts"),
         import("../server/host.ts"),
       ]);

@@ -12,3 +12,15 @@ export { parseKeyValues, parseParamValue } from "./params.ts";
 export { argMatches, callPermitted, describePermission, type Approval } from "./permissions.ts";
 export { parseVolume } from "./volumes.ts";
 export { readContainerfile } from "./containerfile.ts";
+export { AppStore, EMPTY_METADATA, type AppMetadata, type AppRecord } from "./registry/store.ts";
+export {
+  AppPathError,
+  compileAppGlob,
+  formatAppLocation,
+  isPathWithin,
+  locationsOverlap,
+  parseAppLocation,
+  RESERVED_PATH_PREFIX,
+  type AppLocation,
+} from "./registry/paths.ts";
+export { materializeSource, parseGitSource, SourceError, type MaterializedSource, type SourceRequest } from "./registry/sources.ts";

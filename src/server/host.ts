@@ -8,17 +8,25 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AppContainer, AppContainers } from "../containers/index.ts";
-import { auditApp, loadApp, RuntimeError, type AppConfig, type Approval, type LoadOptions } from "../runtime/index.ts";
-import { AppStore, EMPTY_METADATA, type AppRecord } from "../runtime/registry/store.ts";
 import {
-  compileAppGlob,
-  formatAppLocation,
-  locationsOverlap,
-  parseAppLocation,
   AppPathError,
+  auditApp,
+  compileAppGlob,
+  EMPTY_METADATA,
+  formatAppLocation,
+  loadApp,
+  locationsOverlap,
+  materializeSource,
+  parseAppLocation,
+  RuntimeError,
+  SourceError,
+  type AppConfig,
   type AppLocation,
-} from "../runtime/registry/paths.ts";
-import { materializeSource, SourceError } from "../runtime/registry/sources.ts";
+  type AppRecord,
+  type AppStore,
+  type Approval,
+  type LoadOptions,
+} from "../runtime/index.ts";
 import type { AppTable } from "../proxy/index.ts";
 import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";

@@ -6,8 +6,7 @@
 import { join } from "node:path";
 import { AppContainers, connectEngine, type AppContainer, type ContainerEvent } from "../containers/index.ts";
 import { AppTable, createProxyServer, selfSignedTls, type AppMount, type ProxyServer } from "../proxy/index.ts";
-import { defaultAppId, loadApp, RuntimeError, type AppConfig } from "../runtime/index.ts";
-import { parseAppLocation, type AppLocation } from "../runtime/registry/paths.ts";
+import { defaultAppId, loadApp, parseAppLocation, RuntimeError, type AppConfig, type AppLocation } from "../runtime/index.ts";
 import { homePaths, LABEL_OWNER } from "./home.ts";
 import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
