@@ -65,7 +65,7 @@ for (let i = 0; i < RUNS; i++) {
 
 // Server RSS: start it, create APPS proxy apps through the admin socket, let it settle, read VmRSS.
 const home = join(work, "home");
-const server = Bun.spawn([binary, "server", "start", "--port", "25292"], { cwd: work, env: { ...process.env, CL_HOME: home }, stdout: "ignore", stderr: "ignore" });
+const server = Bun.spawn([binary, "server", "start", "--port", "25292", "--https-port", "off"], { cwd: work, env: { ...process.env, CL_HOME: home }, stdout: "ignore", stderr: "ignore" });
 const socket = join(home, "run", "admin.sock");
 const deadline = Date.now() + 20_000;
 while (!existsSync(socket)) {

@@ -18,7 +18,8 @@ export interface ServerConfig {
 
 const DEFAULT_CONFIG: ServerConfig = {
   http: { host: "127.0.0.1", port: 25222 },
-  https: { port: 0, cert_file: "", key_file: "" },
+  // As Clace: HTTPS beside HTTP, with a self-signed localhost certificate unless files are named. -1 turns it off.
+  https: { port: 25223, cert_file: "", key_file: "" },
   system: { default_domain: "localhost" },
   app_config: {},
 };
@@ -52,6 +53,10 @@ export function readServerConfig(file: string | undefined, confKeys: readonly st
   return config;
 }
 
+function parseHttpsPort(value: string): number {
+  return value === "off" ? -1 : parsePort(value);
+}
+
 /** The HTTPS certificate: the config's files, or a self-signed one for localhost kept under CL_HOME. */
 async function tlsFiles(config: ServerConfig, certsDir: string): Promise<{ cert: string; key: string }> {
   const { loadTlsFiles, selfSignedTls, TlsSetupError } = await import("../proxy/index.ts");
@@ -70,7 +75,7 @@ export function registerServerCommands(program: Command): void {
     .command("start")
     .description("start the server in the foreground (state under CL_HOME, default ~/clhome)")
     .option("--port <port>", "HTTP port (default 25222)", parsePort)
-    .option("--https-port <port>", "HTTPS port (self-signed certificate for localhost unless the config names one)", parsePort)
+    .option("--https-port <port>", "HTTPS port (default 25223; self-signed certificate for localhost unless the config names one; off to disable)", parseHttpsPort)
     .option("--host <address>", "address to listen on (default 127.0.0.1)")
     .option("-c, --config <file>", "TOML config file", process.env.CL_CONFIG_FILE)
     .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string }) => {
@@ -105,12 +110,13 @@ export function registerServerCommands(program: Command): void {
       });
       const store = new AppStore(paths.database);
       const table = new AppTable({ defaultDomain: config.system.default_domain });
-      const httpsPort = opts.httpsPort ?? (config.https.port || undefined);
+      const httpsSetting = opts.httpsPort ?? config.https.port;
+      const httpsPort = httpsSetting < 0 ? undefined : httpsSetting;
       const proxy = createProxyServer({
         host: opts.host ?? config.http.host,
         port: opts.port ?? config.http.port,
         httpsPort,
-        tls: httpsPort ? await tlsFiles(config, paths.certsDir) : undefined,
+        tls: httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir),
         apps: table,
       });
       const httpUrl = new URL(proxy.url);

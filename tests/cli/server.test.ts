@@ -15,6 +15,7 @@ let engine: ContainerEngine;
 let home: string;
 let server: CliProcess;
 let base: string;
+let httpsBase: string;
 const env = () => ({ CL_HOME: home });
 const cleanup: string[] = [];
 
@@ -30,9 +31,10 @@ async function webImage(): Promise<void> {
 }
 
 async function startServer(): Promise<void> {
-  server = new CliProcess(["server", "start", "--port", "0"], env());
-  const [, url] = await server.waitFor(/listening on (http:\/\/[\d.]+:\d+)/);
+  server = new CliProcess(["server", "start", "--port", "0", "--https-port", "0"], env());
+  const [, url, https] = await server.waitFor(/listening on (http:\/\/[\d.]+:\d+)\/ and (https:\/\/[\d.]+:\d+)/);
   base = url!;
+  httpsBase = https!;
 }
 
 async function cli(...args: string[]) {
@@ -81,6 +83,10 @@ describe("clace-lite server", () => {
     expect(created.stdout).toContain("created nginxapp.localhost:/");
     const page = await get("/", "nginxapp.localhost");
     expect(page).toEqual({ status: 200, body: "hello from the image app\n" });
+    // And over HTTPS, with the server's self-signed certificate for localhost.
+    const secure = await fetch(httpsBase + "/", { headers: { host: "nginxapp.localhost" }, tls: { rejectUnauthorized: false } });
+    expect(secure.status).toBe(200);
+    expect(await secure.text()).toBe("hello from the image app\n");
     // Another host falls back to the default domain, where nothing is mounted at /.
     expect((await get("/", "localhost")).status).toBe(404);
   });
