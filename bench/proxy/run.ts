@@ -4,6 +4,9 @@
  * apt-get install when wrk or nginx is missing. Every process it starts is stopped by its own pid.
  *
  *   bun run bench/proxy/run.ts [--duration 10] [--runs 3] [--connections 32]
+ *
+ * BENCH_EXTRA="name=/path/to/proxy-server.ts,..." adds more proxies built the same way (e.g. an older checkout)
+ * as extra targets, interleaved with the others, for A/B comparisons under the same machine load.
  */
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -51,7 +54,7 @@ process.on("SIGINT", () => {
 });
 
 async function startBun(script: string, env: Record<string, string>): Promise<number> {
-  const child = Bun.spawn(["bun", join(here, script)], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit" });
+  const child = Bun.spawn(["bun", script.startsWith("/") ? script : join(here, script)], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit" });
   children.push(child);
   const reader = child.stdout.getReader();
   let text = "";
@@ -135,6 +138,7 @@ function ms(v: string, unit: string): number {
 async function runWrk(port: number, path: string, seconds: number): Promise<Result> {
   const proc = Bun.spawn([wrk!, "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", `http://127.0.0.1:${port}${path}`], { stdout: "pipe" });
   const out = await new Response(proc.stdout).text();
+  if (process.env.BENCH_DEBUG && !out.includes("Requests/sec")) console.error(out);
   await proc.exited;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? "0");
   const p50 = /\s50%\s+([\d.]+)(us|ms|s)/.exec(out);
@@ -166,6 +170,12 @@ try {
     { name: "nginx", port: nginxPort },
     { name: "clace-lite", port: clacePort },
   ];
+  for (const spec of (process.env.BENCH_EXTRA ?? "").split(",").filter(Boolean)) {
+    const [name, script] = spec.split("=") as [string, string];
+    const port = await startBun(script, { UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}` });
+    await waitUp(port);
+    targets.push({ name, port });
+  }
   const bodies = [
     { name: "tiny", path: "/tiny" },
     { name: "20 KB", path: "/20k" },

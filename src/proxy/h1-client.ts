@@ -10,12 +10,17 @@
  */
 import type { Socket } from "bun";
 import { connectionNamed } from "./headers.ts";
+import { unwatch, watch, type Watched } from "./slow-watch.ts";
 
 /**
- * Responses with a known length up to this size are collected and sent as one buffer. Measured: below a few KB
- * one buffer is ~40 % faster than a stream; at 20 KB a stream is ~2× faster (Bun.serve starts writing earlier).
+ * A response is handed to Bun.serve outside the client request's own callback (it resolves from an upstream socket
+ * event), where Bun writes it uncorked. Head plus body up to Bun's 16 KB cork buffer still leave in one write, with
+ * Content-Length kept; above that Bun writes the status line and every header name, separator and value with its
+ * own send (strace: 15 sends for a 20 KB answer, 5x the CPU). So a known-length answer whose head and body fit is
+ * collected and handed over as one buffer; anything larger streams (Bun then writes the head and the first chunk
+ * with one writev, in chunked framing), as do chunked and close-delimited bodies, with backpressure.
  */
-const BUFFER_LIMIT = 4 * 1024;
+const ONE_WRITE_LIMIT = 16 * 1024 - 512;
 /** Idle connections kept per upstream. */
 const MAX_IDLE = 128;
 /** Response heads larger than this are refused (502), like most proxies. */
@@ -49,7 +54,7 @@ const enum Phase {
 }
 
 /** One upstream connection and the exchange it is carrying. */
-class Conn {
+class Conn implements Watched {
   socket: Socket<Conn> | undefined;
   phase = Phase.Idle;
   /** Bytes received and not yet consumed. */
@@ -64,6 +69,9 @@ class Conn {
   chunkTail = false;
   collected: Uint8Array | undefined;
   collectedAt = 0;
+  /** The request, kept for the one retry of a GET/HEAD on a pooled connection that turned out to be closed. */
+  method = "";
+  text = "";
   status = 0;
   statusText = "";
   headers: Headers | undefined;
@@ -72,6 +80,8 @@ class Conn {
   reject: ((e: unknown) => void) | undefined;
   streamDone: (() => void) | undefined;
   signal: AbortSignal | undefined;
+  /** The abort listener is on the signal (the exchange lasted long enough to be promoted by the watch). */
+  listening = false;
   unsent: string | undefined;
 
   constructor(readonly pool: Pool) {}
@@ -83,26 +93,59 @@ class Conn {
     this.unsent = written < rest.length ? rest.slice(Math.max(written, 0)) : undefined;
   }
 
+  /**
+   * The exchange is still open a tick after it started: from now on a client that goes away cancels it. Until
+   * then no listener is paid for (most exchanges end well before), and an abort that already happened is seen here.
+   */
+  promote(): void {
+    const signal = this.signal;
+    if (signal === undefined) return;
+    if (signal.aborted) {
+      this.handleEvent();
+      return;
+    }
+    this.listening = true;
+    signal.addEventListener("abort", this);
+  }
+
   /** AbortSignal listener: the client went away, so the exchange and this connection are over. */
   handleEvent(): void {
     this.fail(new UpstreamClosedError("the client went away", "ABORT_ERR"));
     this.socket?.terminate();
   }
 
-  start(head: string, signal: AbortSignal, isHead: boolean): Promise<H1Result> {
-    this.phase = Phase.Head;
-    this.isHead = isHead;
-    this.keepAlive = true;
-    this.signal = signal;
-    signal.addEventListener("abort", this);
+  start(text: string, method: string, signal: AbortSignal): Promise<H1Result> {
     const p = new Promise<H1Result>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
-    const written = this.socket!.write(head);
-    // A partial write leaves the rest for the drain handler.
-    if (written < head.length) this.unsent = head.slice(Math.max(written, 0));
+    this.send(text, method, signal);
     return p;
+  }
+
+  /** Carry on an exchange whose promise already exists (the retry on a fresh connection). */
+  adopt(resolve: (r: H1Result) => void, reject: (e: unknown) => void, text: string, method: string, signal: AbortSignal): void {
+    if (signal.aborted) {
+      this.pool.release(this);
+      reject(new UpstreamClosedError("the client went away", "ABORT_ERR"));
+      return;
+    }
+    this.resolve = resolve;
+    this.reject = reject;
+    this.send(text, method, signal);
+  }
+
+  private send(text: string, method: string, signal: AbortSignal): void {
+    this.phase = Phase.Head;
+    this.method = method;
+    this.text = text;
+    this.isHead = method === "HEAD";
+    this.keepAlive = true;
+    this.signal = signal;
+    watch(this);
+    const written = this.socket!.write(text);
+    // A partial write leaves the rest for the drain handler.
+    if (written < text.length) this.unsent = text.slice(Math.max(written, 0));
   }
 
   onData(data: Buffer): void {
@@ -119,7 +162,7 @@ class Conn {
           }
           const head = buf.toString("latin1", 0, end);
           buf = buf.subarray(end + 4);
-          if (!this.parseHead(head)) return;
+          if (!this.parseHead(head, end + 4)) return;
           break;
         }
         case Phase.Length: {
@@ -190,7 +233,7 @@ class Conn {
   }
 
   /** Parse the status line and headers; returns false when the exchange ended (error or no body). */
-  private parseHead(head: string): boolean {
+  private parseHead(head: string, headBytes: number): boolean {
     const lines = head.split("\r\n");
     const statusLine = lines[0]!;
     if (!statusLine.startsWith("HTTP/1.")) {
@@ -244,7 +287,7 @@ class Conn {
       }
       this.phase = Phase.Length;
       this.remaining = contentLength;
-      if (contentLength <= BUFFER_LIMIT) {
+      if (headBytes + contentLength <= ONE_WRITE_LIMIT) {
         this.collected = new Uint8Array(contentLength);
         this.collectedAt = 0;
       } else {
@@ -309,7 +352,12 @@ class Conn {
   private endExchange(): void {
     this.phase = Phase.Done;
     this.controller = undefined;
-    this.signal?.removeEventListener("abort", this);
+    if (this.listening) {
+      this.listening = false;
+      this.signal?.removeEventListener("abort", this);
+    } else {
+      unwatch(this);
+    }
     this.signal = undefined;
     const done = this.streamDone;
     this.streamDone = undefined;
@@ -331,6 +379,18 @@ class Conn {
 
   fail(err: unknown): void {
     if (this.phase === Phase.Done || this.phase === Phase.Idle) return;
+    if (this.retryable(err)) {
+      // The pooled connection was closed before any byte of the answer: GET and HEAD get one fresh connection.
+      const resolve = this.resolve!;
+      const reject = this.reject!;
+      const { text, method } = this;
+      const signal = this.signal!;
+      this.resolve = undefined;
+      this.reject = undefined;
+      this.endExchange();
+      this.pool.connect().then((fresh) => fresh.adopt(resolve, reject, text, method, signal), reject);
+      return;
+    }
     const reject = this.reject;
     this.resolve = undefined;
     this.reject = undefined;
@@ -340,6 +400,14 @@ class Conn {
     } catch {}
     this.collected = undefined;
     this.endExchange();
+  }
+
+  private retryable(err: unknown): boolean {
+    if (!this.reused || this.phase !== Phase.Head || this.buf !== undefined || this.resolve === undefined) return false;
+    if (this.method !== "GET" && this.method !== "HEAD") return false;
+    if (this.signal === undefined || this.signal.aborted) return false;
+    const code = (err as { code?: unknown } | null)?.code;
+    return code === "ECONNRESET" || code === "EPIPE";
   }
 
   onClose(): void {
@@ -393,13 +461,11 @@ class Pool {
     readonly port: number,
   ) {}
 
-  async acquire(): Promise<Conn> {
+  /** An idle pooled connection, or undefined when a new one is needed. */
+  take(): Conn | undefined {
     const conn = this.idle.pop();
-    if (conn !== undefined) {
-      conn.reused = true;
-      return conn;
-    }
-    return this.connect();
+    if (conn !== undefined) conn.reused = true;
+    return conn;
   }
 
   async connect(): Promise<Conn> {
@@ -430,25 +496,17 @@ export class H1Client {
    * Resolves once the response head arrived; GET and HEAD get one retry when a pooled connection was closed
    * before any answer came.
    */
-  async request(origin: string, method: string, target: string, head: string, signal: AbortSignal): Promise<H1Result> {
+  request(origin: string, method: string, target: string, head: string, signal: AbortSignal): Promise<H1Result> {
     let pool = this.pools.get(origin);
     if (pool === undefined) {
       const u = new URL(origin);
       pool = new Pool(u.hostname, Number(u.port || 80));
       this.pools.set(origin, pool);
     }
-    const text = `${method} ${target} HTTP/1.1\r\n${head}\r\n`;
-    const isHead = method === "HEAD";
-    const conn = await pool.acquire();
-    try {
-      return await conn.start(text, signal, isHead);
-    } catch (err) {
-      const code = (err as { code?: unknown } | null)?.code;
-      if (conn.reused && (code === "ECONNRESET" || code === "EPIPE") && !signal.aborted && (method === "GET" || isHead)) {
-        const fresh = await pool.connect();
-        return fresh.start(text, signal, isHead);
-      }
-      throw err;
-    }
+    const text = method + " " + target + " HTTP/1.1\r\n" + head + "\r\n";
+    // The warm path stays synchronous up to the socket write: one promise per exchange, settled by the parser.
+    const conn = pool.take();
+    if (conn !== undefined) return conn.start(text, method, signal);
+    return pool.connect().then((fresh) => fresh.start(text, method, signal));
   }
 }

@@ -9,6 +9,8 @@ const answers: Record<string, string> = {
   "/close": "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close",
   "/notmodified": "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n",
   "/hop": "HTTP/1.1 200 OK\r\nConnection: X-Private\r\nX-Private: no\r\nKeep-Alive: timeout=5\r\nContent-Length: 3\r\n\r\nyes",
+  "/small": `HTTP/1.1 200 OK\r\nContent-Length: ${10 * 1024}\r\n\r\n${"s".repeat(10 * 1024)}`,
+  "/mid": `HTTP/1.1 200 OK\r\nContent-Length: ${30 * 1024}\r\n\r\n${"m".repeat(30 * 1024)}`,
   "/big": `HTTP/1.1 200 OK\r\nContent-Length: ${200 * 1024}\r\n\r\n${"b".repeat(200 * 1024)}`,
 };
 const server = Bun.listen({
@@ -73,6 +75,17 @@ test("a large body streams and arrives complete", async () => {
   const text = await response.text();
   expect(text.length).toBe(200 * 1024);
   expect(text).toBe("b".repeat(200 * 1024));
+});
+
+test("a known-length body that fits one write is collected across reads (length kept); a larger one streams", async () => {
+  const small = await get("/small");
+  expect(small.streaming).toBeUndefined();
+  expect(small.response.headers.get("content-length")).toBe(String(10 * 1024));
+  expect(await small.response.text()).toBe("s".repeat(10 * 1024));
+  const mid = await get("/mid");
+  expect(mid.streaming).toBeDefined();
+  expect(await mid.response.text()).toBe("m".repeat(30 * 1024));
+  await mid.streaming;
 });
 
 test("a refused connection rejects", async () => {
