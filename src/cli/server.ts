@@ -24,8 +24,8 @@ const DEFAULT_CONFIG: ServerConfig = {
   app_config: {},
 };
 
-/** Reads the config file; `confKeys` are the app-config keys [app_config] may set. */
-export function readServerConfig(file: string | undefined, confKeys: readonly string[]): ServerConfig {
+/** Reads the config file. The [app_config] keys are checked by `checkAppConfigKeys` once the runtime is loaded. */
+export function readServerConfig(file: string | undefined): ServerConfig {
   if (!file) return structuredClone(DEFAULT_CONFIG);
   let parsed: Record<string, unknown>;
   try {
@@ -41,7 +41,6 @@ export function readServerConfig(file: string | undefined, confKeys: readonly st
     }
     for (const [key, value] of Object.entries(values)) {
       if (section === "app_config") {
-        if (!confKeys.includes(key)) throw new UserError(`${file}: unknown app_config key "${key}"; known: ${confKeys.join(", ")}`);
         target[key] = String(value);
       } else {
         if (!(key in target)) throw new UserError(`${file}: unknown key "${key}" in [${section}]; known: ${Object.keys(target).join(", ")}`);
@@ -68,6 +67,13 @@ async function tlsFiles(config: ServerConfig, certsDir: string): Promise<{ cert:
   }
 }
 
+/** `confKeys` are the app-config keys [app_config] may set. */
+export function checkAppConfigKeys(config: ServerConfig, confKeys: readonly string[], file = "the config"): void {
+  for (const key of Object.keys(config.app_config)) {
+    if (!confKeys.includes(key)) throw new UserError(`${file}: unknown app_config key "${key}"; known: ${confKeys.join(", ")}`);
+  }
+}
+
 export function registerServerCommands(program: Command): void {
   const server = program.command("server").description("run the multi-app server");
 
@@ -79,8 +85,7 @@ export function registerServerCommands(program: Command): void {
     .option("--host <address>", "address to listen on (default 127.0.0.1)")
     .option("-c, --config <file>", "TOML config file", process.env.CL_CONFIG_FILE)
     .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string }) => {
-      const { CONF_KEYS } = await import("../runtime/index.ts");
-      const config = readServerConfig(opts.config, CONF_KEYS);
+      const config = readServerConfig(opts.config);
       const paths = homePaths();
       const printer = createProgressPrinter("text");
       mkdirSync(dirname(paths.adminSocket), { recursive: true, mode: 0o700 });
@@ -93,60 +98,73 @@ export function registerServerCommands(program: Command): void {
         rmSync(paths.adminSocket, { force: true });
       }
 
-      // Loaded on use, so client commands stay quick to start.
-      const [{ AppContainers, connectEngine }, { AppTable, createProxyServer }, { AppStore }, { adminHandler }, { AppHost }] = await Promise.all([
-        import("../containers/index.ts"),
-        import("../proxy/index.ts"),
-        import("../runtime/index.ts"),
-        import("../server/admin-api.ts"),
-        import("../server/host.ts"),
-      ]);
-      const engine = await connectEngine();
-      const containers = new AppContainers(engine, {
-        onEvent: (e) => printer.event(e),
-        runDir: `${paths.home}/run/apps`,
-        // Boot reconciliation touches only this server's containers (another CL_HOME or a `serve` keeps its own).
-        extraLabels: { [LABEL_OWNER]: serverOwner(paths) },
-      });
-      const store = new AppStore(paths.database);
+      // Listen first: connections are accepted at once and held until the apps are loaded (the proxy's ready gate).
+      const { AppTable, createProxyServer } = await import("../proxy/index.ts");
       const table = new AppTable({ defaultDomain: config.system.default_domain });
       const httpsSetting = opts.httpsPort ?? config.https.port;
       const httpsPort = httpsSetting < 0 ? undefined : httpsSetting;
+      let openGate!: () => void;
       const proxy = createProxyServer({
         host: opts.host ?? config.http.host,
         port: opts.port ?? config.http.port,
         httpsPort,
         tls: httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir),
         apps: table,
+        ready: new Promise<void>((resolve) => (openGate = resolve)),
       });
       const httpUrl = new URL(proxy.url);
-      let admin: ReturnType<typeof Bun.serve> | undefined;
-      let stopping = false;
-      const shutdown = async () => {
-        if (stopping) return;
-        stopping = true;
-        printer.info("stopping: containers keep running and are adopted at the next start");
-        admin?.stop(true);
-        rmSync(paths.adminSocket, { force: true });
-        rmSync(paths.pidFile, { force: true });
+
+      let shutdown: () => Promise<void>;
+      try {
+        // Loaded on use, so client commands stay quick to start.
+        const [{ AppContainers, connectEngine }, { AppStore, CONF_KEYS }, { adminHandler }, { AppHost }] = await Promise.all([
+          import("../containers/index.ts"),
+          import("../runtime/index.ts"),
+          import("../server/admin-api.ts"),
+          import("../server/host.ts"),
+        ]);
+        checkAppConfigKeys(config, CONF_KEYS, opts.config);
+        const engine = await connectEngine();
+        const containers = new AppContainers(engine, {
+          onEvent: (e) => printer.event(e),
+          runDir: `${paths.home}/run/apps`,
+          // Boot reconciliation touches only this server's containers (another CL_HOME or a `serve` keeps its own).
+          extraLabels: { [LABEL_OWNER]: serverOwner(paths) },
+        });
+        const store = new AppStore(paths.database);
+        let admin: ReturnType<typeof Bun.serve> | undefined;
+        let stopping = false;
+        shutdown = async () => {
+          if (stopping) return;
+          stopping = true;
+          printer.info("stopping: containers keep running and are adopted at the next start");
+          admin?.stop(true);
+          rmSync(paths.adminSocket, { force: true });
+          rmSync(paths.pidFile, { force: true });
+          await proxy.stop(true);
+          containers.close();
+          store.close();
+          process.exit(0);
+        };
+        const host = new AppHost({
+          store,
+          containers,
+          table,
+          paths,
+          defaultDomain: config.system.default_domain,
+          confDefaults: config.app_config,
+          baseUrl: (domain) => `http://${domain || config.system.default_domain}:${httpUrl.port}`,
+          onShutdown: () => shutdown(),
+          log: (line) => printer.info(line),
+        });
+        await host.boot();
+        admin = Bun.serve({ unix: paths.adminSocket, fetch: adminHandler(host) });
+      } catch (err) {
         await proxy.stop(true);
-        containers.close();
-        store.close();
-        process.exit(0);
-      };
-      const host = new AppHost({
-        store,
-        containers,
-        table,
-        paths,
-        defaultDomain: config.system.default_domain,
-        confDefaults: config.app_config,
-        baseUrl: (domain) => `http://${domain || config.system.default_domain}:${httpUrl.port}`,
-        onShutdown: shutdown,
-        log: (line) => printer.info(line),
-      });
-      await host.boot();
-      admin = Bun.serve({ unix: paths.adminSocket, fetch: adminHandler(host) });
+        throw err;
+      } finally {
+        openGate();
+      }
       chmodSync(paths.adminSocket, 0o600);
       writeFileSync(paths.pidFile, String(process.pid));
       process.on("SIGINT", () => void shutdown());

@@ -28,6 +28,11 @@ export interface ProxyServerOptions {
   httpsHost?: string;
   tls?: TlsFiles;
   apps: AppTable;
+  /**
+   * Listen at once but hold requests until this settles: the caller is still loading its apps. Lets a server
+   * accept connections within milliseconds of starting without answering 404 for apps not mounted yet.
+   */
+  ready?: Promise<unknown>;
   /** Seconds an idle keep-alive connection stays open (Bun's default 10). Exchanges in progress are exempt. */
   idleTimeout?: number;
 }
@@ -122,14 +127,22 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
   const host = options.host ?? "127.0.0.1";
   const servers: BridgeServer[] = [];
+  let gate: Promise<unknown> | undefined = options.ready?.then(
+    () => (gate = undefined),
+    () => (gate = undefined),
+  );
   const listen = (proto: "http" | "https", port: number, hostname: string, tls?: TlsFiles): BridgeServer => {
     const dispatcher = new Dispatcher(options.apps, proto, idleTimeout);
+    const held = (req: Request, srv: BridgeServer) => {
+      srv.timeout(req, 0);
+      return gate!.then(() => dispatcher.fetch(req, srv));
+    };
     const server = Bun.serve<WebSocketBridge>({
       port,
       hostname,
       idleTimeout,
       tls,
-      fetch: (req, srv) => dispatcher.fetch(req, srv),
+      fetch: (req, srv) => (gate === undefined ? dispatcher.fetch(req, srv) : held(req, srv)),
       websocket: bridgeHandlers,
       error: (err) => new Response(`500 Internal Server Error: ${err.message}\n`, { status: 500 }),
     });

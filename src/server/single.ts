@@ -4,9 +4,9 @@
  * `close` removes what this run created. In dev mode the source folder is watched and the app reloaded on change.
  */
 import { join } from "node:path";
-import { AppContainers, connectEngine, type AppContainer, type ContainerEvent } from "../containers/index.ts";
+import type { AppContainer, AppContainers, ContainerEvent } from "../containers/index.ts";
 import { AppTable, createProxyServer, selfSignedTls, type AppMount, type ProxyServer } from "../proxy/index.ts";
-import { defaultAppId, loadApp, parseAppLocation, RuntimeError, type AppConfig, type AppLocation } from "../runtime/index.ts";
+import type { AppConfig, AppLocation, RuntimeError } from "../runtime/index.ts";
 import { homePaths, LABEL_OWNER } from "./home.ts";
 import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
@@ -53,9 +53,11 @@ interface Loaded {
   loadError: RuntimeError | null;
 }
 
-function load(opts: SingleAppOptions, where: AppLocation, appId: string): Loaded {
+type Runtime = typeof import("../runtime/index.ts");
+
+function load(runtime: Runtime, opts: SingleAppOptions, where: AppLocation, appId: string): Loaded {
   try {
-    const config = loadApp({
+    const config = runtime.loadApp({
       source: opts.source,
       spec: opts.spec,
       params: opts.params,
@@ -72,20 +74,32 @@ function load(opts: SingleAppOptions, where: AppLocation, appId: string): Loaded
     return { config, loadError: null };
   } catch (err) {
     // Only a missing approval is served (as a 500 naming what to approve); any other load error is the user's to fix now.
-    if (!(err instanceof RuntimeError) || err.kind !== "not-approved") throw err;
+    if (!(err instanceof runtime.RuntimeError) || err.kind !== "not-approved") throw err;
     return { config: null, loadError: err };
   }
 }
 
 export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp> {
-  const where = parseAppLocation(opts.location, "localhost");
-  const appId = defaultAppId({ source: opts.source, spec: opts.spec, domain: where.domain, path: where.path });
-  let { config, loadError } = load(opts, where, appId);
+  // Listen first: connections are accepted at once and held until the app is loaded (the proxy's ready gate).
+  const table = new AppTable({ defaultDomain: "localhost" });
+  // HTTPS (as Clace serves it on 25223) with a self-signed certificate for localhost, kept under CL_HOME.
+  const tls = opts.httpsPort !== undefined ? await selfSignedTls(homePaths().certsDir) : undefined;
+  let openGate!: () => void;
+  const ready = new Promise<void>((resolve) => (openGate = resolve));
+  const server = createProxyServer({ host: opts.host, port: opts.port, httpsPort: opts.httpsPort, tls, apps: table, ready });
 
+  let runtime: Runtime;
+  let containersModule: typeof import("../containers/index.ts");
+  let where: AppLocation;
+  let appId: string;
+  let config: AppConfig | null;
+  let loadError: RuntimeError | null;
   let containers: AppContainers | null = null;
+  let container: AppContainer | null = null;
+  let requests = 0;
   const containerManager = async (): Promise<AppContainers> => {
     if (!containers) {
-      containers = new AppContainers(await connectEngine(), {
+      containers = new containersModule.AppContainers(await containersModule.connectEngine(), {
         onEvent: opts.onEvent,
         runDir: join(homePaths().home, "run", "serve"),
         // Reconcile and events see only this app's containers, never a server's or another serve's.
@@ -95,14 +109,6 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     }
     return containers;
   };
-  let container: AppContainer | null = null;
-  if (config?.container) {
-    const manager = await containerManager();
-    container = await manager.add(config.container);
-    await manager.reconcile();
-  }
-
-  let requests = 0;
   const mount = (): AppMount => ({
     domain: where.domain,
     path: where.path,
@@ -115,11 +121,25 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     ),
     loadError: loadError ? { message: loadError.message, fix: loadError.fix ?? `run: ${opts.approveCommand}` } : undefined,
   });
-  const table = new AppTable({ defaultDomain: "localhost" });
-  table.add(mount());
-  // HTTPS (as Clace serves it on 25223) with a self-signed certificate for localhost, kept under CL_HOME.
-  const tls = opts.httpsPort !== undefined ? await selfSignedTls(homePaths().certsDir) : undefined;
-  const server = createProxyServer({ host: opts.host, port: opts.port, httpsPort: opts.httpsPort, tls, apps: table });
+
+  try {
+    [runtime, containersModule] = await Promise.all([import("../runtime/index.ts"), import("../containers/index.ts")]);
+    where = runtime.parseAppLocation(opts.location, "localhost");
+    appId = runtime.defaultAppId({ source: opts.source, spec: opts.spec, domain: where.domain, path: where.path });
+    ({ config, loadError } = load(runtime, opts, where, appId));
+    if (config?.container) {
+      const manager = await containerManager();
+      container = await manager.add(config.container);
+      await manager.reconcile();
+    }
+    table.add(mount());
+  } catch (err) {
+    (containers as AppContainers | null)?.close();
+    await server.stop(true);
+    throw err;
+  } finally {
+    openGate();
+  }
   const listening = new URL(server.url);
   const host = where.domain || (opts.host === "0.0.0.0" || opts.host === "::" ? "127.0.0.1" : listening.hostname);
   const url = `http://${host}:${listening.port}${where.path === "/" ? "/" : where.path + "/"}`;
@@ -128,7 +148,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
   if (opts.dev && opts.source) {
     watcher = watchSource(opts.source, async () => {
       try {
-        ({ config, loadError } = load(opts, where, appId));
+        ({ config, loadError } = load(runtime, opts, where, appId));
         if (config?.container) {
           const manager = await containerManager();
           // The running version keeps serving until the new one is ready.
@@ -141,7 +161,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
         opts.onReload?.({ ok: true });
       } catch (err) {
         // Keep serving what was there; say what is wrong with the new version.
-        opts.onReload?.({ ok: false, error: err instanceof RuntimeError ? err.render() : (err as Error).message });
+        opts.onReload?.({ ok: false, error: err instanceof runtime.RuntimeError ? err.render() : (err as Error).message });
       }
     });
   }

@@ -2,10 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readServerConfig as readWithKeys } from "../../src/cli/server.ts";
+import { checkAppConfigKeys, readServerConfig as readFile } from "../../src/cli/server.ts";
 import { CONF_KEYS } from "../../src/runtime/index.ts";
 
-const readServerConfig = (file: string | undefined) => readWithKeys(file, CONF_KEYS);
+function readServerConfig(file: string | undefined) {
+  const config = readFile(file);
+  checkAppConfigKeys(config, CONF_KEYS, file);
+  return config;
+}
 
 function withConfig(text: string, check: (file: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), "clace-lite-conf-"));
