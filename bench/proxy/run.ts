@@ -9,7 +9,7 @@
  * as extra targets, interleaved with the others, for A/B comparisons under the same machine load.
  */
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { release, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 
@@ -180,7 +180,7 @@ try {
     { name: "tiny", path: "/tiny" },
     { name: "20 KB", path: "/20k" },
   ];
-  console.log(`wrk -t1 -c${CONNECTIONS}, ${RUNS} run(s) of ${DURATION} s each (median), ${WARMUP} s warm-up; Bun ${Bun.version}; ${navigator.hardwareConcurrency} cores shared by wrk, upstream and proxy`);
+  console.log(`wrk -t1 -c${CONNECTIONS}, ${RUNS} run(s) of ${DURATION} s each (median), ${WARMUP} s warm-up; Bun ${Bun.version}, kernel ${release()}; ${navigator.hardwareConcurrency} cores shared by wrk, upstream and proxy`);
   const table: { body: string; target: string; r: Result }[] = [];
   for (const body of bodies) {
     for (const t of targets) await runWrk(t.port, body.path, WARMUP);
