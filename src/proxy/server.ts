@@ -135,7 +135,12 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     const dispatcher = new Dispatcher(options.apps, proto, idleTimeout);
     const held = (req: Request, srv: BridgeServer) => {
       srv.timeout(req, 0);
-      return gate!.then(() => dispatcher.fetch(req, srv));
+      return gate!.then(() => {
+        // Restore it before dispatching: the proxy lifts it again only for exchanges that last, and restores only
+        // what it lifted itself, so a lift left in place here would keep this connection open forever when idle.
+        srv.timeout(req, idleTimeout);
+        return dispatcher.fetch(req, srv);
+      });
     };
     const server = Bun.serve<WebSocketBridge>({
       port,

@@ -23,8 +23,8 @@ afterAll(async () => {
 });
 
 /** A raw keep-alive client connection: send requests, collect what comes back, note when the server closes it. */
-async function rawClient() {
-  const port = Number(new URL(proxy.url).port);
+async function rawClient(server: ProxyServer = proxy) {
+  const port = Number(new URL(server.url).port);
   const state = { text: "", closedAt: 0 };
   const socket = await Bun.connect({
     hostname: "127.0.0.1",
@@ -71,4 +71,21 @@ test("after quick exchanges an idle keep-alive connection still closes", async (
     expect(await until(() => state.text.split("HTTP/1.1 200").length === i + 1, 3000)).toBe(true);
   }
   expect(await until(() => state.closedAt > 0, 12_000)).toBe(true);
+}, 20_000);
+
+test("a request held behind the ready gate is answered, and its connection still closes when idle", async () => {
+  let open!: () => void;
+  const apps = new AppTable();
+  apps.add({ path: "/", name: "app", routes: [route()], upstream: new FixedUpstream(up.url) });
+  const gated = createProxyServer({ port: 0, apps, idleTimeout: IDLE, ready: new Promise<void>((resolve) => (open = resolve)) });
+  try {
+    const { socket, state } = await rawClient(gated);
+    socket.write("GET /gated HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    await Bun.sleep(100);
+    open();
+    expect(await until(() => state.text.startsWith("HTTP/1.1 200"), 3000)).toBe(true);
+    expect(await until(() => state.closedAt > 0, 12_000)).toBe(true);
+  } finally {
+    await gated.stop(true);
+  }
 }, 20_000);
