@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import type { AppStatus, CreateAppRequest, ParamStatus } from "../server/types.ts";
 import { AdminClient } from "./admin-client.ts";
-import { addAppOptions } from "./options.ts";
+import { addAppOptions, appSettings } from "./options.ts";
 
 function printApps(apps: AppStatus[], format: string): void {
   if (format === "json") {
@@ -47,13 +47,7 @@ export function registerAppCommands(program: Command): void {
       const request: CreateAppRequest = {
         source,
         location,
-        spec: opts.spec,
-        params: opts.param,
-        conf: opts.conf,
-        copts: opts.copt,
-        cargs: opts.carg,
-        cvols: opts.cvol,
-        approve: opts.approve,
+        ...appSettings(opts),
         dev: opts.dev,
         branch: opts.branch,
         commit: opts.commit,

@@ -42,3 +42,16 @@ export function addAppOptions(command: Command): Command {
     .option("--cvol <volume>", "a container volume (repeatable)", collectList, [])
     .option("-a, --approve", "approve the plugins and permissions the app asks for", false);
 }
+
+/** The app flags in the shape the layers below take them (CreateAppRequest, SingleAppOptions). */
+export function appSettings(flags: AppFlags) {
+  return {
+    spec: flags.spec,
+    params: flags.param,
+    conf: flags.conf,
+    copts: flags.copt,
+    cargs: flags.carg,
+    cvols: flags.cvol,
+    approve: flags.approve,
+  };
+}

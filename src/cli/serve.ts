@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import type { ContainerEvent } from "../containers/index.ts";
 import type { SingleApp, SingleAppOptions } from "../server/single.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
-import { addAppOptions, parsePort, type AppFlags } from "./options.ts";
+import { addAppOptions, appSettings, parsePort, type AppFlags } from "./options.ts";
 import { EXIT_FAILED, UserError } from "./output.ts";
 
 interface CommonOptions extends AppFlags {
@@ -71,13 +71,7 @@ class Timings {
 function singleOptions(command: "serve" | "check", dir: string, opts: CommonOptions, printer: ProgressPrinter, timings: Timings, extra: Pick<SingleAppOptions, "location" | "host" | "port" | "httpsPort">): SingleAppOptions {
   return {
     source: sourceOf(dir),
-    spec: opts.spec,
-    params: opts.param,
-    conf: opts.conf,
-    copts: opts.copt,
-    cargs: opts.carg,
-    cvols: opts.cvol,
-    approve: opts.approve,
+    ...appSettings(opts),
     approveCommand: `clace-lite ${command} ${dir}${opts.spec ? ` --spec ${opts.spec}` : ""} --approve`,
     onEvent: (e) => {
       timings.observe(e);
