@@ -3,6 +3,7 @@
  * app who asked and where it is mounted, and Host is the upstream's unless the route preserves it. Written as
  * plain loops over the header list with a Set lookup per name: this runs for every request.
  */
+import { PEER_HEADER } from "./peer.ts";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy ones Go's ReverseProxy also drops). */
 const HOP_BY_HOP = new Set([
@@ -16,9 +17,9 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Request headers the proxy sets itself. */
-const REPLACED_ON_REQUEST = new Set(["host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-prefix"]);
+const REPLACED_ON_REQUEST = new Set(["host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-prefix", PEER_HEADER]);
 
-function isHopByHop(name: string): boolean {
+export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name) || name.startsWith("proxy-");
 }
 
@@ -115,8 +116,44 @@ export function upstreamRequestHead(incoming: Headers, info: ForwardInfo, upstre
     if (named !== undefined && named.includes(name)) continue;
     head += `${name}: ${value}\r\n`;
   }
-  head += `x-forwarded-for: ${priorFor === null ? info.clientIp : `${priorFor}, ${info.clientIp}`}\r\nx-forwarded-proto: ${info.proto}\r\n`;
-  if (info.host !== "") head += `x-forwarded-host: ${info.host}\r\n`;
-  if (info.prefix !== "") head += `x-forwarded-prefix: ${info.prefix}\r\n`;
-  return head;
+  return head + forwardedLines(info, priorFor);
+}
+
+/**
+ * upstreamRequestHead over a header list parsed from the wire (lower-case names, trimmed values) instead of a
+ * Headers object, for the fast front end. `connection` is the Connection header's value (null when absent).
+ */
+export function upstreamRequestHeadFromList(names: readonly string[], values: readonly string[], count: number, connection: string | null, info: ForwardInfo, upstreamHost: string): string {
+  const named = connectionNamed(connection);
+  let priorFor: string | null = null;
+  let head = hostLine(info, upstreamHost);
+  for (let i = 0; i < count; i++) {
+    const name = names[i]!;
+    const value = values[i]!;
+    if (isHopByHop(name)) {
+      if (name === "te" && value.toLowerCase().includes("trailers")) head += "te: trailers\r\n";
+      continue;
+    }
+    if (REPLACED_ON_REQUEST.has(name)) {
+      // Several X-Forwarded-For lines read as one list, as Headers.get joins them.
+      if (name === "x-forwarded-for") priorFor = priorFor === null ? value : `${priorFor}, ${value}`;
+      continue;
+    }
+    if (named !== undefined && named.includes(name)) continue;
+    head += `${name}: ${value}\r\n`;
+  }
+  return head + forwardedLines(info, priorFor);
+}
+
+/** The Host line sent upstream: the client's when the route preserves it, else the upstream's own. */
+export function hostLine(info: ForwardInfo, upstreamHost: string): string {
+  return `host: ${info.preserveHost && info.host !== "" ? info.host : upstreamHost}\r\n`;
+}
+
+/** The X-Forwarded-* lines; `priorFor` is what earlier proxies wrote in X-Forwarded-For (null: none). */
+export function forwardedLines(info: ForwardInfo, priorFor: string | null): string {
+  let lines = `x-forwarded-for: ${priorFor === null ? info.clientIp : `${priorFor}, ${info.clientIp}`}\r\nx-forwarded-proto: ${info.proto}\r\n`;
+  if (info.host !== "") lines += `x-forwarded-host: ${info.host}\r\n`;
+  if (info.prefix !== "") lines += `x-forwarded-prefix: ${info.prefix}\r\n`;
+  return lines;
 }

@@ -9,6 +9,7 @@ import type { CompiledRoute, MountedApp } from "./app-table.ts";
 import { badGatewayPage, errorResponse, readinessErrorPage } from "./errors.ts";
 import { H1Client, type H1Result } from "./h1-client.ts";
 import { clientResponseHeaders, upstreamRequestHead, upstreamRequestHeaders, type ForwardInfo } from "./headers.ts";
+import { relayedPeer } from "./peer.ts";
 import { unwatch, watch, type Watched } from "./slow-watch.ts";
 import type { AppUpstream, ReadyUrlProbe } from "./upstream.ts";
 
@@ -255,6 +256,9 @@ export function upstreamPath(path: string, route: CompiledRoute): string {
 }
 
 export function clientIp(server: Server<unknown>, req: Request): string {
+  // Relayed by the fast front end: the socket peer is the front end; the header names the client.
+  const relayed = relayedPeer(req.headers);
+  if (relayed !== "") return relayed;
   const address = server.requestIP(req)?.address ?? "";
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }

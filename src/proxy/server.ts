@@ -1,11 +1,13 @@
 /**
  * The proxy server: `Bun.serve` on HTTP (and HTTPS when given a certificate), one dispatcher per listener that
  * answers the server's own endpoints, finds the app by Host and path, and hands the exchange to the HTTP proxy or
- * the WebSocket bridge.
+ * the WebSocket bridge. By default the HTTP port is the fast front end (fast-front.ts), which serves warm bodiless
+ * GET/HEAD exchanges itself and relays everything else to the HTTP Bun.serve on a private loopback port.
  */
 import type { Server } from "bun";
 import { AppTable, matchRoute, RESERVED_PREFIX, type MountedApp } from "./app-table.ts";
 import { errorResponse, loadErrorPage } from "./errors.ts";
+import { FastFront } from "./fast-front.ts";
 import { proxyHttp, type ProxyExchange } from "./http-proxy.ts";
 import type { DescribesState } from "./upstream.ts";
 import { bridgeHandlers, bridgeWebSocket, WebSocketBridge } from "./websocket.ts";
@@ -35,6 +37,11 @@ export interface ProxyServerOptions {
   ready?: Promise<unknown>;
   /** Seconds an idle keep-alive connection stays open (Bun's default 10). Exchanges in progress are exempt. */
   idleTimeout?: number;
+  /**
+   * The HTTP listener: "fast" (default) puts the raw-socket front end of fast-front.ts before Bun.serve, which
+   * then listens on a private loopback port for everything the front end relays; "bun" is Bun.serve alone.
+   */
+  frontEnd?: "fast" | "bun";
 }
 
 export interface ProxyServer {
@@ -131,7 +138,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     () => (gate = undefined),
     () => (gate = undefined),
   );
-  const listen = (proto: "http" | "https", port: number, hostname: string, tls?: TlsFiles): BridgeServer => {
+  const listen = (proto: "http" | "https", where: { port: number; hostname: string }, tls?: TlsFiles): BridgeServer => {
     const dispatcher = new Dispatcher(options.apps, proto, idleTimeout);
     const held = (req: Request, srv: BridgeServer) => {
       srv.timeout(req, 0);
@@ -142,40 +149,55 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
         return dispatcher.fetch(req, srv);
       });
     };
-    const server = Bun.serve<WebSocketBridge>({
-      port,
-      hostname,
-      idleTimeout,
-      tls,
-      fetch: (req, srv) => (gate === undefined ? dispatcher.fetch(req, srv) : held(req, srv)),
-      websocket: bridgeHandlers,
-      error: (err) => new Response(`500 Internal Server Error: ${err.message}\n`, { status: 500 }),
-    });
+    const fetch = (req: Request, srv: BridgeServer) => (gate === undefined ? dispatcher.fetch(req, srv) : held(req, srv));
+    const error = (err: Error) => new Response(`500 Internal Server Error: ${err.message}\n`, { status: 500 });
+    const server = Bun.serve<WebSocketBridge>({ port: where.port, hostname: where.hostname, idleTimeout, tls, fetch, websocket: bridgeHandlers, error });
     servers.push(server);
     return server;
   };
-  const http = listen("http", options.port, host);
+  let front: FastFront | undefined;
+  let httpUrl: string;
+  if (options.frontEnd === "bun") {
+    httpUrl = serverUrl("http", listen("http", { port: options.port, hostname: host }));
+  } else {
+    // Behind the front end Bun.serve listens on an ephemeral loopback port, not a unix socket: on 1.4.5
+    // server.timeout(req, 0) does not lift the idle timeout of a unix-socket connection, and the proxy needs that
+    // for cold starts and long bodies. The peer header is trusted by its secret, not by the listener (peer.ts).
+    const internal = listen("http", { port: 0, hostname: "127.0.0.1" });
+    try {
+      front = new FastFront({ hostname: host, port: options.port, apps: options.apps, relayPort: internal.port!, idleTimeout, gated: () => gate !== undefined });
+    } catch (err) {
+      internal.stop(true);
+      throw err;
+    }
+    httpUrl = urlOf("http", front.hostname, front.port);
+  }
   let https: BridgeServer | undefined;
   try {
     if (options.httpsPort !== undefined && options.tls !== undefined) {
-      https = listen("https", options.httpsPort, options.httpsHost ?? host, options.tls);
+      https = listen("https", { port: options.httpsPort, hostname: options.httpsHost ?? host }, options.tls);
     }
   } catch (err) {
-    http.stop(true);
+    front?.stop(true);
+    for (const s of servers) s.stop(true);
     throw err;
   }
   return {
-    url: serverUrl("http", http),
+    url: httpUrl,
     httpsUrl: https === undefined ? undefined : serverUrl("https", https),
     apps: options.apps,
     async stop(force = false) {
+      front?.stop(force);
       await Promise.all(servers.map((s) => s.stop(force)));
     },
   };
 }
 
 function serverUrl(proto: string, server: BridgeServer): string {
-  const h = server.hostname ?? "127.0.0.1";
+  return urlOf(proto, server.hostname ?? "127.0.0.1", server.port ?? 0);
+}
+
+function urlOf(proto: string, h: string, port: number): string {
   const host = h.includes(":") ? `[${h}]` : h;
-  return `${proto}://${host}:${server.port}`;
+  return `${proto}://${host}:${port}`;
 }
