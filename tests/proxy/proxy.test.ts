@@ -114,8 +114,8 @@ describe("headers", () => {
   test("X-Forwarded-For holds the client (normalised), appended to an earlier proxy's", async () => {
     let seen = (await json(await fetch(`${proxy.url}/app/echo`))).headers;
     expect(seen["x-forwarded-for"]).toBe("127.0.0.1");
-    seen = (await json(await fetch(`${proxy.url}/app/echo`, { headers: { "x-forwarded-for": "10.1.2.3" } }))).headers;
-    expect(seen["x-forwarded-for"]).toBe("10.1.2.3, 127.0.0.1");
+    seen = (await json(await fetch(`${proxy.url}/app/echo`, { headers: { "x-forwarded-for": "203.0.113.7" } }))).headers;
+    expect(seen["x-forwarded-for"]).toBe("203.0.113.7, 127.0.0.1");
     expect(seen["x-forwarded-proto"]).toBe("http");
     expect(seen["x-forwarded-host"]).toBe(`127.0.0.1:${port}`);
     expect(seen["x-forwarded-prefix"]).toBe("/app");
