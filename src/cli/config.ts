@@ -2,32 +2,12 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { AppConfig, Permission } from "../runtime/index.ts";
+import { addAppOptions, appSettings, type AppFlags } from "./options.ts";
 
-interface ConfigFlags {
-  spec?: string;
-  param: string[];
-  conf: string[];
-  carg: string[];
-  copt: string[];
-  cvol: string[];
+interface ConfigFlags extends AppFlags {
   path: string;
   domain: string;
-  approve?: boolean;
   json?: boolean;
-}
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-/** `--copt k[=v]`: a container option may be a bare flag. */
-function parseCopts(pairs: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of pairs) {
-    const i = p.indexOf("=");
-    if (i === 0) throw new Error(`--copt "${p}" has no option name`);
-    if (i < 0) out[p] = "";
-    else out[p.slice(0, i)] = p.slice(i + 1);
-  }
-  return out;
 }
 
 function show(v: unknown): string {
@@ -92,31 +72,21 @@ export function formatConfig(cfg: AppConfig, describePermission: (p: Permission)
 }
 
 export function registerConfigCommands(program: Command): void {
-  program
-    .command("config")
-    .description("load an app (app.star + params.star, over its spec) and print its resolved config")
-    .argument("<source>", 'the app folder, or "-" for none (spec only)')
-    .option("--spec <name>", "the spec the app builds on (see `clace-lite spec list`)")
-    .option("-p, --param <key=value>", "a param value (repeatable)", collect, [])
-    .option("--conf <key=value>", "an app config key, e.g. container.idle_shutdown_secs=600 (repeatable)", collect, [])
-    .option("--carg <key=value>", "a container build arg (repeatable)", collect, [])
-    .option("--copt <key[=value]>", "a container option, e.g. memory=512m (repeatable)", collect, [])
-    .option("--cvol <volume>", "a container volume in any of Clace's forms (repeatable)", collect, [])
+  addAppOptions(
+    program
+      .command("config")
+      .description("load an app (app.star + params.star, over its spec) and print its resolved config")
+      .argument("<source>", 'the app folder, or "-" for none (spec only)'),
+  )
     .option("--path <path>", "the app path", "/")
     .option("--domain <domain>", "the app domain (default: any)", "")
-    .option("-a, --approve", "approve the plugins and permissions the audit finds")
     .option("--json", "print the config as JSON")
     .action(async (source: string, flags: ConfigFlags) => {
       // Loaded on use, so that other commands start without the interpreter.
-      const { describePermission, loadApp, parseKeyValues } = await import("../runtime/index.ts");
+      const { describePermission, loadApp } = await import("../runtime/index.ts");
       const cfg = loadApp({
+        ...appSettings(flags),
         source: source === "-" ? null : resolve(source),
-        spec: flags.spec,
-        params: parseKeyValues("--param", flags.param),
-        conf: parseKeyValues("--conf", flags.conf, "conf"),
-        cargs: parseKeyValues("--carg", flags.carg, "config"),
-        copts: parseCopts(flags.copt),
-        cvols: flags.cvol,
         domain: flags.domain,
         path: flags.path,
         approved: flags.approve ? "all-audited" : undefined,

@@ -1,10 +1,14 @@
 /** Shared option parsing for commands: repeatable `k=v` flags and simple value checks. */
 import { InvalidArgumentError, type Command } from "commander";
 
-/** Collects a repeatable `--param k=v` style option into a record; a value without "=" is a usage error. */
-export function collectKeyValue(flag: string): (value: string, previous: Record<string, string>) => Record<string, string> {
+/**
+ * Collects a repeatable `--param k=v` style option into a record; a value without "=" is a usage error, unless
+ * `bare` allows a lone name (Clace's `--copt k[=v]`: a container option may be a flag), which gets "".
+ */
+export function collectKeyValue(flag: string, bare = false): (value: string, previous: Record<string, string>) => Record<string, string> {
   return (value, previous) => {
     const eq = value.indexOf("=");
+    if (eq < 0 && bare && value) return { ...previous, [value]: "" };
     if (eq <= 0) throw new InvalidArgumentError(`${flag} takes key=value, got "${value}"`);
     return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
   };
@@ -37,7 +41,7 @@ export function addAppOptions(command: Command): Command {
     .option("--spec <name>", "the app spec to use as the base (see: clace-lite spec list)")
     .option("-p, --param <key=value>", "a param value (repeatable)", collectKeyValue("--param"), {})
     .option("--conf <key=value>", "an app-config value such as container.idle_shutdown_secs=60 (repeatable)", collectKeyValue("--conf"), {})
-    .option("--copt <key=value>", "a container option such as memory=512m (repeatable)", collectKeyValue("--copt"), {})
+    .option("--copt <key[=value]>", "a container option such as memory=512m (repeatable)", collectKeyValue("--copt", true), {})
     .option("--carg <key=value>", "a container build arg (repeatable)", collectKeyValue("--carg"), {})
     .option("--cvol <volume>", "a container volume (repeatable)", collectList, [])
     .option("-a, --approve", "approve the plugins and permissions the app asks for", false);
