@@ -17,15 +17,12 @@ import { ChunkedScanner } from "./chunked.ts";
 import { badGatewayPage, errorResponse } from "./errors.ts";
 import { connectionNamed, forwardedLines, hostLine, isHopByHop, normaliseIp, upstreamRequestHeadFromList, type ForwardInfo } from "./headers.ts";
 import { upstreamPath } from "./http-proxy.ts";
+import { IdlePool, MAX_HEAD, poolsByOrigin } from "./idle-pool.ts";
 import { PEER_HEADER, peerHeaderLine } from "./peer.ts";
 import type { AppUpstream, ReadyUrlProbe } from "./upstream.ts";
 
-/** Request and response heads larger than this go to Bun.serve (which answers 431) or fail (502). */
-const MAX_HEAD = 64 * 1024;
 /** Pipelined bytes buffered while an exchange runs before the client is paused. */
 const MAX_PIPELINED = 256 * 1024;
-/** Idle upstream connections kept per upstream. */
-const MAX_IDLE = 128;
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 /** responseHead's answer for a head that goes to the client as it came. */
 const VERBATIM = "\0";
@@ -797,20 +794,7 @@ const upHandlers = {
 };
 
 /** Idle connections to one upstream host:port. */
-class Pool {
-  private readonly idle: UpConn[] = [];
-
-  constructor(
-    readonly hostname: string,
-    readonly port: number,
-  ) {}
-
-  take(): UpConn | undefined {
-    const conn = this.idle.pop();
-    if (conn !== undefined) conn.reused = true;
-    return conn;
-  }
-
+class Pool extends IdlePool<UpConn> {
   connectFor(ex: Exchange): void {
     const conn = new UpConn(this);
     Bun.connect<UpConn>({ hostname: this.hostname, port: this.port, data: conn, socket: upHandlers }).then(
@@ -831,29 +815,13 @@ class Pool {
     );
   }
 
-  release(conn: UpConn): void {
+  override release(conn: UpConn): void {
     conn.phase = Phase.Idle;
-    if (this.idle.length >= MAX_IDLE || conn.closed) conn.socket?.end();
-    else this.idle.push(conn);
-  }
-
-  forget(conn: UpConn): void {
-    const i = this.idle.lastIndexOf(conn);
-    if (i >= 0) this.idle.splice(i, 1);
+    super.release(conn);
   }
 }
 
-const pools = new Map<string, Pool>();
-
-function poolFor(origin: string): Pool {
-  let pool = pools.get(origin);
-  if (pool === undefined) {
-    const u = new URL(origin);
-    pool = new Pool(u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname, Number(u.port || 80));
-    pools.set(origin, pool);
-  }
-  return pool;
-}
+const poolFor = poolsByOrigin((hostname, port) => new Pool(hostname, port));
 
 const enum RelayPhase {
   Head,

@@ -9,7 +9,8 @@
  * paused while the client is slow).
  */
 import type { Socket } from "bun";
-import { connectionNamed } from "./headers.ts";
+import { connectionNamed, isHopByHop } from "./headers.ts";
+import { IdlePool, MAX_HEAD, poolsByOrigin } from "./idle-pool.ts";
 import { unwatch, watch, type Watched } from "./slow-watch.ts";
 
 /**
@@ -21,12 +22,6 @@ import { unwatch, watch, type Watched } from "./slow-watch.ts";
  * with one writev, in chunked framing), as do chunked and close-delimited bodies, with backpressure.
  */
 const ONE_WRITE_LIMIT = 16 * 1024 - 512;
-/** Idle connections kept per upstream. */
-const MAX_IDLE = 128;
-/** Response heads larger than this are refused (502), like most proxies. */
-const MAX_HEAD = 64 * 1024;
-
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
 
 export class UpstreamClosedError extends Error {
   readonly code: string;
@@ -256,7 +251,7 @@ class Conn implements Watched {
       if (name === "content-length") contentLength = Number(value);
       else if (name === "transfer-encoding") chunked = value.toLowerCase().includes("chunked");
       else if (name === "connection") connection = value;
-      if (HOP_BY_HOP.has(name) || name.startsWith("proxy-")) continue;
+      if (isHopByHop(name)) continue;
       headers.append(name, value);
     }
     if (connection !== null) {
@@ -453,21 +448,7 @@ const socketHandlers = {
 };
 
 /** Pooled connections to one upstream host:port. */
-class Pool {
-  private readonly idle: Conn[] = [];
-
-  constructor(
-    readonly hostname: string,
-    readonly port: number,
-  ) {}
-
-  /** An idle pooled connection, or undefined when a new one is needed. */
-  take(): Conn | undefined {
-    const conn = this.idle.pop();
-    if (conn !== undefined) conn.reused = true;
-    return conn;
-  }
-
+class Pool extends IdlePool<Conn> {
   async connect(): Promise<Conn> {
     const conn = new Conn(this);
     conn.socket = await Bun.connect<Conn>({ hostname: this.hostname, port: this.port, data: conn, socket: socketHandlers });
@@ -475,21 +456,15 @@ class Pool {
     return conn;
   }
 
-  release(conn: Conn): void {
+  override release(conn: Conn): void {
     conn.phase = Phase.Idle;
-    if (this.idle.length >= MAX_IDLE) conn.socket?.end();
-    else this.idle.push(conn);
-  }
-
-  forget(conn: Conn): void {
-    const i = this.idle.indexOf(conn);
-    if (i >= 0) this.idle.splice(i, 1);
+    super.release(conn);
   }
 }
 
 /** Pools by "host:port"; the fast path only serves plain http upstreams. */
 export class H1Client {
-  private readonly pools = new Map<string, Pool>();
+  private readonly poolFor = poolsByOrigin((hostname, port) => new Pool(hostname, port));
 
   /**
    * Send a bodiless request. `origin` is "http://host:port" and `head` the request head without the request line.
@@ -497,12 +472,7 @@ export class H1Client {
    * before any answer came.
    */
   request(origin: string, method: string, target: string, head: string, signal: AbortSignal): Promise<H1Result> {
-    let pool = this.pools.get(origin);
-    if (pool === undefined) {
-      const u = new URL(origin);
-      pool = new Pool(u.hostname, Number(u.port || 80));
-      this.pools.set(origin, pool);
-    }
+    const pool = this.poolFor(origin);
     const text = method + " " + target + " HTTP/1.1\r\n" + head + "\r\n";
     // The warm path stays synchronous up to the socket write: one promise per exchange, settled by the parser.
     const conn = pool.take();
