@@ -1,6 +1,5 @@
 /**
- * The benchmark's clace-lite proxy: one app at "/" with a fixed upstream. Run as its own process. FRONT_END=bun
- * runs Bun.serve alone (proxy-server-bun.ts sets it, for A/B runs via BENCH_EXTRA).
+ * The benchmark's clace-lite proxy: one app at "/" with a fixed upstream. Run as its own process.
  */
 import { AppTable, createProxyServer, FixedUpstream } from "../../src/proxy/index.ts";
 import { CONTAINER_URL } from "../../src/runtime/app-config.ts";
@@ -12,5 +11,5 @@ apps.add({
   routes: [{ path: "/", url: CONTAINER_URL, stripPath: "", preserveHost: false, stripApp: true, responseHeaders: {} }],
   upstream,
 });
-const proxy = createProxyServer({ port: Number(process.env.PORT ?? 0), apps, frontEnd: process.env.FRONT_END === "bun" ? "bun" : "fast" });
+const proxy = createProxyServer({ port: Number(process.env.PORT ?? 0), apps });
 process.stdout.write(`${new URL(proxy.url).port}\n`);

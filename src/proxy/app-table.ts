@@ -6,6 +6,7 @@
  */
 import { CONTAINER_URL, type ProxyRoute } from "../runtime/app-config.ts";
 import { FixedUpstream } from "./fixed-upstream.ts";
+import { isToken } from "./http1/chars.ts";
 import type { AppUpstream } from "./upstream.ts";
 
 /** Why a mounted app cannot serve: it answers 500 with both lines. */
@@ -31,6 +32,8 @@ export interface AppMount {
   loadError?: AppLoadError;
   /** Answer `/x` with a redirect to `/x/` (OpenRun's redirect_bare_path); Clace's default is to proxy `/x` as `/`. */
   redirectBarePath?: boolean;
+  /** Seconds the app may take to send its answer head (504 after); the server's default when unset. */
+  responseHeaderTimeout?: number;
 }
 
 /** A route ready for the hot path. */
@@ -49,6 +52,7 @@ export interface CompiledRoute {
 
 export interface ResponseHeaderTemplate {
   readonly name: string;
+  readonly lowerName: string;
   readonly value: string;
   readonly hasUrl: boolean;
 }
@@ -63,6 +67,7 @@ export interface MountedApp {
   readonly upstream: AppUpstream;
   readonly loadError: AppLoadError | undefined;
   readonly redirectBarePath: boolean;
+  readonly responseHeaderTimeout: number | undefined;
   /** Longest prefix first. */
   readonly routes: readonly CompiledRoute[];
   /** Upstreams of fixed-URL routes, for status. */
@@ -261,11 +266,7 @@ function compileMount(mount: AppMount, defaultDomain: string): MountedApp {
       stripApp: route.stripApp ? prefix : "",
       stripPath,
       preserveHost: route.preserveHost,
-      responseHeaders: Object.entries(route.responseHeaders).map(([name, value]) => ({
-        name,
-        value,
-        hasUrl: value.includes("$url"),
-      })),
+      responseHeaders: Object.entries(route.responseHeaders).map(([name, value]) => responseHeaderTemplate(name, value)),
     });
   }
   routes.sort((a, b) => b.fullPrefix.length - a.fullPrefix.length);
@@ -277,7 +278,15 @@ function compileMount(mount: AppMount, defaultDomain: string): MountedApp {
     upstream: mount.upstream,
     loadError: mount.loadError,
     redirectBarePath: mount.redirectBarePath ?? false,
+    responseHeaderTimeout: mount.responseHeaderTimeout,
     routes,
     fixedUpstreams: [...fixed.values()],
   };
+}
+
+/** A route's response header, checked once at mount: a name that is a token, a value without CR, LF or NUL. */
+function responseHeaderTemplate(name: string, value: string): ResponseHeaderTemplate {
+  if (!isToken(name)) throw new MountConflictError(`response header name ${JSON.stringify(name)} is not a valid header field name`);
+  if (/[\r\n\0]/.test(value)) throw new MountConflictError(`response header ${name} has a CR, LF or NUL in its value`);
+  return { name, lowerName: name.toLowerCase(), value, hasUrl: value.includes("$url") };
 }

@@ -1,93 +1,34 @@
 /**
- * Header rules of a reverse proxy: hop-by-hop headers never cross (in either direction), X-Forwarded-* tell the
- * app who asked and where it is mounted, and Host is the upstream's unless the route preserves it. Written as
- * plain loops over the header list with a Set lookup per name: this runs for every request.
+ * Header rules of the reverse proxy, in one place for every request and answer: hop-by-hop fields and the fields
+ * a Connection header names never cross (either way); framing fields are written by the proxy from what it
+ * parsed; X-Forwarded-* say who asked and where the app is mounted; Host is the upstream's unless the route
+ * preserves the client's. Both builders write complete HTTP/1.1 heads from parsed values only.
  */
-import { PEER_HEADER } from "./peer.ts";
+import type { CompiledRoute } from "./app-table.ts";
+import type { RequestHead } from "./http1/request.ts";
+import type { ResponseHead } from "./http1/response.ts";
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy ones Go's ReverseProxy also drops). */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+/** Hop-by-hop fields (RFC 9110 §7.6.1, plus the legacy ones Go's ReverseProxy also drops). */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
 
-/** Request headers the proxy sets itself. */
-const REPLACED_ON_REQUEST = new Set(["host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-prefix", PEER_HEADER]);
+/** Request fields the proxy writes itself. */
+const SET_ON_REQUEST = new Set(["host", "content-length", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-prefix"]);
 
-export function isHopByHop(name: string): boolean {
-  return HOP_BY_HOP.has(name) || name.startsWith("proxy-");
+/** Connection tokens that are options, not field names. */
+const CONNECTION_OPTIONS = new Set(["close", "keep-alive", "upgrade"]);
+
+export function isHopByHop(lowerName: string): boolean {
+  return HOP_BY_HOP.has(lowerName) || lowerName.startsWith("proxy-");
 }
 
-/** Lower-case names listed in a Connection header ("keep-alive, x-foo" → ["keep-alive", "x-foo"]). */
-export function connectionNamed(connection: string | null): string[] | undefined {
-  if (connection === null || connection === "") return undefined;
-  const names: string[] = [];
-  for (const part of connection.split(",")) {
-    const name = part.trim().toLowerCase();
-    if (name !== "" && name !== "close" && name !== "keep-alive" && name !== "upgrade") names.push(name);
-  }
-  return names.length === 0 ? undefined : names;
-}
-
-/** Per-request facts the forwarded headers need. */
+/** Per-request facts the forwarded fields need. */
 export interface ForwardInfo {
   /** The client's address, normalised (no ::ffff: prefix). */
   clientIp: string;
   /** "http" or "https": the listener the request came in on. */
   proto: string;
-  /** The client's Host header ("" when it sent none). */
-  host: string;
   /** The app's mount path ("" for an app at "/", which Clace does not announce). */
   prefix: string;
-  /** Keep the client's Host (else the fetch sets the upstream's). */
-  preserveHost: boolean;
-}
-
-/**
- * The headers sent upstream: the client's minus hop-by-hop and Connection-named ones, with X-Forwarded-* set
- * (For appended to what earlier proxies wrote) and Host kept only when the route preserves it.
- */
-export function upstreamRequestHeaders(incoming: Headers, info: ForwardInfo): Headers {
-  const out = new Headers();
-  const named = connectionNamed(incoming.get("connection"));
-  let priorFor: string | null = null;
-  for (const [name, value] of incoming) {
-    if (isHopByHop(name)) {
-      // TE is hop-by-hop, but "trailers" in it says the client accepts trailers, which the upstream may use.
-      if (name === "te" && value.toLowerCase().includes("trailers")) out.set("te", "trailers");
-      continue;
-    }
-    if (REPLACED_ON_REQUEST.has(name)) {
-      if (name === "x-forwarded-for") priorFor = value;
-      continue;
-    }
-    if (named !== undefined && named.includes(name)) continue;
-    out.append(name, value);
-  }
-  if (info.preserveHost && info.host !== "") out.set("host", info.host);
-  out.set("x-forwarded-for", priorFor === null ? info.clientIp : `${priorFor}, ${info.clientIp}`);
-  out.set("x-forwarded-proto", info.proto);
-  if (info.host !== "") out.set("x-forwarded-host", info.host);
-  if (info.prefix !== "") out.set("x-forwarded-prefix", info.prefix);
-  return out;
-}
-
-/** The headers sent to the client: the upstream's minus hop-by-hop and Connection-named ones. */
-export function clientResponseHeaders(upstream: Headers): Headers {
-  const out = new Headers();
-  const named = connectionNamed(upstream.get("connection"));
-  for (const [name, value] of upstream) {
-    if (isHopByHop(name)) continue;
-    if (named !== undefined && named.includes(name)) continue;
-    // Set-Cookie must stay separate values: Headers iteration yields each one on its own.
-    out.append(name, value);
-  }
-  return out;
 }
 
 /** "::ffff:127.0.0.1" → "127.0.0.1"; other addresses unchanged. */
@@ -95,65 +36,107 @@ export function normaliseIp(address: string): string {
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
-/**
- * The same rules as upstreamRequestHeaders, written straight into an HTTP/1.1 request head (header lines, ending
- * with the blank line's CRLF left to the caller) for the pooled client. `upstreamHost` is the Host to send when
- * the route does not preserve the client's.
- */
-export function upstreamRequestHead(incoming: Headers, info: ForwardInfo, upstreamHost: string): string {
-  const named = connectionNamed(incoming.get("connection"));
-  let priorFor: string | null = null;
-  let head = `host: ${info.preserveHost && info.host !== "" ? info.host : upstreamHost}\r\n`;
-  for (const [name, value] of incoming) {
-    if (isHopByHop(name)) {
-      if (name === "te" && value.toLowerCase().includes("trailers")) head += "te: trailers\r\n";
-      continue;
-    }
-    if (REPLACED_ON_REQUEST.has(name)) {
-      if (name === "x-forwarded-for") priorFor = value;
-      continue;
-    }
-    if (named !== undefined && named.includes(name)) continue;
-    head += `${name}: ${value}\r\n`;
+/** A field named by a Connection header: dropped by the proxy. */
+function connectionNamed(connection: readonly string[], lowerName: string): boolean {
+  for (let i = 0; i < connection.length; i++) {
+    const t = connection[i]!;
+    if (t === lowerName && !CONNECTION_OPTIONS.has(t)) return true;
   }
-  return head + forwardedLines(info, priorFor);
+  return false;
 }
 
 /**
- * upstreamRequestHead over a header list parsed from the wire (lower-case names, trimmed values) instead of a
- * Headers object, for the fast front end. `connection` is the Connection header's value (null when absent).
+ * The request head for the upstream: request line, Host, the client's end-to-end fields, framing, the WebSocket
+ * upgrade when `upgrade` is set, and X-Forwarded-* (For appended to what earlier proxies wrote).
  */
-export function upstreamRequestHeadFromList(names: readonly string[], values: readonly string[], count: number, connection: string | null, info: ForwardInfo, upstreamHost: string): string {
-  const named = connectionNamed(connection);
+export function upstreamRequestHead(req: RequestHead, target: string, route: CompiledRoute, info: ForwardInfo, upstreamHost: string, upgrade: boolean): string {
+  let head = `${req.method} ${target} HTTP/1.1\r\nhost: ${route.preserveHost && req.host !== "" ? req.host : upstreamHost}\r\n`;
+  const { names, lowerNames, values, connection } = req;
   let priorFor: string | null = null;
-  let head = hostLine(info, upstreamHost);
-  for (let i = 0; i < count; i++) {
-    const name = names[i]!;
-    const value = values[i]!;
-    if (isHopByHop(name)) {
-      if (name === "te" && value.toLowerCase().includes("trailers")) head += "te: trailers\r\n";
+  for (let i = 0; i < names.length; i++) {
+    const lower = lowerNames[i]!;
+    if (isHopByHop(lower) || SET_ON_REQUEST.has(lower)) {
+      // Several X-Forwarded-For lines read as one list.
+      if (lower === "x-forwarded-for") priorFor = priorFor === null ? values[i]! : `${priorFor}, ${values[i]!}`;
       continue;
     }
-    if (REPLACED_ON_REQUEST.has(name)) {
-      // Several X-Forwarded-For lines read as one list, as Headers.get joins them.
-      if (name === "x-forwarded-for") priorFor = priorFor === null ? value : `${priorFor}, ${value}`;
-      continue;
-    }
-    if (named !== undefined && named.includes(name)) continue;
-    head += `${name}: ${value}\r\n`;
+    if (connection.length > 0 && connectionNamed(connection, lower)) continue;
+    head += `${names[i]!}: ${values[i]!}\r\n`;
   }
-  return head + forwardedLines(info, priorFor);
+  if (req.chunked) head += "transfer-encoding: chunked\r\n";
+  else if (req.contentLength >= 0) head += `content-length: ${req.contentLength}\r\n`;
+  // TE is hop-by-hop, but "trailers" says the client accepts trailers, which the upstream may use.
+  if (req.teTrailers) head += "te: trailers\r\n";
+  if (upgrade) head += `connection: upgrade\r\nupgrade: ${req.upgrade}\r\n`;
+  head += `x-forwarded-for: ${priorFor === null ? info.clientIp : `${priorFor}, ${info.clientIp}`}\r\nx-forwarded-proto: ${info.proto}\r\n`;
+  if (req.host !== "") head += `x-forwarded-host: ${req.host}\r\n`;
+  if (info.prefix !== "") head += `x-forwarded-prefix: ${info.prefix}\r\n`;
+  return `${head}\r\n`;
 }
 
-/** The Host line sent upstream: the client's when the route preserves it, else the upstream's own. */
-export function hostLine(info: ForwardInfo, upstreamHost: string): string {
-  return `host: ${info.preserveHost && info.host !== "" ? info.host : upstreamHost}\r\n`;
+/** How the proxy frames an answer's body towards the client. */
+export const enum Framing {
+  /** No body follows (HEAD, 1xx, 204, 304): a Content-Length the app sent is kept as it describes the resource. */
+  None,
+  Length,
+  Chunked,
+  /** Delimited by closing the connection. */
+  Close,
 }
 
-/** The X-Forwarded-* lines; `priorFor` is what earlier proxies wrote in X-Forwarded-For (null: none). */
-export function forwardedLines(info: ForwardInfo, priorFor: string | null): string {
-  let lines = `x-forwarded-for: ${priorFor === null ? info.clientIp : `${priorFor}, ${info.clientIp}`}\r\nx-forwarded-proto: ${info.proto}\r\n`;
-  if (info.host !== "") lines += `x-forwarded-host: ${info.host}\r\n`;
-  if (info.prefix !== "") lines += `x-forwarded-prefix: ${info.prefix}\r\n`;
-  return lines;
+export interface AnswerShape {
+  framing: Framing;
+  /** Say "connection: close" (the client connection ends after this answer). */
+  close: boolean;
+  /** An HTTP/1.0 client kept alive: say "connection: keep-alive". */
+  keepAlive10: boolean;
+  /** A 101 answer: keep the Upgrade field and say "connection: upgrade". */
+  upgrade: boolean;
+  /** The request path, for `$url` in the route's response headers. */
+  path: string;
+}
+
+/** The answer head for the client, from the app's parsed head. */
+export function clientResponseHead(res: ResponseHead, route: CompiledRoute | undefined, shape: AnswerShape): string {
+  let head = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
+  const { names, lowerNames, values, connection } = res;
+  const extra = route === undefined ? EMPTY : route.responseHeaders;
+  let upgradeValue = "";
+  for (let i = 0; i < names.length; i++) {
+    const lower = lowerNames[i]!;
+    if (isHopByHop(lower)) {
+      if (lower === "upgrade") upgradeValue = values[i]!;
+      continue;
+    }
+    if (lower === "content-length") continue;
+    if (connection.length > 0 && connectionNamed(connection, lower)) continue;
+    if (extra.length > 0 && replacedBy(extra, lower)) continue;
+    head += `${names[i]!}: ${values[i]!}\r\n`;
+  }
+  switch (shape.framing) {
+    case Framing.Length:
+      head += `content-length: ${res.contentLength}\r\n`;
+      break;
+    case Framing.Chunked:
+      head += "transfer-encoding: chunked\r\n";
+      break;
+    case Framing.None:
+      if (res.contentLength >= 0) head += `content-length: ${res.contentLength}\r\n`;
+      break;
+  }
+  for (let i = 0; i < extra.length; i++) {
+    const h = extra[i]!;
+    head += `${h.name}: ${h.hasUrl ? h.value.replaceAll("$url", shape.path) : h.value}\r\n`;
+  }
+  if (shape.upgrade) head += `connection: upgrade\r\nupgrade: ${upgradeValue}\r\n`;
+  else if (shape.close) head += "connection: close\r\n";
+  else if (shape.keepAlive10) head += "connection: keep-alive\r\n";
+  return `${head}\r\n`;
+}
+
+const EMPTY: CompiledRoute["responseHeaders"] = [];
+
+function replacedBy(extra: CompiledRoute["responseHeaders"], lowerName: string): boolean {
+  for (let i = 0; i < extra.length; i++) if (extra[i]!.lowerName === lowerName) return true;
+  return false;
 }

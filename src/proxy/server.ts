@@ -1,16 +1,12 @@
 /**
- * The proxy server: `Bun.serve` on HTTP (and HTTPS when given a certificate), one dispatcher per listener that
- * answers the server's own endpoints, finds the app by Host and path, and hands the exchange to the HTTP proxy or
- * the WebSocket bridge. By default the HTTP port is the fast front end (fast-front.ts), which serves warm bodiless
- * GET/HEAD exchanges itself and relays everything else to the HTTP Bun.serve on a private loopback port.
+ * The proxy server: one front door (front.ts) per listener, HTTP and optionally HTTPS, over one AppTable. Both
+ * listeners are `Bun.listen` sockets with the same codec and exchange code; Bun.serve is not on the request path
+ * (it drops pipelined requests when the handler is async and closes requests that await a cold start).
  */
-import type { Server } from "bun";
-import { AppTable, matchRoute, RESERVED_PREFIX, type MountedApp } from "./app-table.ts";
-import { errorResponse, loadErrorPage } from "./errors.ts";
-import { FastFront } from "./fast-front.ts";
-import { proxyHttp, type ProxyExchange } from "./http-proxy.ts";
+import type { AppTable, MountedApp } from "./app-table.ts";
+import { FrontListener, type FrontLimits, type OwnEndpoint, type ProxyEvent } from "./front.ts";
+import { RESERVED_PREFIX } from "./app-table.ts";
 import type { DescribesState } from "./upstream.ts";
-import { bridgeHandlers, bridgeWebSocket, WebSocketBridge } from "./websocket.ts";
 
 export interface TlsFiles {
   /** PEM certificate chain. */
@@ -35,13 +31,22 @@ export interface ProxyServerOptions {
    * accept connections within milliseconds of starting without answering 404 for apps not mounted yet.
    */
   ready?: Promise<unknown>;
-  /** Seconds an idle keep-alive connection stays open (Bun's default 10). Exchanges in progress are exempt. */
+  /** Seconds an idle keep-alive connection stays open (default 10). Exchanges in progress are exempt. */
   idleTimeout?: number;
-  /**
-   * The HTTP listener: "fast" (default) puts the raw-socket front end of fast-front.ts before Bun.serve, which
-   * then listens on a private loopback port for everything the front end relays; "bun" is Bun.serve alone.
-   */
-  frontEnd?: "fast" | "bun";
+  /** Seconds a request head may take to arrive (default 30; Clace's [http] read_header_timeout_secs). */
+  headerTimeout?: number;
+  /** Seconds an app may take to send its answer head (default 60; per app: proxy.response_header_timeout_secs). */
+  responseHeaderTimeout?: number;
+  /** Seconds a request body may send nothing (default 60). */
+  bodyTimeout?: number;
+  /** Open client connections per listener (default 10,000). */
+  maxConnections?: number;
+  /** `/_clace_lite/apps` (and any status endpoint) answers clients off the machine too (default: loopback only). */
+  publicStatus?: boolean;
+  /** More endpoints under /_clace_lite/, by full path. */
+  endpoints?: ReadonlyMap<string, OwnEndpoint>;
+  /** Refused requests (4xx) and broken or late answers from apps (502, 504), for the host's log. */
+  onEvent?: (event: ProxyEvent) => void;
 }
 
 export interface ProxyServer {
@@ -53,62 +58,68 @@ export interface ProxyServer {
   stop(force?: boolean): Promise<void>;
 }
 
-type BridgeServer = Server<WebSocketBridge>;
+export const DEFAULT_LIMITS: FrontLimits = {
+  headerTimeout: 30,
+  idleTimeout: 10,
+  bodyTimeout: 60,
+  responseHeaderTimeout: 60,
+  maxConnections: 10_000,
+};
 
-const DEFAULT_IDLE_TIMEOUT = 10;
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
 
-/** Routes one listener's requests. Holds no per-request state; `fetch` is the whole request path. */
-export class Dispatcher {
-  constructor(
-    private readonly apps: AppTable,
-    private readonly proto: "http" | "https",
-    private readonly idleTimeout: number,
-  ) {}
+export function createProxyServer(options: ProxyServerOptions): ProxyServer {
+  const limits: FrontLimits = {
+    headerTimeout: options.headerTimeout ?? DEFAULT_LIMITS.headerTimeout,
+    idleTimeout: options.idleTimeout ?? DEFAULT_LIMITS.idleTimeout,
+    bodyTimeout: options.bodyTimeout ?? DEFAULT_LIMITS.bodyTimeout,
+    responseHeaderTimeout: options.responseHeaderTimeout ?? DEFAULT_LIMITS.responseHeaderTimeout,
+    maxConnections: options.maxConnections ?? DEFAULT_LIMITS.maxConnections,
+  };
+  let gate: Promise<unknown> | undefined = options.ready?.then(
+    () => (gate = undefined),
+    () => (gate = undefined),
+  );
+  const endpoints = new Map<string, OwnEndpoint>(ownEndpoints(options.apps, options.publicStatus ?? false));
+  for (const [path, handler] of options.endpoints ?? []) endpoints.set(path, handler);
+  const host = options.host ?? "127.0.0.1";
+  const common = { apps: options.apps, limits, gate: () => gate, endpoints, onEvent: options.onEvent };
 
-  fetch(req: Request, server: BridgeServer): Response | Promise<Response | undefined> {
-    const url = req.url;
-    // Bun hands an absolute URL: the path starts at the first "/" after "http://host".
-    const pathStart = url.indexOf("/", 8);
-    const queryStart = url.indexOf("?", pathStart);
-    const path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
-    const query = queryStart < 0 ? "" : url.slice(queryStart);
-
-    if (path.startsWith(RESERVED_PREFIX) && (path.length === RESERVED_PREFIX.length || path.charCodeAt(RESERVED_PREFIX.length) === 47)) {
-      return this.ownEndpoint(path);
+  const http = new FrontListener({ ...common, hostname: host, port: options.port, proto: "http" });
+  let https: FrontListener | undefined;
+  if (options.httpsPort !== undefined && options.tls !== undefined) {
+    try {
+      https = new FrontListener({ ...common, hostname: options.httpsHost ?? host, port: options.httpsPort, proto: "https", tls: options.tls });
+    } catch (err) {
+      http.stop(true);
+      throw err;
     }
-    const headers = req.headers;
-    const app = this.apps.match(headers.get("host"), path);
-    if (app === undefined) return notFound(path);
-    if (app.loadError !== undefined) return errorResponse(loadErrorPage(app.loadError, app.name), headers.get("accept"));
-    if (app.redirectBarePath && path === app.prefix && app.prefix !== "") {
-      return new Response(null, { status: 308, headers: { location: `${path}/${query}` } });
-    }
-    const route = matchRoute(app, path);
-    if (route === undefined) return notFound(path);
-
-    const exchange: ProxyExchange = {
-      req,
-      server: server as Server<unknown>,
-      app,
-      route,
-      path,
-      query,
-      proto: this.proto,
-      idleTimeout: this.idleTimeout,
-    };
-    const upgrade = headers.get("upgrade");
-    if (upgrade !== null && upgrade.toLowerCase() === "websocket") return bridgeWebSocket(exchange);
-    return proxyHttp(exchange);
   }
+  return {
+    url: urlOf("http", http.hostname, http.port),
+    httpsUrl: https === undefined ? undefined : urlOf("https", https.hostname, https.port),
+    apps: options.apps,
+    async stop(force = false) {
+      http.stop(force);
+      https?.stop(force);
+    },
+  };
+}
 
-  private ownEndpoint(path: string): Response {
-    if (path === `${RESERVED_PREFIX}/health`) return new Response('{"status":"ok"}\n', { headers: JSON_HEADERS });
-    if (path === `${RESERVED_PREFIX}/apps`) {
-      return new Response(`${JSON.stringify({ apps: this.apps.list().map(appStatus) }, null, 2)}\n`, { headers: JSON_HEADERS });
-    }
-    return notFound(path);
-  }
+/** The server's own endpoints: health for anyone, the app list for loopback clients unless made public. */
+function ownEndpoints(apps: AppTable, publicStatus: boolean): [string, OwnEndpoint][] {
+  return [
+    [`${RESERVED_PREFIX}/health`, () => new Response('{"status":"ok"}\n', { headers: JSON_HEADERS })],
+    [
+      `${RESERVED_PREFIX}/apps`,
+      (_req, client) => {
+        if (!client.trusted && !publicStatus) {
+          return new Response("403 Forbidden: the app list is shown only to clients on this machine\n", { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } });
+        }
+        return new Response(`${JSON.stringify({ apps: apps.list().map(appStatus) }, null, 2)}\n`, { headers: JSON_HEADERS });
+      },
+    ],
+  ];
 }
 
 function appStatus(app: MountedApp): Record<string, unknown> {
@@ -121,80 +132,6 @@ function appStatus(app: MountedApp): Record<string, unknown> {
     ...(app.loadError !== undefined ? { error: app.loadError.message, fix: app.loadError.fix } : {}),
     routes: app.routes.map((r) => r.fullPrefix || "/"),
   };
-}
-
-function notFound(path: string): Response {
-  return new Response(`404 Not Found: no app serves ${path}\n`, {
-    status: 404,
-    headers: { "content-type": "text/plain; charset=utf-8" },
-  });
-}
-
-export function createProxyServer(options: ProxyServerOptions): ProxyServer {
-  const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
-  const host = options.host ?? "127.0.0.1";
-  const servers: BridgeServer[] = [];
-  let gate: Promise<unknown> | undefined = options.ready?.then(
-    () => (gate = undefined),
-    () => (gate = undefined),
-  );
-  const listen = (proto: "http" | "https", where: { port: number; hostname: string }, tls?: TlsFiles): BridgeServer => {
-    const dispatcher = new Dispatcher(options.apps, proto, idleTimeout);
-    const held = (req: Request, srv: BridgeServer) => {
-      srv.timeout(req, 0);
-      return gate!.then(() => {
-        // Restore it before dispatching: the proxy lifts it again only for exchanges that last, and restores only
-        // what it lifted itself, so a lift left in place here would keep this connection open forever when idle.
-        srv.timeout(req, idleTimeout);
-        return dispatcher.fetch(req, srv);
-      });
-    };
-    const fetch = (req: Request, srv: BridgeServer) => (gate === undefined ? dispatcher.fetch(req, srv) : held(req, srv));
-    const error = (err: Error) => new Response(`500 Internal Server Error: ${err.message}\n`, { status: 500 });
-    const server = Bun.serve<WebSocketBridge>({ port: where.port, hostname: where.hostname, idleTimeout, tls, fetch, websocket: bridgeHandlers, error });
-    servers.push(server);
-    return server;
-  };
-  let front: FastFront | undefined;
-  let httpUrl: string;
-  if (options.frontEnd === "bun") {
-    httpUrl = serverUrl("http", listen("http", { port: options.port, hostname: host }));
-  } else {
-    // Behind the front end Bun.serve listens on an ephemeral loopback port, not a unix socket: on 1.4.5
-    // server.timeout(req, 0) does not lift the idle timeout of a unix-socket connection, and the proxy needs that
-    // for cold starts and long bodies. The peer header is trusted by its secret, not by the listener (peer.ts).
-    const internal = listen("http", { port: 0, hostname: "127.0.0.1" });
-    try {
-      front = new FastFront({ hostname: host, port: options.port, apps: options.apps, relayPort: internal.port!, idleTimeout, gated: () => gate !== undefined });
-    } catch (err) {
-      internal.stop(true);
-      throw err;
-    }
-    httpUrl = urlOf("http", front.hostname, front.port);
-  }
-  let https: BridgeServer | undefined;
-  try {
-    if (options.httpsPort !== undefined && options.tls !== undefined) {
-      https = listen("https", { port: options.httpsPort, hostname: options.httpsHost ?? host }, options.tls);
-    }
-  } catch (err) {
-    front?.stop(true);
-    for (const s of servers) s.stop(true);
-    throw err;
-  }
-  return {
-    url: httpUrl,
-    httpsUrl: https === undefined ? undefined : serverUrl("https", https),
-    apps: options.apps,
-    async stop(force = false) {
-      front?.stop(force);
-      await Promise.all(servers.map((s) => s.stop(force)));
-    },
-  };
-}
-
-function serverUrl(proto: string, server: BridgeServer): string {
-  return urlOf(proto, server.hostname ?? "127.0.0.1", server.port ?? 0);
 }
 
 function urlOf(proto: string, h: string, port: number): string {
