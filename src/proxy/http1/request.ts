@@ -49,11 +49,10 @@ export class RequestHeadError {
 
 /**
  * Parse the head in `text` (latin1, up to but excluding the blank line's CRLF CRLF: `text` ends after the last
- * field line's content). Leading empty lines before the request line are skipped (RFC 9112 §2.2).
+ * field line's content). Empty lines before the request line are refused, as strict parsers do.
  */
 export function parseRequestHead(text: string): RequestHead | RequestHeadError {
   let at = 0;
-  while (text.startsWith("\r\n", at)) at += 2;
   let lineEnd = text.indexOf("\r\n", at);
   if (lineEnd < 0) lineEnd = text.length;
   if (lineEnd - at > MAX_REQUEST_LINE) return new RequestHeadError(414, "request line too long");
@@ -152,11 +151,11 @@ export function parseRequestHead(text: string): RequestHead | RequestHeadError {
   if (codings !== null) {
     if (minor === 0) return bad("Transfer-Encoding in an HTTP/1.0 request");
     if (lengthSeen) return bad("both Transfer-Encoding and Content-Length");
-    if (codings.length === 0) return bad("empty Transfer-Encoding");
-    for (let i = 0; i < codings.length; i++) {
+    if (codings[codings.length - 1] !== "chunked") return bad("Transfer-Encoding does not end with chunked");
+    for (let i = 0; i < codings.length - 1; i++) {
       const c = codings[i]!;
-      if (c !== "chunked") return new RequestHeadError(501, `transfer coding ${JSON.stringify(c)} is not supported`);
-      if (i !== codings.length - 1) return bad("chunked applied more than once");
+      if (c === "chunked") return bad("chunked applied more than once");
+      return new RequestHeadError(501, `transfer coding ${JSON.stringify(c)} is not supported`);
     }
     chunked = true;
   }
