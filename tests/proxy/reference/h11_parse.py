@@ -12,7 +12,6 @@ import h11
 def parse(data):
     conn = h11.Connection(h11.SERVER, max_incomplete_event_size=70 * 1024)
     conn.receive_data(data)
-    conn.receive_data(b"")  # end of input: a request cut short is incomplete, not an error
     requests = []
     current = None
     try:
