@@ -3,11 +3,14 @@
  * a single updating line for pull progress on a terminal, or JSON lines with --log-format json.
  */
 import type { ContainerEvent } from "../containers/index.ts";
+import type { ProxyEvent } from "../proxy/index.ts";
 
 export type LogFormat = "text" | "json";
 
 export interface ProgressPrinter {
   event(e: ContainerEvent): void;
+  /** A request the proxy refused, or a broken or late answer from an app. */
+  proxy(e: ProxyEvent): void;
   info(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
 }
@@ -30,6 +33,7 @@ export function createProgressPrinter(format: LogFormat, out: NodeJS.WriteStream
 
   return {
     info: (message, fields) => emit("info", message, fields),
+    proxy: (e) => emit("error", `${e.status} for ${e.client} ${e.method} ${e.path}${e.app ? ` (app ${e.app})` : ""}: ${e.reason}`, { event: "proxy", ...e }),
     error: (message, fields) => emit("error", message, fields),
     event(e) {
       switch (e.type) {

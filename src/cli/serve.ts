@@ -77,6 +77,7 @@ function singleOptions(command: "serve" | "check", dir: string, opts: CommonOpti
       timings.observe(e);
       printer.event(e);
     },
+    onProxyEvent: (e) => printer.proxy(e),
     ...extra,
   };
 }

@@ -10,14 +10,14 @@ import { createProgressPrinter } from "./progress.ts";
 
 /** The optional TOML config file. Every key has a default; unknown keys are an error. */
 export interface ServerConfig {
-  http: { host: string; port: number };
+  http: { host: string; port: number; read_header_timeout_secs: number };
   https: { port: number; cert_file: string; key_file: string };
   system: { default_domain: string };
   app_config: Record<string, string>;
 }
 
 const DEFAULT_CONFIG: ServerConfig = {
-  http: { host: "127.0.0.1", port: 25222 },
+  http: { host: "127.0.0.1", port: 25222, read_header_timeout_secs: 30 },
   // As Clace: HTTPS beside HTTP, with a self-signed localhost certificate unless files are named. -1 turns it off.
   https: { port: 25223, cert_file: "", key_file: "" },
   system: { default_domain: "localhost" },
@@ -111,6 +111,8 @@ export function registerServerCommands(program: Command): void {
         tls: httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir),
         apps: table,
         ready: new Promise<void>((resolve) => (openGate = resolve)),
+        headerTimeout: config.http.read_header_timeout_secs,
+        onEvent: (e) => printer.proxy(e),
       });
       const httpUrl = new URL(proxy.url);
 

@@ -3,6 +3,7 @@
  * (containers, proxy, CLI) reads this; no Starlark value leaks past the runtime.
  */
 import type { ContainerSpec } from "../containers/spec.ts";
+import type { ProxySettings } from "./conf.ts";
 
 /** The marker a proxy route uses for "the app's own container" (Clace's container.URL). */
 export const CONTAINER_URL = "<CONTAINER_URL>";
@@ -60,6 +61,8 @@ export interface AppConfig {
   domain: string;
   path: string;
   routes: readonly ProxyRoute[];
+  /** How the proxy treats the app's exchanges (proxy.* conf keys). */
+  proxy: ProxySettings;
   /** Present when the app runs a container. */
   container?: ContainerSpec;
   params: readonly ParamInfo[];

@@ -18,7 +18,18 @@ const NUMBER_KEYS: Readonly<Record<string, { field: NumberKey; min: number }>> =
   "container.max_waiting_requests": { field: "maxWaitingRequests", min: 1 },
 };
 
-export const CONF_KEYS: readonly string[] = ["container.health_url", ...Object.keys(NUMBER_KEYS)];
+/** Proxy keys: how the proxy treats this app's exchanges. */
+const PROXY_KEYS: Readonly<Record<string, { field: keyof ProxySettings; min: number }>> = {
+  "proxy.response_header_timeout_secs": { field: "responseHeaderTimeoutSecs", min: 1 },
+};
+
+/** Per-app proxy settings; unset fields take the server's defaults. */
+export interface ProxySettings {
+  /** Seconds the app may take to send its answer head before the client gets 504. */
+  responseHeaderTimeoutSecs?: number;
+}
+
+export const CONF_KEYS: readonly string[] = ["container.health_url", ...Object.keys(NUMBER_KEYS), ...Object.keys(PROXY_KEYS)];
 
 function unquote(v: string): string {
   const t = v.trim();
@@ -36,20 +47,34 @@ export function containerSettingsFromConf(conf: Readonly<Record<string, string>>
       settings.healthUrl = url.startsWith("/") ? url : `/${url}`;
       continue;
     }
+    if (PROXY_KEYS[key] !== undefined) continue;
     const known = NUMBER_KEYS[key];
     if (!known) {
       throw new RuntimeError("conf", `unknown app config key ${JSON.stringify(key)}`, `--conf ${key}`, `use one of: ${CONF_KEYS.join(", ")}`);
     }
-    const text = unquote(raw);
-    if (!/^\d+$/.test(text) || Number(text) < known.min || !Number.isSafeInteger(Number(text))) {
-      throw new RuntimeError(
-        "conf",
-        `invalid value ${JSON.stringify(raw)} for ${key}: expected a whole number${known.min > 0 ? ` >= ${known.min}` : ""}`,
-        `--conf ${key}`,
-        `for example --conf ${key}=${DEFAULT_CONTAINER_SETTINGS[known.field]}`,
-      );
-    }
-    settings[known.field] = Number(text);
+    settings[known.field] = wholeNumber(key, raw, known.min, DEFAULT_CONTAINER_SETTINGS[known.field]);
   }
   return Object.freeze(settings);
+}
+
+export function proxySettingsFromConf(conf: Readonly<Record<string, string>>): ProxySettings {
+  const settings: ProxySettings = {};
+  for (const [key, raw] of Object.entries(conf)) {
+    const known = PROXY_KEYS[key];
+    if (known !== undefined) settings[known.field] = wholeNumber(key, raw, known.min, 60);
+  }
+  return Object.freeze(settings);
+}
+
+function wholeNumber(key: string, raw: string, min: number, example: number): number {
+  const text = unquote(raw);
+  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
+    throw new RuntimeError(
+      "conf",
+      `invalid value ${JSON.stringify(raw)} for ${key}: expected a whole number${min > 0 ? ` >= ${min}` : ""}`,
+      `--conf ${key}`,
+      `for example --conf ${key}=${example}`,
+    );
+  }
+  return Number(text);
 }

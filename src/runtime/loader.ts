@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { APP_DIALECT, exec, fromJS, Module, StarlarkEvalError, StarlarkSyntaxError, type Value } from "../starlark/index.ts";
 import type { AppConfig, AuditResult } from "./app-config.ts";
 import { STRUCT_BUILTIN, makeAceModule } from "./ace.ts";
-import { containerSettingsFromConf } from "./conf.ts";
+import { containerSettingsFromConf, proxySettingsFromConf } from "./conf.ts";
 import { buildContainerSpec } from "./container-config.ts";
 import { RuntimeError } from "./errors.ts";
 import { AppFiles, cleanName } from "./files.ts";
@@ -216,6 +216,7 @@ export function loadApp(opts: LoadOptions): AppConfig {
     throw new RuntimeError("config", `the app path ${JSON.stringify(path)} must start with "/"`, undefined, "write the path as /name");
   }
   const settings = containerSettingsFromConf(opts.conf ?? {});
+  const proxySettings = proxySettingsFromConf(opts.conf ?? {});
   const { files, params, ctx } = prepare(opts);
 
   const auditSession = session("audit", NOTHING_APPROVED, [], opts);
@@ -257,6 +258,7 @@ export function loadApp(opts: LoadOptions): AppConfig {
     domain,
     path,
     routes: Object.freeze([...enforced.routes]),
+    proxy: proxySettings,
     ...(container ? { container } : {}),
     params: Object.freeze(params.map((p) => Object.freeze(p))),
     permissions: Object.freeze([...enforced.permissions]),

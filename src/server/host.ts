@@ -147,6 +147,7 @@ export class AppHost implements AppHostOperations {
       path: record.path,
       name: loaded.config?.name ?? formatAppLocation(record),
       routes: loaded.config?.routes ?? [],
+      responseHeaderTimeout: loaded.config?.proxy.responseHeaderTimeoutSecs,
       upstream: recordingActivity(
         loaded.container ?? NO_CONTAINER,
         () => {

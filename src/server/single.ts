@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { AppContainer, AppContainers, ContainerEvent } from "../containers/index.ts";
-import { AppTable, createProxyServer, selfSignedTls, type AppMount, type ProxyServer } from "../proxy/index.ts";
+import { AppTable, createProxyServer, selfSignedTls, type AppMount, type ProxyEvent, type ProxyServer } from "../proxy/index.ts";
 import type { AppConfig, AppLocation, RuntimeError } from "../runtime/index.ts";
 import { homePaths, LABEL_OWNER } from "./home.ts";
 import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
@@ -30,6 +30,8 @@ export interface SingleAppOptions {
   /** Watch the source folder and reload the app when it changes. */
   dev?: boolean;
   onEvent: (e: ContainerEvent) => void;
+  /** Requests the proxy refused and broken or late answers from the app, for the CLI to print. */
+  onProxyEvent?: (e: ProxyEvent) => void;
   /** Reload outcomes in dev mode, for the CLI to print. */
   onReload?: (outcome: { ok: true } | { ok: false; error: string }) => void;
 }
@@ -86,7 +88,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
   const tls = opts.httpsPort !== undefined ? await selfSignedTls(homePaths().certsDir) : undefined;
   let openGate!: () => void;
   const ready = new Promise<void>((resolve) => (openGate = resolve));
-  const server = createProxyServer({ host: opts.host, port: opts.port, httpsPort: opts.httpsPort, tls, apps: table, ready });
+  const server = createProxyServer({ host: opts.host, port: opts.port, httpsPort: opts.httpsPort, tls, apps: table, ready, onEvent: opts.onProxyEvent });
 
   let runtime: Runtime;
   let containersModule: typeof import("../containers/index.ts");
@@ -114,6 +116,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     path: where.path,
     name: config?.name ?? where.path,
     routes: config?.routes ?? [],
+    responseHeaderTimeout: config?.proxy.responseHeaderTimeoutSecs,
     upstream: recordingActivity(
       container ?? NO_CONTAINER,
       () => requests++,

@@ -24,10 +24,10 @@ function withConfig(text: string, check: (file: string) => void): void {
 
 describe("server config file", () => {
   test("defaults without a file; values from the file override them", () => {
-    expect(readServerConfig(undefined).http).toEqual({ host: "127.0.0.1", port: 25222 });
-    withConfig(`[http]\nport = 8000\n[system]\ndefault_domain = "example.test"\n[app_config]\n"container.idle_shutdown_secs" = 60\n`, (file) => {
+    expect(readServerConfig(undefined).http).toEqual({ host: "127.0.0.1", port: 25222, read_header_timeout_secs: 30 });
+    withConfig(`[http]\nport = 8000\nread_header_timeout_secs = 5\n[system]\ndefault_domain = "example.test"\n[app_config]\n"container.idle_shutdown_secs" = 60\n`, (file) => {
       const config = readServerConfig(file);
-      expect(config.http).toEqual({ host: "127.0.0.1", port: 8000 });
+      expect(config.http).toEqual({ host: "127.0.0.1", port: 8000, read_header_timeout_secs: 5 });
       expect(config.system.default_domain).toBe("example.test");
       expect(config.app_config).toEqual({ "container.idle_shutdown_secs": "60" });
     });

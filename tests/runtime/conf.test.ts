@@ -43,3 +43,15 @@ describe("--conf app-config keys", () => {
     expect(() => containerSettingsFromConf({ "container.health_attempts_after_startup": "0" })).toThrow(">= 1");
   });
 });
+
+describe("proxy.* app-config keys", () => {
+  test("proxy.response_header_timeout_secs is read as a whole number; bad values name the key and the fix", async () => {
+    const { proxySettingsFromConf } = await import("../../src/runtime/conf.ts");
+    expect(proxySettingsFromConf({ "proxy.response_header_timeout_secs": "5" })).toEqual({ responseHeaderTimeoutSecs: 5 });
+    expect(proxySettingsFromConf({})).toEqual({});
+    // A proxy key is not an unknown container key.
+    expect(() => containerSettingsFromConf({ "proxy.response_header_timeout_secs": "5" })).not.toThrow();
+    expect(() => proxySettingsFromConf({ "proxy.response_header_timeout_secs": "0" })).toThrow(/proxy\.response_header_timeout_secs.*>= 1/);
+    expect(CONF_KEYS).toContain("proxy.response_header_timeout_secs");
+  });
+});
