@@ -1,6 +1,7 @@
 /**
  * The container layer's public API: the ContainerEngine seam and its Engine API implementation, engine discovery,
- * and the lazy lifecycle manager whose per-app handles are the proxy's AppUpstream.
+ * and the lazy lifecycle manager (per-app handles the server adapts into the proxy's upstreams; failures are
+ * StartErrors with a kind).
  */
 export type {
   BuildRequest,
@@ -38,5 +39,6 @@ export {
   type AppState,
   type ContainerEvent,
 } from "./lifecycle.ts";
+export { StartError, type StartFailure } from "./start-error.ts";
 export type { ContainerSpec, ContainerSettings, ImageSource, VolumeSpec } from "./spec.ts";
 export { DEFAULT_CONTAINER_SETTINGS } from "./spec.ts";

@@ -9,7 +9,6 @@
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { UpstreamError, type AppUpstream } from "../proxy/upstream.ts";
 import { collectContext, contextTar } from "./context.ts";
 import { EngineError, type ContainerEngine, type EngineEvent, type EventSubscription, type PullProgress, type Ulimit } from "./engine.ts";
 import {
@@ -24,6 +23,7 @@ import {
 } from "./naming.ts";
 import { mapOptions } from "./options.ts";
 import { probeOnce } from "./readiness.ts";
+import { StartError } from "./start-error.ts";
 import type { ContainerSpec } from "./spec.ts";
 import { planVolumes } from "./volumes.ts";
 
@@ -76,18 +76,19 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Turn anything thrown while starting into the proxy's UpstreamError. */
-function toUpstreamError(err: unknown, appName: string): UpstreamError {
-  if (err instanceof UpstreamError) return err;
+/** Turn anything thrown while starting into a StartError with its kind. */
+function toStartError(err: unknown, appName: string): StartError {
+  if (err instanceof StartError) return err;
   if (err instanceof EngineError) {
     const failure = err.kind === "bad-option" || err.kind === "config-error" ? "config-error" : "start-failed";
     const fix = err.fix ? ` (${err.fix})` : "";
-    return new UpstreamError(failure, `app ${appName}: ${err.message}${fix}`, err.logTail);
+    return new StartError(failure, `app ${appName}: ${err.message}${fix}`, err.logTail);
   }
-  return new UpstreamError("start-failed", `app ${appName}: ${(err as Error)?.message ?? String(err)}`);
+  return new StartError("start-failed", `app ${appName}: ${(err as Error)?.message ?? String(err)}`);
 }
 
-export class AppContainer implements AppUpstream {
+/** One app's container, made ready on demand; the server hands it to the proxy as the app's upstream. */
+export class AppContainer {
   private _spec: ContainerSpec;
   /** Names the container (source, env, volumes, options, port). */
   private _hash = "";
@@ -114,7 +115,7 @@ export class AppContainer implements AppUpstream {
   private wakeProbe: (() => void) | undefined;
   private failures = 0;
   private lastFailureAt = 0;
-  private lastFailure: UpstreamError | undefined;
+  private lastFailure: StartError | undefined;
   private removed = false;
 
   constructor(
@@ -176,7 +177,7 @@ export class AppContainer implements AppUpstream {
     this.shared.emit({ type: "state", appId: this._spec.appId, appName: this._spec.appName, state, previous, reason });
   }
 
-  // ---- AppUpstream ----
+  // ---- what the proxy calls (through the server's adapter) ----
 
   /** The upstream URL when ready, so the proxy's warm path needs no promise per request. */
   readyUrl(): string | undefined {
@@ -186,14 +187,14 @@ export class AppContainer implements AppUpstream {
   ensureReady(signal?: AbortSignal): Promise<string> {
     if (this._state === "ready" && this.url !== undefined) return Promise.resolve(this.url);
     if (this.removed) {
-      return Promise.reject(new UpstreamError("start-failed", `app ${this._spec.appName} has been removed`));
+      return Promise.reject(new StartError("start-failed", `app ${this._spec.appName} has been removed`));
     }
     if (this._spec.lifetime === "command") {
-      return Promise.reject(new UpstreamError("config-error", `app ${this._spec.appName} has lifetime "command": it runs no service to proxy to`));
+      return Promise.reject(new StartError("config-error", `app ${this._spec.appName} has lifetime "command": it runs no service to proxy to`));
     }
     if (this.waiters >= this._spec.settings.maxWaitingRequests) {
       return Promise.reject(
-        new UpstreamError("overloaded", `app ${this._spec.appName} is starting and ${this.waiters} requests are already waiting for it`),
+        new StartError("overloaded", `app ${this._spec.appName} is starting and ${this.waiters} requests are already waiting for it`),
       );
     }
     if (!this.startPromise) {
@@ -224,7 +225,7 @@ export class AppContainer implements AppUpstream {
       const timer = setTimeout(() => {
         if (done) return;
         finish();
-        reject(new UpstreamError("start-timeout", `app ${this._spec.appName} did not become ready within ${secs}s`));
+        reject(new StartError("start-timeout", `app ${this._spec.appName} did not become ready within ${secs}s`));
       }, secs * 1000);
       const onAbort = () => {
         if (done) return;
@@ -272,14 +273,14 @@ export class AppContainer implements AppUpstream {
       const url = await this.bringUp();
       return url;
     } catch (err) {
-      const e = toUpstreamError(err, this._spec.appName);
-      if (!e.message.includes("crash-looping")) this.recordFailure(e);
+      const e = toStartError(err, this._spec.appName);
+      if (!e.backingOff) this.recordFailure(e);
       this.setState("failed", e.message);
       throw e;
     }
   }
 
-  private recordFailure(e: UpstreamError): void {
+  private recordFailure(e: StartError): void {
     const now = Date.now();
     this.failures++;
     this.lastFailureAt = now;
@@ -293,10 +294,11 @@ export class AppContainer implements AppUpstream {
     const left = this.lastFailureAt + wait - Date.now();
     if (left <= 0) return;
     this.shared.emit({ type: "crash-loop", appId: this._spec.appId, retryInMs: left, failures: this.failures });
-    throw new UpstreamError(
+    throw new StartError(
       "start-failed",
       `app ${this._spec.appName} is crash-looping (${this.failures} failures in a row); next try in ${Math.ceil(left / 1000)}s. Last failure: ${this.lastFailure?.message ?? "unknown"}`,
       this.lastFailure?.logTail ?? "",
+      true,
     );
   }
 
@@ -411,10 +413,10 @@ export class AppContainer implements AppUpstream {
     }
   }
 
-  private async diedError(id: string, exitCode?: number): Promise<UpstreamError> {
+  private async diedError(id: string, exitCode?: number): Promise<StartError> {
     const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
     const code = exitCode !== undefined ? ` with code ${exitCode}` : "";
-    return new UpstreamError("start-failed", `app ${this._spec.appName}: the container exited${code} while starting`, logs.trimEnd());
+    return new StartError("start-failed", `app ${this._spec.appName}: the container exited${code} while starting`, logs.trimEnd());
   }
 
   /**
@@ -433,7 +435,7 @@ export class AppContainer implements AppUpstream {
       if (Date.now() >= deadline) {
         const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
         await this.shared.engine.stopContainer(id, this.shared.stopTimeoutSecs).catch(() => {});
-        throw new UpstreamError(
+        throw new StartError(
           "start-failed",
           `app ${this._spec.appName} did not answer on ${this._spec.healthPath} within ${budgetMs / 1000}s (container port ${this._spec.port})`,
           logs.trimEnd(),
@@ -527,7 +529,7 @@ export class AppContainer implements AppUpstream {
     if (this.statusFailures >= Math.max(1, this._spec.settings.statusHealthAttempts)) {
       // Clace's behaviour: an app that stops answering its health check is stopped; the next request restarts it.
       const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
-      this.recordFailure(new UpstreamError("start-failed", `app ${this._spec.appName} stopped answering its health check`, logs));
+      this.recordFailure(new StartError("start-failed", `app ${this._spec.appName} stopped answering its health check`, logs));
       this.shared.emit({ type: "crash", appId: this._spec.appId, logTail: logs });
       void this.stop("health check failed").catch(() => {});
     }
@@ -540,7 +542,7 @@ export class AppContainer implements AppUpstream {
     if (Date.now() - this.readyAt >= STABLE_AFTER_MS) this.failures = 0;
     this.setState("stopped", `container exited${exitCode !== undefined ? ` with code ${exitCode}` : ""}`);
     const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
-    this.recordFailure(new UpstreamError("start-failed", `app ${this._spec.appName}: the container exited (code ${exitCode ?? "?"})`, logs));
+    this.recordFailure(new StartError("start-failed", `app ${this._spec.appName}: the container exited (code ${exitCode ?? "?"})`, logs));
     this.shared.emit({ type: "crash", appId: this._spec.appId, exitCode, logTail: logs });
   }
 

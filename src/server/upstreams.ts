@@ -1,4 +1,5 @@
 /** Small AppUpstream adapters the server puts between an app and the proxy. */
+import { StartError } from "../containers/start-error.ts";
 import { UpstreamError, type AppUpstream, type DescribesState, type ReadyUrlProbe } from "../proxy/index.ts";
 
 /** The upstream of an app that has no container: only fixed-URL routes serve, anything else is a config error. */
@@ -11,8 +12,9 @@ export const NO_CONTAINER: AppUpstream = {
 };
 
 /**
- * Wraps an upstream so that each request also stamps the app's "last request" time. The warm-path probe
- * (readyUrl) and the state shown on the status endpoint pass through.
+ * Wraps an upstream so that each request also stamps the app's "last request" time, and a container's start
+ * failure becomes the proxy's failure of the same kind. The warm-path probe (readyUrl) and the state shown on the
+ * status endpoint pass through.
  */
 export function recordingActivity(
   upstream: AppUpstream & Partial<ReadyUrlProbe>,
@@ -20,7 +22,7 @@ export function recordingActivity(
   describe: () => string = () => "",
 ): AppUpstream & ReadyUrlProbe & DescribesState {
   return {
-    ensureReady: (signal) => upstream.ensureReady(signal),
+    ensureReady: (signal) => upstream.ensureReady(signal).catch(asUpstreamError),
     readyUrl: () => upstream.readyUrl?.(),
     state: describe,
     beginRequest() {
@@ -31,4 +33,10 @@ export function recordingActivity(
     openStream: () => upstream.openStream(),
     closeStream: () => upstream.closeStream(),
   };
+}
+
+/** A container start failure as the proxy's UpstreamError (same kind, message and log tail); others unchanged. */
+export function asUpstreamError(err: unknown): never {
+  if (err instanceof StartError) throw new UpstreamError(err.kind, err.message, err.logTail);
+  throw err;
 }

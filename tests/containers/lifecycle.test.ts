@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { UpstreamError } from "../../src/proxy/upstream.ts";
+import { StartError } from "../../src/containers/index.ts";
 import { AppContainers, DockerEngine, LABEL_APP, type ContainerEngine, type EngineEvent } from "../../src/containers/index.ts";
 import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
 import { busyboxApp, busyboxImage, pythonApp, pythonImage } from "../fixtures/images.ts";
@@ -130,17 +130,17 @@ test("an app that exits at start fails its callers at once with its last log lin
   const errs = await Promise.all([app.ensureReady().catch((e) => e), app.ensureReady().catch((e) => e)]);
   const took = Date.now() - t0;
   for (const err of errs) {
-    expect(err).toBeInstanceOf(UpstreamError);
-    expect((err as UpstreamError).failure).toBe("start-failed");
-    expect((err as UpstreamError).message).toContain("exited with code 3");
-    expect((err as UpstreamError).logTail).toContain("fatal: EXIT_AT_START is set");
+    expect(err).toBeInstanceOf(StartError);
+    expect((err as StartError).kind).toBe("start-failed");
+    expect((err as StartError).message).toContain("exited with code 3");
+    expect((err as StartError).logTail).toContain("fatal: EXIT_AT_START is set");
   }
   expect(errs[0]).toBe(errs[1]);
   expect(took).toBeLessThan(15_000); // includes the image build; far below the 60 s health budget
   // Again, now that the image exists: fails within a couple of seconds.
   const t1 = Date.now();
-  const again = (await app.ensureReady().catch((e) => e)) as UpstreamError;
-  expect(again.failure).toBe("start-failed");
+  const again = (await app.ensureReady().catch((e) => e)) as StartError;
+  expect(again.kind).toBe("start-failed");
   expect(Date.now() - t1).toBeLessThan(8000);
 }, 60_000);
 
@@ -151,7 +151,7 @@ test("a crash loop backs off and says so", async () => {
   const app = await m.add(buildSpec(appId("loop"), dir));
   await app.ensureReady().catch(() => {});
   await app.ensureReady().catch(() => {});
-  const err = (await app.ensureReady().catch((e) => e)) as UpstreamError;
+  const err = (await app.ensureReady().catch((e) => e)) as StartError;
   expect(err.message).toContain("crash-looping");
   expect(err.logTail).toContain("fatal");
   expect(events.some((e) => e.type === "crash-loop")).toBe(true);
@@ -229,9 +229,9 @@ test("beyond maxWaitingRequests callers are refused as overloaded; a short start
   const dir = pythonApp({ env: { START_DELAY: "2" } });
   dirs.push(dir);
   const app = await m.add(buildSpec(appId("queue"), dir, { settings: { maxWaitingRequests: 3, startTimeoutSecs: 1 } }));
-  const waits = Array.from({ length: 5 }, () => app.ensureReady().catch((e) => e as UpstreamError));
+  const waits = Array.from({ length: 5 }, () => app.ensureReady().catch((e) => e as StartError));
   const results = await Promise.all(waits);
-  const kinds = results.map((r) => (r instanceof UpstreamError ? r.failure : "ok"));
+  const kinds = results.map((r) => (r instanceof StartError ? r.kind : "ok"));
   expect(kinds.filter((k) => k === "overloaded").length).toBe(2);
   // The image build alone takes longer than 1 s here, so the three admitted callers time out.
   expect(kinds.filter((k) => k === "start-timeout").length).toBe(3);
