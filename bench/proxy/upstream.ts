@@ -1,11 +1,25 @@
-/** The benchmark's upstream: a Bun server with a tiny and a 20 KB answer. Run as its own process. */
+/**
+ * The benchmark's upstream: one Bun server for every shape. GET /tiny and /1m answer fixed bodies, POST /echo
+ * returns the request body, POST /upload reads it and answers its length, /ws echoes WebSocket messages. Run as
+ * its own process; prints its port.
+ */
 const TINY = "hello world\n";
-const KB20 = Buffer.alloc(20 * 1024, "x");
+const MB1 = Buffer.alloc(1024 * 1024, "x");
 const server = Bun.serve({
   port: Number(process.env.PORT ?? 0),
   hostname: "127.0.0.1",
-  fetch(req) {
-    return req.url.endsWith("/20k") ? new Response(KB20) : new Response(TINY);
+  async fetch(req, srv) {
+    const path = new URL(req.url).pathname;
+    if (path === "/ws" && srv.upgrade(req)) return undefined;
+    if (path === "/echo") return new Response(await req.arrayBuffer());
+    if (path === "/upload") return new Response(String((await req.arrayBuffer()).byteLength));
+    if (path === "/1m") return new Response(MB1);
+    return new Response(TINY);
+  },
+  websocket: {
+    message(ws, message) {
+      ws.send(message);
+    },
   },
 });
 process.stdout.write(`${server.port}\n`);

@@ -14,7 +14,7 @@ import { ChunkedDecoder } from "./http1/chunked.ts";
 import { hasToken } from "./http1/chars.ts";
 import type { RequestHead } from "./http1/request.ts";
 import { findResponseHeadEnd, MAX_RESPONSE_HEAD, parseResponseHead } from "./http1/response.ts";
-import { joined } from "./outbox.ts";
+import { headWith, joined } from "./outbox.ts";
 import type { AppUpstream, ReadyUrlProbe } from "./upstream.ts";
 import { poolFor, type UpstreamConn, type UpstreamOwner } from "./upstream-pool.ts";
 
@@ -29,8 +29,8 @@ export interface ClientSide {
   readonly trusted: boolean;
   /** The client asked to close after this exchange (Connection: close, or HTTP/1.0 without keep-alive). */
   readonly wantsClose: boolean;
-  /** false when the socket is backed up; the exchange then gets clientDrained. */
-  send(bytes: Uint8Array): boolean;
+  /** false when the socket is backed up; the exchange then gets clientDrained. A string must be ASCII. */
+  send(bytes: Uint8Array | string): boolean;
   pauseReading(): void;
   resumeReading(): void;
   /** Every later byte from the client goes to tunnelFromClient. */
@@ -68,8 +68,8 @@ export class Exchange implements UpstreamOwner {
   private route!: CompiledRoute;
   private up: UpstreamConn | undefined;
   private pool: ReturnType<typeof poolFor> | undefined;
-  /** The request head for the upstream, kept for the one retry on a fresh connection. */
-  private requestBytes: Uint8Array | undefined;
+  /** The request head for the upstream (latin1), kept for the one retry on a fresh connection. */
+  private requestHead = "";
   /** Body bytes that arrived before there was a connection (copies). */
   private held: Uint8Array[] | undefined;
   private heldBytes = 0;
@@ -145,7 +145,7 @@ export class Exchange implements UpstreamOwner {
     const info: ForwardInfo = { clientIp: this.client.ip, proto: this.client.proto, prefix: this.app.prefix };
     this.upgradeSent = isWebSocketUpgrade(head);
     const text = upstreamRequestHead(head, basePath + upstreamPath(head.path, route) + head.query, route, info, origin.slice(origin.indexOf("//") + 2), this.upgradeSent);
-    this.requestBytes = Buffer.from(text, "latin1");
+    this.requestHead = text;
     const pool = poolFor(origin);
     this.pool = pool;
     const conn = pool.take(this);
@@ -173,7 +173,9 @@ export class Exchange implements UpstreamOwner {
     const held = this.held;
     this.held = undefined;
     this.heldBytes = 0;
-    const bytes = held === undefined ? this.requestBytes! : joined([this.requestBytes!, ...held]);
+    const head = this.requestHead;
+    // An ASCII head without a body goes as the string itself (no Buffer to make); else head and body in one buffer.
+    const bytes = held === undefined && !this.head.highBytes ? head : headWith(head, held ?? []);
     if (!conn.send(bytes)) this.client.pauseReading();
     else this.client.resumeReading();
     if (this.requestComplete) this.requestWritten();
@@ -230,7 +232,7 @@ export class Exchange implements UpstreamOwner {
       case Phase.AwaitHead:
         return this.onAnswerHead(this.upBuf === undefined ? data : Buffer.concat([this.upBuf, data]));
       case Phase.Body:
-        return this.relayBody(data, 0, []);
+        return this.relayBody(data, 0);
       case Phase.Tunnel:
         if (!this.client.send(data)) this.up?.socket?.pause();
         return;
@@ -250,7 +252,6 @@ export class Exchange implements UpstreamOwner {
       }
       const res = parseResponseHead(buf.toString("latin1", 0, end));
       if (!("status" in res)) return this.broken(res.reason);
-      const rest = buf.subarray(end);
       const head = this.head;
       const client = this.client;
       if (res.status < 200) {
@@ -261,16 +262,15 @@ export class Exchange implements UpstreamOwner {
           this.toStream();
           const text = clientResponseHead(res, this.route, { framing: Framing.None, close: false, keepAlive10: false, upgrade: true, path: head.path });
           client.startTunnel();
-          const bytes = Buffer.from(text, "latin1");
-          if (!client.send(rest.length === 0 ? bytes : joined([bytes, rest]))) this.up?.socket?.pause();
+          if (!client.send(headWith(text, [buf.subarray(end)]))) this.up?.socket?.pause();
           return;
         }
         // Interim answers (100 Continue, 103 Early Hints) go on to HTTP/1.1 clients.
         if (head.minor === 1) {
           client.send(Buffer.from(clientResponseHead(res, undefined, { framing: Framing.None, close: false, keepAlive10: false, upgrade: false, path: head.path }), "latin1"));
         }
-        if (rest.length === 0) return;
-        buf = rest;
+        if (end === buf.length) return;
+        buf = buf.subarray(end);
         continue;
       }
       this.responseDeadline = 0;
@@ -293,47 +293,52 @@ export class Exchange implements UpstreamOwner {
       if (!this.requestComplete) close = true;
       this.closeClient = close;
       const text = clientResponseHead(res, this.route, { framing: this.framing, close, keepAlive10: head.minor === 0 && !close, upgrade: false, path: head.path });
-      const headBytes = Buffer.from(text, "latin1");
       this.phase = Phase.Body;
       if (this.framing === Framing.None) {
-        if (rest.length > 0) this.upstreamKeepAlive = false;
-        client.send(headBytes);
+        if (end < buf.length) this.upstreamKeepAlive = false;
+        client.send(res.highBytes ? Buffer.from(text, "latin1") : text);
         return this.complete();
       }
-      return this.relayBody(rest, 0, [headBytes]);
+      return this.relayBody(buf, end, text);
     }
   }
 
-  /** Relay answer body bytes data[from..] after `pieces` (the head, with the first bytes). */
-  private relayBody(data: Uint8Array, from: number, pieces: Uint8Array[]): void {
+  /** Relay answer body bytes data[from..], after `head` (the answer head's text) when it is the first write. */
+  private relayBody(data: Buffer, from: number, head?: string): void {
     let ended = false;
-    switch (this.framing) {
-      case Framing.Length: {
-        const take = Math.min(this.left, data.length - from);
-        if (take > 0) pieces.push(data.subarray(from, from + take));
-        this.left -= take;
-        if (this.left === 0) {
+    let out: Uint8Array | string | undefined;
+    if (this.framing === Framing.Length) {
+      const take = Math.min(this.left, data.length - from);
+      this.left -= take;
+      if (this.left === 0) {
+        ended = true;
+        if (from + take < data.length) this.upstreamKeepAlive = false;
+      }
+      if (head !== undefined) {
+        // Head and the body bytes that came with it in one buffer, copied straight from the read buffer.
+        const bytes = Buffer.allocUnsafe(head.length + take);
+        bytes.write(head, 0, "latin1");
+        data.copy(bytes, head.length, from, from + take);
+        out = bytes;
+      } else if (take > 0) {
+        out = from === 0 && take === data.length ? data : data.subarray(from, from + take);
+      }
+    } else {
+      const pieces: Uint8Array[] = [];
+      if (this.decoder !== undefined) {
+        const end = this.decoder.decode(data, from, pieces);
+        if (end === -2) return this.brokenBody(head === undefined ? pieces : [headWith(head, pieces)]);
+        if (end >= 0) {
           ended = true;
-          if (from + take < data.length) this.upstreamKeepAlive = false;
+          if (end < data.length) this.upstreamKeepAlive = false;
         }
-        break;
+      } else if (data.length > from) {
+        pieces.push(from === 0 ? data : data.subarray(from));
       }
-      case Framing.Chunked:
-      case Framing.Close: {
-        if (this.decoder !== undefined) {
-          const end = this.decoder.decode(data, from, pieces);
-          if (end === -2) return this.brokenBody(pieces);
-          if (end >= 0) {
-            ended = true;
-            if (end < data.length) this.upstreamKeepAlive = false;
-          }
-        } else if (data.length > from) {
-          pieces.push(from === 0 ? data : data.subarray(from));
-        }
-        break;
-      }
+      if (head !== undefined) out = headWith(head, pieces);
+      else if (pieces.length > 0) out = joined(pieces);
     }
-    const ok = pieces.length === 0 || this.client.send(joined(pieces));
+    const ok = out === undefined || this.client.send(out);
     if (ended) return this.complete();
     if (this.count === Count.Request) this.toStream();
     if (!ok) this.up?.socket?.pause();

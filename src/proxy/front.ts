@@ -224,26 +224,28 @@ export class ClientConn implements ClientSide {
   /** Parse and start requests from `buf` while none is in flight. `owned`: buf is not a view of Bun's buffer. */
   private pump(buf: Buffer, owned: boolean): void {
     this.pumping = true;
+    // Offsets into buf rather than views of it: a view is an object per request on the hot path.
+    let at = 0;
     try {
-      while (buf.length > 0) {
+      while (at < buf.length) {
         if (this.state !== State.Head) {
-          this.hold(buf);
+          this.hold(at === 0 ? buf : buf.subarray(at));
           return;
         }
         if (this.headSince === 0) this.headSince = this.front.clock;
-        const end = buf.indexOf(CRLFCRLF);
-        if (end < 0 || end > MAX_REQUEST_HEAD) {
-          if (buf.length > MAX_REQUEST_HEAD) return this.refuse(clientErrorPage(431, `the request head is larger than ${MAX_REQUEST_HEAD / 1024} KiB`));
-          this.buf = owned ? buf : Buffer.from(buf);
+        const end = buf.indexOf(CRLFCRLF, at);
+        if (end < 0 || end - at > MAX_REQUEST_HEAD) {
+          if (buf.length - at > MAX_REQUEST_HEAD) return this.refuse(clientErrorPage(431, `the request head is larger than ${MAX_REQUEST_HEAD / 1024} KiB`));
+          const rest = at === 0 ? buf : buf.subarray(at);
+          this.buf = owned ? rest : Buffer.from(rest);
           return;
         }
-        const head = parseRequestHead(buf.toString("latin1", 0, end));
+        const head = parseRequestHead(buf.toString("latin1", at, end));
         if (head instanceof RequestHeadError) return this.refuse(clientErrorPage(head.status, head.reason));
         this.headSince = 0;
-        const rest = buf.subarray(end + 4);
-        const used = this.begin(head, rest);
+        const used = this.begin(head, buf, end + 4);
         if (used < 0) return;
-        buf = rest.subarray(used);
+        at = end + 4 + used;
       }
     } finally {
       this.pumping = false;
@@ -257,8 +259,8 @@ export class ClientConn implements ClientSide {
     if (this.buf.length > MAX_PIPELINED) this.pauseReading();
   }
 
-  /** Start the exchange for `head`, reading what of its body is in `rest`; the bytes of rest it used, or -1. */
-  private begin(head: RequestHead, rest: Buffer): number {
+  /** Start the exchange for `head`, reading what of its body is in buf[from..]; the bytes it used, or -1. */
+  private begin(head: RequestHead, buf: Buffer, from: number): number {
     this.state = State.Busy;
     this.wantsClose = this.front.stopping || (head.minor === 1 ? head.connection.includes("close") : !head.connection.includes("keep-alive"));
     const ex = new Exchange(this, head);
@@ -267,7 +269,7 @@ export class ClientConn implements ClientSide {
     if (head.chunked) (this.decoder ??= new ChunkedDecoder(true, true)).reset();
     else this.bodyLeft = Math.max(head.contentLength, 0);
     // Body bytes that came with the head go with it (one write upstream).
-    const used = this.bodyDone || rest.length === 0 ? 0 : this.readBody(rest, 0);
+    const used = this.bodyDone || from === buf.length ? 0 : this.readBody(buf, from);
     if (used < 0) return -1;
     const gate = this.front.options.gate();
     if (gate === undefined) this.route(ex, head);
@@ -332,7 +334,7 @@ export class ClientConn implements ClientSide {
       );
   }
 
-  send(bytes: Uint8Array): boolean {
+  send(bytes: Uint8Array | string): boolean {
     if (this.state === State.Closed) return true;
     return this.out.send(this.socket, bytes);
   }

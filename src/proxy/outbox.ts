@@ -12,16 +12,20 @@ export class Outbox {
     return this.queue !== undefined;
   }
 
-  /** Write `bytes` (copied if they must wait); false when the socket is backed up. */
-  send(socket: Socket<unknown>, bytes: Uint8Array): boolean {
+  /**
+   * Write `bytes` (copied if they must wait); false when the socket is backed up. A string must be ASCII (a head
+   * without obs-text): it is written without first becoming a Buffer, which matters on the hot path.
+   */
+  send(socket: Socket<unknown>, bytes: Uint8Array | string): boolean {
     const queue = this.queue;
     if (queue !== undefined) {
-      queue.push(Buffer.from(bytes));
+      queue.push(typeof bytes === "string" ? Buffer.from(bytes, "latin1") : Buffer.from(bytes));
       return false;
     }
     const written = socket.write(bytes);
     if (written >= bytes.length) return true;
-    this.queue = [Buffer.from(bytes.subarray(Math.max(written, 0)))];
+    const rest = typeof bytes === "string" ? Buffer.from(bytes.slice(Math.max(written, 0)), "latin1") : Buffer.from(bytes.subarray(Math.max(written, 0)));
+    this.queue = [rest];
     return false;
   }
 
@@ -45,6 +49,19 @@ export class Outbox {
   clear(): void {
     this.queue = undefined;
   }
+}
+
+/** A head (latin1 text) and the body bytes after it, in one buffer: one allocation, one write. */
+export function headWith(head: string, pieces: readonly Uint8Array[]): Uint8Array {
+  let n = head.length;
+  for (let i = 0; i < pieces.length; i++) n += pieces[i]!.length;
+  const out = Buffer.allocUnsafe(n);
+  let at = out.write(head, 0, "latin1");
+  for (let i = 0; i < pieces.length; i++) {
+    out.set(pieces[i]!, at);
+    at += pieces[i]!.length;
+  }
+  return out;
 }
 
 /** One buffer from pieces (a single piece is returned as it is). */

@@ -29,7 +29,7 @@ export class UpstreamConn {
   constructor(readonly pool: UpstreamPool) {}
 
   /** false when the socket is backed up; the owner gets onUpDrain when it is not. */
-  send(bytes: Uint8Array): boolean {
+  send(bytes: Uint8Array | string): boolean {
     if (this.closed || this.socket === undefined) return true;
     return this.out.send(this.socket, bytes);
   }
