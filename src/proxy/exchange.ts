@@ -87,6 +87,9 @@ export class Exchange implements UpstreamOwner {
   private upstreamKeepAlive = true;
   private closeClient = false;
   private controller: AbortController | undefined;
+  /** The upstream's origin (lower case) and the client's, for Location rewriting; undefined to leave Location alone. */
+  private upstreamOrigin: string | undefined;
+  private clientOrigin = "";
   /** Epoch ms by which the answer head must arrive (0: no deadline running). */
   responseDeadline = 0;
   private timeoutSecs = 0;
@@ -146,6 +149,10 @@ export class Exchange implements UpstreamOwner {
     this.upgradeSent = isWebSocketUpgrade(head);
     const text = upstreamRequestHead(head, basePath + upstreamPath(head.path, route) + head.query, route, info, origin.slice(origin.indexOf("//") + 2), this.upgradeSent);
     this.requestHead = text;
+    if (head.host !== "") {
+      this.upstreamOrigin = origin.toLowerCase();
+      this.clientOrigin = `${this.client.proto}://${head.host}`;
+    }
     const pool = poolFor(origin);
     this.pool = pool;
     const conn = pool.take(this);
@@ -292,7 +299,15 @@ export class Exchange implements UpstreamOwner {
       // A body the client has not finished sending leaves the connection mid-message: close it after the answer.
       if (!this.requestComplete) close = true;
       this.closeClient = close;
-      const text = clientResponseHead(res, this.route, { framing: this.framing, close, keepAlive10: head.minor === 0 && !close, upgrade: false, path: head.path });
+      const text = clientResponseHead(res, this.route, {
+        framing: this.framing,
+        close,
+        keepAlive10: head.minor === 0 && !close,
+        upgrade: false,
+        path: head.path,
+        upstreamOrigin: this.upstreamOrigin,
+        clientOrigin: this.clientOrigin,
+      });
       this.phase = Phase.Body;
       if (this.framing === Framing.None) {
         if (end < buf.length) this.upstreamKeepAlive = false;
@@ -451,7 +466,7 @@ function isWebSocketUpgrade(head: RequestHead): boolean {
 }
 
 export function acceptOf(head: RequestHead): string | null {
-  const i = head.lowerNames.indexOf("accept");
+  const i = head.special.indexOf("accept");
   return i < 0 ? null : head.values[i]!;
 }
 

@@ -36,11 +36,14 @@ export function normaliseIp(address: string): string {
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
-/** A field named by a Connection header: dropped by the proxy. */
-function connectionNamed(connection: readonly string[], lowerName: string): boolean {
+/** A field named by a Connection header (`name` as sent): dropped by the proxy. */
+function connectionNamed(connection: readonly string[], name: string): boolean {
+  let lower: string | undefined;
   for (let i = 0; i < connection.length; i++) {
     const t = connection[i]!;
-    if (t === lowerName && !CONNECTION_OPTIONS.has(t)) return true;
+    if (CONNECTION_OPTIONS.has(t)) continue;
+    lower ??= name.toLowerCase();
+    if (t === lower) return true;
   }
   return false;
 }
@@ -51,16 +54,16 @@ function connectionNamed(connection: readonly string[], lowerName: string): bool
  */
 export function upstreamRequestHead(req: RequestHead, target: string, route: CompiledRoute, info: ForwardInfo, upstreamHost: string, upgrade: boolean): string {
   let head = `${req.method} ${target} HTTP/1.1\r\nhost: ${route.preserveHost && req.host !== "" ? req.host : upstreamHost}\r\n`;
-  const { names, lowerNames, values, connection } = req;
+  const { names, special, values, connection } = req;
   let priorFor: string | null = null;
   for (let i = 0; i < names.length; i++) {
-    const lower = lowerNames[i]!;
-    if (isHopByHop(lower) || SET_ON_REQUEST.has(lower)) {
+    const lower = special[i]!;
+    if (lower !== "" && (isHopByHop(lower) || SET_ON_REQUEST.has(lower))) {
       // Several X-Forwarded-For lines read as one list.
       if (lower === "x-forwarded-for") priorFor = priorFor === null ? values[i]! : `${priorFor}, ${values[i]!}`;
       continue;
     }
-    if (connection.length > 0 && connectionNamed(connection, lower)) continue;
+    if (connection.length > 0 && connectionNamed(connection, names[i]!)) continue;
     head += `${names[i]!}: ${values[i]!}\r\n`;
   }
   if (req.chunked) head += "transfer-encoding: chunked\r\n";
@@ -94,23 +97,35 @@ export interface AnswerShape {
   upgrade: boolean;
   /** The request path, for `$url` in the route's response headers. */
   path: string;
+  /**
+   * A Location naming the upstream itself ("http://127.0.0.1:32788/x", what an app behind a rewritten Host
+   * builds) is rewritten to the address the client used, as nginx's proxy_redirect default does.
+   */
+  upstreamOrigin?: string;
+  clientOrigin?: string;
 }
 
 /** The answer head for the client, from the app's parsed head. */
 export function clientResponseHead(res: ResponseHead, route: CompiledRoute | undefined, shape: AnswerShape): string {
   let head = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
-  const { names, lowerNames, values, connection } = res;
+  const { names, special, values, connection } = res;
   const extra = route === undefined ? EMPTY : route.responseHeaders;
   let upgradeValue = "";
   for (let i = 0; i < names.length; i++) {
-    const lower = lowerNames[i]!;
-    if (isHopByHop(lower)) {
-      if (lower === "upgrade") upgradeValue = values[i]!;
-      continue;
+    const lower = special[i]!;
+    if (lower !== "") {
+      if (isHopByHop(lower)) {
+        if (lower === "upgrade") upgradeValue = values[i]!;
+        continue;
+      }
+      if (lower === "content-length") continue;
+      if (lower === "location" && shape.upstreamOrigin !== undefined) {
+        head += `${names[i]!}: ${rewriteLocation(values[i]!, shape.upstreamOrigin, shape.clientOrigin!)}\r\n`;
+        continue;
+      }
     }
-    if (lower === "content-length") continue;
-    if (connection.length > 0 && connectionNamed(connection, lower)) continue;
-    if (extra.length > 0 && replacedBy(extra, lower)) continue;
+    if (connection.length > 0 && connectionNamed(connection, names[i]!)) continue;
+    if (extra.length > 0 && replacedBy(extra, names[i]!.toLowerCase())) continue;
     head += `${names[i]!}: ${values[i]!}\r\n`;
   }
   switch (shape.framing) {
@@ -139,4 +154,13 @@ const EMPTY: CompiledRoute["responseHeaders"] = [];
 function replacedBy(extra: CompiledRoute["responseHeaders"], lowerName: string): boolean {
   for (let i = 0; i < extra.length; i++) if (extra[i]!.lowerName === lowerName) return true;
   return false;
+}
+
+/** `value` with the upstream's origin replaced by the client's, when it starts with it (on a path boundary). */
+export function rewriteLocation(value: string, upstreamOrigin: string, clientOrigin: string): string {
+  const n = upstreamOrigin.length;
+  if (value.length < n || value.slice(0, n).toLowerCase() !== upstreamOrigin) return value;
+  const next = value.charCodeAt(n);
+  if (value.length > n && next !== 47 && next !== 63 && next !== 35) return value;
+  return clientOrigin + value.slice(n);
 }

@@ -54,6 +54,8 @@ export interface ProxyServer {
   readonly url: string;
   readonly httpsUrl: string | undefined;
   readonly apps: AppTable;
+  /** Open client connections, over every listener. */
+  readonly connections: number;
   /** Stop listening; with `force`, also close connections in progress. */
   stop(force?: boolean): Promise<void>;
 }
@@ -99,6 +101,9 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     url: urlOf("http", http.hostname, http.port),
     httpsUrl: https === undefined ? undefined : urlOf("https", https.hostname, https.port),
     apps: options.apps,
+    get connections() {
+      return http.clients.size + (https?.clients.size ?? 0);
+    },
     async stop(force = false) {
       http.stop(force);
       https?.stop(force);

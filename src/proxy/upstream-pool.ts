@@ -95,6 +95,7 @@ export class UpstreamPool {
       }
       conn.reused = true;
       conn.owner = owner;
+      conn.socket?.ref();
       return conn;
     }
   }
@@ -120,6 +121,8 @@ export class UpstreamPool {
       return;
     }
     conn.idleSince = Date.now();
+    // An idle connection alone does not keep the process running (a stopped server exits at once).
+    conn.socket?.unref();
     this.idle.push(conn);
   }
 

@@ -383,3 +383,34 @@ describe("deadlines", () => {
     await capped.stop(true);
   });
 });
+
+describe("redirects", () => {
+  test("a Location naming the upstream's own address is rewritten to the address the client used", async () => {
+    const redirecting = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req) => {
+        const path = new URL(req.url).pathname;
+        const self = `http://${req.headers.get("host")}`;
+        if (path.endsWith("/elsewhere")) return new Response(null, { status: 302, headers: { location: "http://example.test/x" } });
+        if (path.endsWith("/relative")) return new Response(null, { status: 302, headers: { location: "/y" } });
+        return new Response(null, { status: 302, headers: { location: `${self}/app/next?q=1` } });
+      },
+    });
+    const apps = new AppTable();
+    apps.add({ path: "/app", routes: [route({ stripApp: false })], upstream: new FixedUpstream(`http://127.0.0.1:${redirecting.port}`) });
+    const p = createProxyServer({ port: 0, apps });
+    const port = Number(new URL(p.url).port);
+    try {
+      const own = await talk(port, `GET /app/start HTTP/1.1\r\nHost: apps.localhost:${port}\r\nConnection: close\r\n\r\n`);
+      expect(own.text).toMatch(new RegExp(`^location: http://apps\\.localhost:${port}/app/next\\?q=1\\r$`, "im"));
+      const other = await talk(port, `GET /app/elsewhere HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+      expect(other.text).toMatch(/^location: http:\/\/example\.test\/x\r$/im);
+      const relative = await talk(port, `GET /app/relative HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+      expect(relative.text).toMatch(/^location: \/y\r$/im);
+    } finally {
+      await p.stop(true);
+      redirecting.stop(true);
+    }
+  });
+});

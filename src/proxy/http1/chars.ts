@@ -72,3 +72,38 @@ export function parseDigits(s: string): number {
   }
   return n;
 }
+
+/**
+ * The lower-case form of a field name the proxy may treat specially (framing, hop-by-hop, Host, Accept, Location,
+ * X-Forwarded-*), or "" for an ordinary end-to-end field. Picked by first letter and length so that most names are
+ * never lower-cased: this runs for every field of every request and answer.
+ */
+export function specialName(name: string): string {
+  const len = name.length;
+  switch (name.charCodeAt(0) | 0x20) {
+    case 97: // a
+      return len === 6 ? lowerIf(name, "accept") : "";
+    case 99: // c
+      return len === 10 ? lowerIf(name, "connection") : len === 14 ? lowerIf(name, "content-length") : "";
+    case 104: // h
+      return len === 4 ? lowerIf(name, "host") : "";
+    case 107: // k
+      return len === 10 ? lowerIf(name, "keep-alive") : "";
+    case 108: // l
+      return len === 8 ? lowerIf(name, "location") : "";
+    case 112: // p: proxy-*
+      return len >= 6 ? name.toLowerCase() : "";
+    case 116: // t
+      return len === 2 ? lowerIf(name, "te") : len === 7 ? lowerIf(name, "trailer") : len === 17 ? lowerIf(name, "transfer-encoding") : "";
+    case 117: // u
+      return len === 7 ? lowerIf(name, "upgrade") : "";
+    case 120: // x: x-forwarded-*
+      return len >= 15 && len <= 18 ? name.toLowerCase() : "";
+    default:
+      return "";
+  }
+}
+
+function lowerIf(name: string, lower: string): string {
+  return name === lower || name.toLowerCase() === lower ? lower : "";
+}

@@ -5,7 +5,9 @@
  * list not ending in chunked are refused). What is refused gets a status and a short reason; what is accepted is
  * held as parsed values, and only those are ever written upstream.
  */
-import { HOST, listTokens, parseDigits, REQUEST_VALUE, TARGET, TCHAR, trimmedSlice } from "./chars.ts";
+import { HOST, listTokens, parseDigits, REQUEST_VALUE, specialName, TARGET, TCHAR, trimmedSlice } from "./chars.ts";
+
+const NO_TOKENS: string[] = [];
 
 /** Largest request head (request line and fields); more is 431. */
 export const MAX_REQUEST_HEAD = 64 * 1024;
@@ -21,9 +23,12 @@ export interface RequestHead {
   readonly query: string;
   /** 1 for HTTP/1.1, 0 for HTTP/1.0. */
   readonly minor: number;
-  /** Field names as sent (validated tokens), their lower-case forms, and trimmed values, in order. */
+  /**
+   * Field names as sent (validated tokens) and trimmed values, in order. `special[i]` is the lower-case name of a
+   * field the proxy treats specially (see chars.ts specialName), "" for an ordinary end-to-end field.
+   */
   readonly names: string[];
-  readonly lowerNames: string[];
+  readonly special: string[];
   readonly values: string[];
   /** The authority the request is for: the Host field, or the absolute-form target's ("" when neither). */
   readonly host: string;
@@ -78,14 +83,14 @@ export function parseRequestHead(text: string): RequestHead | RequestHeadError {
   if (target instanceof RequestHeadError) return target;
 
   const names: string[] = [];
-  const lowerNames: string[] = [];
+  const special: string[] = [];
   const values: string[] = [];
   let host: string | null = null;
   let hostCount = 0;
   let contentLength = -1;
   let lengthSeen = false;
   let codings: string[] | null = null;
-  let connection: string[] = [];
+  let connection: string[] = NO_TOKENS;
   let upgrade: string | null = null;
   let teTrailers = false;
   let highBytes = false;
@@ -110,9 +115,9 @@ export function parseRequestHead(text: string): RequestHead | RequestHeadError {
       if (c > 0x7f) highBytes = true;
     }
     const name = text.slice(at, colon);
-    const lower = name.toLowerCase();
+    const lower = specialName(name);
     const value = trimmedSlice(text, colon + 1, next);
-    switch (lower) {
+    if (lower !== "") switch (lower) {
       case "host":
         hostCount++;
         if (hostCount > 1) return bad("more than one Host header field");
@@ -142,7 +147,7 @@ export function parseRequestHead(text: string): RequestHead | RequestHeadError {
         break;
     }
     names.push(name);
-    lowerNames.push(lower);
+    special.push(lower);
     values.push(value);
     at = next + 2;
   }
@@ -167,7 +172,7 @@ export function parseRequestHead(text: string): RequestHead | RequestHeadError {
     query: target.query,
     minor,
     names,
-    lowerNames,
+    special,
     values,
     host: authority,
     contentLength,

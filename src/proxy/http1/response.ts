@@ -4,7 +4,9 @@
  * on framing: Content-Length must be digits and agree with itself, a chunked coding wins over a length (and the
  * connection is not reused after such an answer). Anything else that is not HTTP/1.x is a broken answer (502).
  */
-import { listTokens, parseDigits, TCHAR, trimmedSlice } from "./chars.ts";
+import { listTokens, parseDigits, specialName, TCHAR, trimmedSlice } from "./chars.ts";
+
+const NO_TOKENS: string[] = [];
 
 /** Largest answer head; more is a broken answer. */
 export const MAX_RESPONSE_HEAD = 64 * 1024;
@@ -16,7 +18,8 @@ export interface ResponseHead {
   readonly reason: string;
   readonly minor: number;
   readonly names: string[];
-  readonly lowerNames: string[];
+  /** As RequestHead.special: the lower-case name of a field the proxy treats specially, else "". */
+  readonly special: string[];
   readonly values: string[];
   /** -1 when no length was given. */
   readonly contentLength: number;
@@ -68,11 +71,11 @@ export function parseResponseHead(text: string): ResponseHead | ResponseHeadErro
   }
 
   const names: string[] = [];
-  const lowerNames: string[] = [];
+  const special: string[] = [];
   const values: string[] = [];
   let contentLength = -1;
   let codings: string[] | null = null;
-  let connection: string[] = [];
+  let connection: string[] = NO_TOKENS;
   let highBytes = false;
 
   let at = lineEnd + 1;
@@ -102,16 +105,18 @@ export function parseResponseHead(text: string): ResponseHead | ResponseHeadErro
       if (names.length === MAX_RESPONSE_FIELDS) return new ResponseHeadError(`more than ${MAX_RESPONSE_FIELDS} header fields`);
       const name = text.slice(at, nameEnd);
       names.push(name);
-      lowerNames.push(name.toLowerCase());
+      special.push(specialName(name));
       values.push(trimmedSlice(text, colon + 1, contentEnd));
     }
     if (next >= text.length) break;
     at = next + 1;
   }
 
-  for (let i = 0; i < lowerNames.length; i++) {
+  for (let i = 0; i < special.length; i++) {
+    const lower = special[i]!;
+    if (lower === "") continue;
     const value = values[i]!;
-    switch (lowerNames[i]) {
+    switch (lower) {
       case "content-length":
         for (const part of value.split(",")) {
           const n = parseDigits(trimmedSlice(part, 0, part.length));
@@ -137,5 +142,5 @@ export function parseResponseHead(text: string): ResponseHead | ResponseHeadErro
     // A coding list not ending in chunked is delimited by the close.
     if (!chunked) keepAlive = false;
   }
-  return { status, reason, minor, names, lowerNames, values, contentLength, chunked, connection, keepAlive, highBytes };
+  return { status, reason, minor, names, special, values, contentLength, chunked, connection, keepAlive, highBytes };
 }
