@@ -257,7 +257,8 @@ export class Exchange implements UpstreamOwner {
         this.upBuf = Buffer.from(buf);
         return;
       }
-      const res = parseResponseHead(buf.toString("latin1", 0, end));
+      const original = buf.toString("latin1", 0, end);
+      const res = parseResponseHead(original);
       if (!("status" in res)) return this.broken(res.reason);
       const head = this.head;
       const client = this.client;
@@ -309,6 +310,13 @@ export class Exchange implements UpstreamOwner {
         clientOrigin: this.clientOrigin,
       });
       this.phase = Phase.Body;
+      if (this.framing === Framing.Length && this.left === buf.length - end && text === original) {
+        // The whole answer is in this read and its head written anew is byte for byte what came: pass the read
+        // buffer itself (no copy, no allocation: the common small answer).
+        this.left = 0;
+        client.send(buf);
+        return this.complete();
+      }
       if (this.framing === Framing.None) {
         if (end < buf.length) this.upstreamKeepAlive = false;
         client.send(res.highBytes ? Buffer.from(text, "latin1") : text);

@@ -105,20 +105,36 @@ export interface AnswerShape {
   clientOrigin?: string;
 }
 
-/** The answer head for the client, from the app's parsed head. */
+/**
+ * The answer head for the client, from the app's parsed head. Framing fields are written where the app had them
+ * (with the proxy's values), so that a canonical head written anew is byte for byte the app's.
+ */
 export function clientResponseHead(res: ResponseHead, route: CompiledRoute | undefined, shape: AnswerShape): string {
   let head = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
   const { names, special, values, connection } = res;
   const extra = route === undefined ? EMPTY : route.responseHeaders;
+  const framing = shape.framing;
   let upgradeValue = "";
+  let wroteLength = false;
+  let wroteChunked = false;
   for (let i = 0; i < names.length; i++) {
     const lower = special[i]!;
     if (lower !== "") {
+      if (lower === "content-length") {
+        // Kept on HEAD/304 answers too: there it describes the resource, not this message.
+        if (!wroteLength && (framing === Framing.Length || framing === Framing.None) && res.contentLength >= 0) head += `${names[i]!}: ${res.contentLength}\r\n`;
+        wroteLength = true;
+        continue;
+      }
+      if (lower === "transfer-encoding") {
+        if (!wroteChunked && framing === Framing.Chunked) head += `${names[i]!}: chunked\r\n`;
+        wroteChunked = true;
+        continue;
+      }
       if (isHopByHop(lower)) {
         if (lower === "upgrade") upgradeValue = values[i]!;
         continue;
       }
-      if (lower === "content-length") continue;
       if (lower === "location" && shape.upstreamOrigin !== undefined) {
         head += `${names[i]!}: ${rewriteLocation(values[i]!, shape.upstreamOrigin, shape.clientOrigin!)}\r\n`;
         continue;
@@ -128,17 +144,8 @@ export function clientResponseHead(res: ResponseHead, route: CompiledRoute | und
     if (extra.length > 0 && replacedBy(extra, names[i]!.toLowerCase())) continue;
     head += `${names[i]!}: ${values[i]!}\r\n`;
   }
-  switch (shape.framing) {
-    case Framing.Length:
-      head += `content-length: ${res.contentLength}\r\n`;
-      break;
-    case Framing.Chunked:
-      head += "transfer-encoding: chunked\r\n";
-      break;
-    case Framing.None:
-      if (res.contentLength >= 0) head += `content-length: ${res.contentLength}\r\n`;
-      break;
-  }
+  if (framing === Framing.Length && !wroteLength) head += `content-length: ${res.contentLength}\r\n`;
+  if (framing === Framing.Chunked && !wroteChunked) head += "transfer-encoding: chunked\r\n";
   for (let i = 0; i < extra.length; i++) {
     const h = extra[i]!;
     head += `${h.name}: ${h.hasUrl ? h.value.replaceAll("$url", shape.path) : h.value}\r\n`;
