@@ -17,6 +17,7 @@ import { Builtin, Bytes, Float, List, None, Range, Tuple, isCallable, truth, typ
 import {
   annotate,
   bindArgs,
+  bindingError,
   BREAK,
   Cell,
   CONTINUE,
@@ -66,7 +67,7 @@ export function callAt(fr: Frame, pos: A.Pos, f: Value, args: Value[], kwargs: [
     try {
       l = bindArgs(f, args, kwargs);
     } catch (e) {
-      throw annotate(e, fr, pos);
+      throw bindingError(fr.thread, pos, f.code, e);
     }
     return invoke(fr.thread, f, l);
   }
@@ -459,6 +460,16 @@ export class Compiler {
         }
         const es = iterElems(fr, pos, b);
         for (let i = 0, n = es.length; i < n; i++) a.elems.push(es[i]!);
+        return a;
+      }
+      if (op === "|" && a instanceof Dict && b instanceof Dict) {
+        // `d |= other` updates d in place, so every alias of d sees the change.
+        try {
+          a.ht.checkMutable("apply |= to");
+          for (const [k, v] of b.ht.entries()) a.ht.set(k, v);
+        } catch (e) {
+          throw annotate(e, fr, pos);
+        }
         return a;
       }
       return binSlow(fr, pos, op, a, b);
