@@ -37,8 +37,10 @@ export function registerStarCommands(program: Command): void {
           },
         });
       } catch (e) {
+        // Set the exit code and return rather than exit: process.exit would drop whatever part of a long error
+        // a pipe has not taken yet.
         process.stderr.write(formatError(e) + "\n");
-        process.exit(EXIT_FAILED);
+        process.exitCode = EXIT_FAILED;
       }
     });
 
