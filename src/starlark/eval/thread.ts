@@ -106,6 +106,13 @@ export interface ThreadOptions {
   maxDepth?: number;
 }
 
+/**
+ * The call depth allowed by default, as deep as starlark-go goes in practice. Each Starlark call uses a few JS
+ * frames, so the JS stack (about 4 MB under Bun) usually runs out first, at some 10,000 to 20,000 calls
+ * depending on the shape of the code; that is reported as the same "Starlark stack overflow" error.
+ */
+export const DEFAULT_MAX_DEPTH = 100_000;
+
 export class Thread implements ThreadLike {
   frames: Frame[] = [];
   depth = -1;
@@ -118,7 +125,7 @@ export class Thread implements ThreadLike {
   locals = new Map<string, unknown>();
   constructor(o: ThreadOptions) {
     this.steps = o.maxSteps && o.maxSteps > 0 ? o.maxSteps : Infinity;
-    this.maxDepth = o.maxDepth ?? 1000;
+    this.maxDepth = o.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.recursion = !!o.recursion;
     this.options = { set: o.set, recursion: o.recursion };
     this.printFn = o.print ?? ((m) => process.stdout.write(m + "\n"));
@@ -148,13 +155,24 @@ export class Thread implements ThreadLike {
   }
 }
 
+/** The JS engine's stack overflow (the only RangeError it raises for deep calls). */
+export function isJSStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack|recursion/i.test(e.message);
+}
+
+/**
+ * The Starlark error an exception stands for: itself, or "Starlark stack overflow" for the JS stack running out
+ * (deep Starlark recursion reaches it before the default depth limit). Undefined for anything else.
+ */
+export function starErrorOf(e: unknown): StarError | undefined {
+  if (e instanceof StarError) return e;
+  if (isJSStackOverflow(e)) return new StarError("Starlark stack overflow");
+  return undefined;
+}
+
 /** Gives an error the position where it happened (if it has none yet) and the current backtrace. */
 export function annotate(e: unknown, fr: Frame, pos: Pos): StarError {
-  let se: StarError;
-  if (e instanceof StarError) se = e;
-  else if (e instanceof RangeError && /call stack|recursion/i.test(e.message)) se = new StarError("Starlark stack overflow");
-  else if (e instanceof Error) se = new StarError(e.message);
-  else se = new StarError(String(e));
+  const se = starErrorOf(e) ?? new StarError(e instanceof Error ? e.message : String(e));
   if (se.pos === undefined) {
     se.pos = { file: fr.code.file, line: pos.line, col: pos.col };
     se.backtrace = fr.thread.backtrace(pos);

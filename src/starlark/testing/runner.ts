@@ -10,7 +10,7 @@ import { OPTION_NAMES, type DialectOptions } from "../options.ts";
 import { universe } from "../library.ts";
 import { execFile } from "../eval/exec.ts";
 import { parseAndResolve } from "../eval/frontend.ts";
-import type { Thread } from "../eval/thread.ts";
+import { starErrorOf, type Thread } from "../eval/thread.ts";
 import { equals, compare } from "../values/compare.ts";
 import { StarError, StarlarkEvalError } from "../values/errors.ts";
 import { repr, str } from "../values/format.ts";
@@ -198,9 +198,9 @@ function assertModule(filename: string, report: (line: number, msg: string) => v
       } catch (e) {
         th.unwindTo(depth);
         th.frames[depth]!.pc = pc;
-        if (e instanceof StarError) msg = e.message;
-        else if (e instanceof StarlarkEvalError) msg = e.message;
-        else throw e;
+        if (e instanceof StarlarkEvalError) msg = e.message;
+        else msg = starErrorOf(e)?.message;
+        if (msg === undefined) throw e;
       }
       if (msg === undefined) return error(t, `evaluation succeeded unexpectedly (want error matching ${repr(pattern)})`);
       if (!goRegExp(pattern).test(msg)) return error(t, `regular expression (${pattern}) did not match error (${msg})`);
