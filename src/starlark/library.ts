@@ -233,7 +233,7 @@ const fns: Record<string, Fn> = {
       if (v === undefined) throw new StarError(`int: invalid literal with base 10: ${x}`);
       return v;
     }
-    throw new StarError(`int: got ${typeName(x!)}, want int, float, bool, or string`);
+    throw new StarError(`int: cannot convert ${typeName(x!)} to int`);
   },
   len(_t, a, k) {
     positional("len", a, k, 1, 1);
