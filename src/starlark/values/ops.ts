@@ -52,6 +52,7 @@ function repeat(elems: Value[], n: Value, what: string): Value[] {
   }
   if (n <= 0 || elems.length === 0) return [];
   if (elems.length * n > MAX_ELEMS) throw new StarError(`excessive repeat (${elems.length} * ${n} elements)`);
+  if (elems.length === 1) return new Array<Value>(n).fill(elems[0]!);
   const out = new Array<Value>(elems.length * n);
   for (let i = 0, k = 0; i < n; i++) for (let j = 0; j < elems.length; j++) out[k++] = elems[j]!;
   return out;
