@@ -55,6 +55,12 @@ function parseFloatLiteral(s: string): number | undefined {
   return parseFloat(t);
 }
 
+/** The argument check of the builtins starlark-go writes by hand (chr, dir, ord, str, bytes): one positional. */
+function exactlyOne(fn: string, a: Value[], k: [string, Value][], exactly = ""): void {
+  if (k.length > 0) throw new StarError(`${fn} does not accept keyword arguments`);
+  if (a.length !== 1) throw new StarError(`${fn}: got ${a.length} arguments, want ${exactly}1`);
+}
+
 /** How print and fail show a value: strings and bytes as their text, everything else as by str. */
 function printed(v: Value): string {
   return v instanceof Bytes ? S.transcodeUTF8(v.s) : str(v);
@@ -111,23 +117,24 @@ const fns: Record<string, Fn> = {
     return a.length > 0 && truth(a[0]!);
   },
   bytes(_t, a, k) {
-    positional("bytes", a, k, 1, 1);
+    exactlyOne("bytes", a, k, "exactly ");
     const x = a[0]!;
     if (x instanceof Bytes) return x;
-    if (typeof x === "string") return new Bytes(S.binaryOf(S.encodeUTF8(x)));
+    // Invalid UTF-8 in the string becomes the encoding of U+FFFD.
+    if (typeof x === "string") return new Bytes(S.binaryOf(S.encodeUTF8(S.toHostString(x))));
     const es = iterableElems(x);
     if (es === undefined) throw new StarError(`bytes: got ${typeName(x)}, want string, bytes, or iterable of ints`);
     let s = "";
-    for (const e of es) {
-      if (typeof e !== "number" || e < 0 || e > 255) {
-        throw new StarError(typeof e === "number" ? `bytes: ${e} out of range` : `bytes: got ${typeName(e)}, want int`);
-      }
-      s += String.fromCharCode(e);
+    for (let i = 0; i < es.length; i++) {
+      const e = es[i]!;
+      if (typeof e !== "number" && typeof e !== "bigint") throw new StarError(`bytes: at index ${i}, got ${typeName(e)}, want int`);
+      if (e < 0 || e > 255) throw new StarError(`bytes: at index ${i}, ${e} out of range (want value in unsigned 8-bit range)`);
+      s += String.fromCharCode(Number(e));
     }
     return new Bytes(s);
   },
   chr(_t, a, k) {
-    positional("chr", a, k, 1, 1);
+    exactlyOne("chr", a, k);
     const i = a[0]!;
     if (typeof i !== "number" && typeof i !== "bigint") throw new StarError(`chr: got ${typeName(i)}, want int`);
     if (i < 0) throw new StarError(`chr: Unicode code point ${i} out of range (<0)`);
@@ -141,7 +148,7 @@ const fns: Record<string, Fn> = {
     return d;
   },
   dir(_t, a, k) {
-    positional("dir", a, k, 1, 1);
+    exactlyOne("dir", a, k);
     return new List(attrNames(a[0]!));
   },
   enumerate(_t, a, k) {
@@ -194,7 +201,12 @@ const fns: Record<string, Fn> = {
         throw e;
       }
     }
-    return getAttr(a[0]!, name);
+    try {
+      return getAttr(a[0]!, name);
+    } catch (e) {
+      if (e instanceof StarError) e.message = `getattr: ${e.message}`;
+      throw e;
+    }
   },
   hasattr(_t, a, k) {
     positional("hasattr", a, k, 2, 2);
@@ -252,13 +264,13 @@ const fns: Record<string, Fn> = {
   max: (t, a, k) => minMax(t, "max", a, k, ">"),
   min: (t, a, k) => minMax(t, "min", a, k, "<"),
   ord(_t, a, k) {
-    positional("ord", a, k, 1, 1);
+    exactlyOne("ord", a, k);
     const s = a[0]!;
     if (s instanceof Bytes) {
       if (s.s.length !== 1) throw new StarError(`ord: bytes has length ${s.s.length}, want 1`);
       return s.s.charCodeAt(0);
     }
-    if (typeof s !== "string") throw new StarError(`ord: got ${typeName(s)}, want string`);
+    if (typeof s !== "string") throw new StarError(`ord: got ${typeName(s)}, want string or bytes`);
     const b = S.encodeUTF8(s);
     if (b.length === 0) throw new StarError("ord: string encodes 0 Unicode code points, want 1");
     const [r, n] = S.decodeRune(b, 0);
@@ -314,7 +326,7 @@ const fns: Record<string, Fn> = {
     return new List(idx.map((i) => es[i]!));
   },
   str(_t, a, k) {
-    positional("str", a, k, 1, 1);
+    exactlyOne("str", a, k, "exactly ");
     const x = a[0]!;
     if (x instanceof Bytes) return S.transcodeUTF8(x.s);
     return str(x);
