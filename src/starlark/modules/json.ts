@@ -150,6 +150,9 @@ function quoteByte(b: number): string {
   return "'" + String.fromCharCode(b) + "'";
 }
 
+/** The one-character escapes of JSON strings, by the byte after the backslash. */
+const SIMPLE_ESCAPES: Record<number, string> = { 0x22: '"', 0x5c: "\\", 0x2f: "/", 0x62: "\b", 0x66: "\f", 0x6e: "\n", 0x72: "\r", 0x74: "\t" };
+
 const isDigit = (b: number | undefined): boolean => b !== undefined && b >= 0x30 && b <= 0x39;
 
 /** starlark-go's json.decode, over the UTF-8 bytes so offsets are byte offsets. */
@@ -302,9 +305,9 @@ class Decoder {
       const c = b[k]!;
       if (c === 0x5c) {
         const e = b[k + 1]!;
-        const simple: Record<number, string> = { 0x22: '"', 0x5c: "\\", 0x2f: "/", 0x62: "\b", 0x66: "\f", 0x6e: "\n", 0x72: "\r", 0x74: "\t" };
-        if (simple[e] !== undefined) {
-          out += simple[e];
+        const simple = SIMPLE_ESCAPES[e];
+        if (simple !== undefined) {
+          out += simple;
           k += 2;
           continue;
         }
