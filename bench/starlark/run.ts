@@ -3,7 +3,7 @@
  * languages). Each side runs every program BENCH_RUNS times (default 5, at least 3), alternating, and the table
  * shows the best wall time of each (parse and compile included on our side; CPython's timer starts after its
  * compile) and the ratio ours/CPython. The best of several runs is what a shared, noisy machine can measure.
- * Run: `bun bench/starlark/run.ts`.
+ * Run: `bun bench/starlark/run.ts` (BENCH_ONLY=text runs the programs whose name contains text).
  */
 import { spawnSync } from "node:child_process";
 import { exec, APP_DIALECT } from "../../src/starlark/index.ts";
@@ -73,6 +73,59 @@ def main():
 
 result = main()
 `,
+  "sorted() of 200k ints": `
+def main():
+    xs = [(i * 7919) % 200003 for i in range(200000)]
+    ys = sorted(xs)
+    return ys[0] + ys[-1]
+
+result = main()
+`,
+  "300k sieve": `
+def main():
+    n = 300000
+    flags = [True] * (n + 1)
+    flags[0] = False
+    flags[1] = False
+    for i in range(2, 548):
+        if flags[i]:
+            for j in range(i * i, n + 1, i):
+                flags[j] = False
+    count = 0
+    for f in flags:
+        if f:
+            count += 1
+    return count
+
+result = main()
+`,
+  "string-keyed dict building": `
+def main():
+    d = {}
+    for i in range(200000):
+        d["key" + str(i)] = i
+    for i in range(0, 200000, 2):
+        d["key" + str(i)] += 1
+    return len(d)
+
+result = main()
+`,
+  "big-int arithmetic": `
+def main():
+    a = 1
+    b = 1
+    for i in range(20000):
+        a, b = b, a + b
+    x = 1
+    for i in range(20000):
+        x = x * 3 + i
+    y = 1
+    for i in range(1, 3000):
+        y = y * i
+    return (a % 1000003) + (x % 1000003) + (y // (a % 1000 + 1)) % 97
+
+result = main()
+`,
 };
 
 function timeOurs(src: string): number {
@@ -90,7 +143,9 @@ function timePython(src: string): number | undefined {
 
 const runs = Math.max(3, Number(process.env.BENCH_RUNS ?? 5) || 5);
 const rows: string[][] = [["benchmark", `clace-lite (ms, best of ${runs})`, `python3 (ms, best of ${runs})`, "ratio"]];
+const only = process.env.BENCH_ONLY;
 for (const [name, src] of Object.entries(programs)) {
+  if (only !== undefined && !name.includes(only)) continue;
   let ours = Infinity,
     py = Infinity;
   for (let i = 0; i < runs; i++) {

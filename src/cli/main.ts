@@ -3,36 +3,59 @@
  * The clace-lite command line. Each command group lives in its own file and registers itself here; commands stay
  * thin: parse arguments, call the runtime/containers/proxy layers, render results and errors.
  */
-import { Command, CommanderError } from "commander";
+import type { Command } from "commander";
 import pkg from "../../package.json" with { type: "json" };
-import { registerAppCommands } from "./app.ts";
-import { registerServeCommands } from "./serve.ts";
-import { registerServerCommands } from "./server.ts";
-import { registerStarCommands } from "./star.ts";
-import { registerConfigCommands } from "./config.ts";
-import { registerSpecCommands } from "./spec.ts";
+import { registerStarCommands, runStarFile } from "./star.ts";
 import { exitWithError, EXIT_USAGE } from "./output.ts";
 
-export function buildProgram(): Command {
+/**
+ * The program with its command groups. For `star ...` only the star group is registered: the Starlark commands
+ * then start without loading the server, proxy and container layers (the other groups are imported on demand).
+ */
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
+  const { Command } = await import("commander");
   const program = new Command("clace-lite")
     .description("Run containerized web apps configured in Starlark: build on demand, start on the first request, stop when idle.")
     .version(pkg.version, "-v, --version", "print the version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  registerServeCommands(program);
-  registerServerCommands(program);
-  registerAppCommands(program);
+  if (argv[2] === "star") {
+    registerStarCommands(program);
+    return program;
+  }
+  const [app, serve, server, config, spec] = await Promise.all([
+    import("./app.ts"),
+    import("./serve.ts"),
+    import("./server.ts"),
+    import("./config.ts"),
+    import("./spec.ts"),
+  ]);
+  serve.registerServeCommands(program);
+  server.registerServerCommands(program);
+  app.registerAppCommands(program);
   registerStarCommands(program);
-  registerConfigCommands(program);
-  registerSpecCommands(program);
+  config.registerConfigCommands(program);
+  spec.registerSpecCommands(program);
   return program;
 }
 
-if (import.meta.main) {
-  const program = buildProgram();
+/** `star run FILE` with nothing else, the most frequent way to start the interpreter: no need to load commander. */
+function isPlainStarRun(argv: string[]): boolean {
+  return argv.length === 5 && argv[2] === "star" && argv[3] === "run" && !argv[4]!.startsWith("-");
+}
+
+if (import.meta.main && isPlainStarRun(process.argv)) {
+  try {
+    await runStarFile(process.argv[4]!);
+  } catch (err) {
+    exitWithError(err);
+  }
+} else if (import.meta.main) {
+  const program = await buildProgram();
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
+    const { CommanderError } = await import("commander");
     if (err instanceof CommanderError) {
       // --help and --version end here with exit code 0; usage mistakes were already printed by commander.
       process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);

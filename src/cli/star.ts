@@ -12,6 +12,32 @@ function readSource(file: string): string {
   }
 }
 
+/**
+ * `star run FILE`: runs a file in the app dialect. Errors go to stderr and set the exit code; the process is not
+ * exited here, so a long error reaches a pipe in full.
+ */
+export async function runStarFile(file: string, maxSteps = 0): Promise<void> {
+  // The interpreter is loaded on use, so that other commands start without it.
+  const { APP_DIALECT, exec, STRUCT_BUILTIN, jsonModule, mathModule } = await import("../starlark/index.ts");
+  const source = readSource(file);
+  try {
+    exec(file, source, {
+      options: APP_DIALECT,
+      predeclared: { struct: STRUCT_BUILTIN },
+      maxSteps,
+      print: (m) => process.stdout.write(m + "\n"),
+      load: (module): Record<string, Value> => {
+        if (module === "json.star") return { json: jsonModule };
+        if (module === "math.star") return { math: mathModule };
+        throw new Error(`no such module: ${module}`);
+      },
+    });
+  } catch (e) {
+    process.stderr.write(formatError(e) + "\n");
+    process.exitCode = EXIT_FAILED;
+  }
+}
+
 export function registerStarCommands(program: Command): void {
   const star = program.command("star").description("run, test and check Starlark files");
 
@@ -20,27 +46,7 @@ export function registerStarCommands(program: Command): void {
     .description("run a Starlark file in the app dialect (recursion, while and set allowed)")
     .argument("<file>", "the .star file")
     .option("--max-steps <n>", "stop after this many steps (0 = unlimited)", "0")
-    .action(async (file: string, opts: { maxSteps: string }) => {
-      // The interpreter is loaded on use, so that other commands start without it.
-      const { APP_DIALECT, exec, STRUCT_BUILTIN, jsonModule, mathModule } = await import("../starlark/index.ts");
-      const source = readSource(file);
-      try {
-        exec(file, source, {
-          options: APP_DIALECT,
-          predeclared: { struct: STRUCT_BUILTIN },
-          maxSteps: Number(opts.maxSteps) || 0,
-          print: (m) => process.stdout.write(m + "\n"),
-          load: (module): Record<string, Value> => {
-            if (module === "json.star") return { json: jsonModule };
-            if (module === "math.star") return { math: mathModule };
-            throw new Error(`no such module: ${module}`);
-          },
-        });
-      } catch (e) {
-        process.stderr.write(formatError(e) + "\n");
-        process.exit(EXIT_FAILED);
-      }
-    });
+    .action((file: string, opts: { maxSteps: string }) => runStarFile(file, Number(opts.maxSteps) || 0));
 
   star
     .command("test")

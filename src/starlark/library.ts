@@ -3,13 +3,14 @@
  * Adding a builtin is one entry here.
  */
 import { StarError } from "./values/errors.ts";
-import { compare } from "./values/compare.ts";
+import { compare, sortIndices, sortValues } from "./values/compare.ts";
 import { Dict, StarSet } from "./values/hashtable.ts";
-import { positional, unpackArgs, wantInt, wantString } from "./values/args.ts";
+import { positional, unpackArgs, wantBool, wantCallable, wantInt, wantString } from "./values/args.ts";
 import { str, repr, formatFloat } from "./values/format.ts";
 import { floatToInt, intNeg, norm, type Int } from "./values/int.ts";
-import { attrNames, getAttr, hasAttr, iterate, len as lenOf, iterableElems } from "./values/ops.ts";
+import { attrNames, getAttr, hasAttr, iterate, len as lenOf, iterableElems, makeRange } from "./values/ops.ts";
 import { dictUpdate } from "./values/methods.ts";
+import { fitsInt64 } from "./values/bigrange.ts";
 import * as S from "./values/strings.ts";
 import { Builtin, Bytes, Float, List, None, Range, Tuple, truth, typeName, type ThreadLike, type Value } from "./values/value.ts";
 
@@ -54,20 +55,36 @@ function parseFloatLiteral(s: string): number | undefined {
   return parseFloat(t);
 }
 
+/** The argument check of the builtins starlark-go writes by hand (chr, dir, ord, str, bytes): one positional. */
+function exactlyOne(fn: string, a: Value[], k: [string, Value][], exactly = ""): void {
+  if (k.length > 0) throw new StarError(`${fn} does not accept keyword arguments`);
+  if (a.length !== 1) throw new StarError(`${fn}: got ${a.length} arguments, want ${exactly}1`);
+}
+
+/** How print and fail show a value: strings and bytes as their text, everything else as by str. */
+function printed(v: Value): string {
+  return v instanceof Bytes ? S.transcodeUTF8(v.s) : str(v);
+}
+
 function minMax(thread: ThreadLike, name: string, args: Value[], kwargs: [string, Value][], op: "<" | ">"): Value {
   let key: Value | undefined;
   for (const [k, v] of kwargs) {
     if (k !== "key") throw new StarError(`${name}: unexpected keyword argument "${k}"`);
-    key = v;
+    key = wantCallable(name, "key", v);
   }
-  if (args.length === 0) throw new StarError(`${name}: got 0 arguments, want at least 1`);
-  const es = args.length === 1 ? iterate(args[0]!, name) : args;
+  if (args.length === 0) throw new StarError(`${name} requires at least one positional argument`);
+  let es = args;
+  if (args.length === 1) {
+    const it = iterableElems(args[0]!);
+    if (it === undefined) throw new StarError(`${name}: ${typeName(args[0]!)} value is not iterable`);
+    es = it;
+  }
   if (es.length === 0) throw new StarError(`${name}: argument is an empty sequence`);
   {
     let best = es[0]!;
-    let bestKey = key !== undefined && key !== None ? thread.call(key, [best], []) : best;
+    let bestKey = key !== undefined ? thread.call(key, [best], []) : best;
     for (let i = 1; i < es.length; i++) {
-      const k = key !== undefined && key !== None ? thread.call(key, [es[i]!], []) : es[i]!;
+      const k = key !== undefined ? thread.call(key, [es[i]!], []) : es[i]!;
       if (compare(op, k, bestKey)) {
         best = es[i]!;
         bestKey = k;
@@ -100,23 +117,24 @@ const fns: Record<string, Fn> = {
     return a.length > 0 && truth(a[0]!);
   },
   bytes(_t, a, k) {
-    positional("bytes", a, k, 1, 1);
+    exactlyOne("bytes", a, k, "exactly ");
     const x = a[0]!;
     if (x instanceof Bytes) return x;
-    if (typeof x === "string") return new Bytes(S.binaryOf(S.encodeUTF8(x)));
+    // Invalid UTF-8 in the string becomes the encoding of U+FFFD.
+    if (typeof x === "string") return new Bytes(S.binaryOf(S.encodeUTF8(S.toHostString(x))));
     const es = iterableElems(x);
     if (es === undefined) throw new StarError(`bytes: got ${typeName(x)}, want string, bytes, or iterable of ints`);
     let s = "";
-    for (const e of es) {
-      if (typeof e !== "number" || e < 0 || e > 255) {
-        throw new StarError(typeof e === "number" ? `bytes: ${e} out of range` : `bytes: got ${typeName(e)}, want int`);
-      }
-      s += String.fromCharCode(e);
+    for (let i = 0; i < es.length; i++) {
+      const e = es[i]!;
+      if (typeof e !== "number" && typeof e !== "bigint") throw new StarError(`bytes: at index ${i}, got ${typeName(e)}, want int`);
+      if (e < 0 || e > 255) throw new StarError(`bytes: at index ${i}, ${e} out of range (want value in unsigned 8-bit range)`);
+      s += String.fromCharCode(Number(e));
     }
     return new Bytes(s);
   },
   chr(_t, a, k) {
-    positional("chr", a, k, 1, 1);
+    exactlyOne("chr", a, k);
     const i = a[0]!;
     if (typeof i !== "number" && typeof i !== "bigint") throw new StarError(`chr: got ${typeName(i)}, want int`);
     if (i < 0) throw new StarError(`chr: Unicode code point ${i} out of range (<0)`);
@@ -130,7 +148,7 @@ const fns: Record<string, Fn> = {
     return d;
   },
   dir(_t, a, k) {
-    positional("dir", a, k, 1, 1);
+    exactlyOne("dir", a, k);
     return new List(attrNames(a[0]!));
   },
   enumerate(_t, a, k) {
@@ -147,27 +165,30 @@ const fns: Record<string, Fn> = {
       if (name !== "sep") throw new StarError(`fail: unexpected keyword argument "${name}"`);
       sep = wantString("fail", "sep", v);
     }
-    throw new StarError("fail: " + a.map(str).join(sep));
+    throw new StarError("fail: " + a.map(printed).join(sep));
   },
   float(_t, a, k) {
-    positional("float", a, k, 0, 1);
+    // starlark-go's own messages for float (not the argument-unpacking ones).
+    if (k.length > 0) throw new StarError("float does not accept keyword arguments");
+    if (a.length > 1) throw new StarError(`float got ${a.length} arguments, wants 1`);
     if (a.length === 0) return new Float(0);
     const x = a[0]!;
     if (x instanceof Float) return x;
     if (typeof x === "number") return new Float(x + 0);
     if (typeof x === "bigint") {
       const f = Number(x);
-      if (!Number.isFinite(f)) throw new StarError("float: int too large to convert to float");
+      if (!Number.isFinite(f)) throw new StarError("int too large to convert to float");
       return new Float(f);
     }
     if (typeof x === "boolean") return new Float(x ? 1 : 0);
     if (typeof x === "string") {
+      if (x === "") throw new StarError("float: empty string");
       const f = parseFloatLiteral(x);
-      if (f === undefined) throw new StarError(`float: invalid float literal: ${x}`);
-      if (!Number.isFinite(f) && !/inf|nan/i.test(x)) throw new StarError(`float: floating-point number too large: ${x}`);
+      if (f !== undefined && !Number.isFinite(f) && !/inf|nan/i.test(x)) throw new StarError("floating-point number too large");
+      if (f === undefined) throw new StarError(`invalid float literal: ${x}`);
       return new Float(f);
     }
-    throw new StarError(`float: got ${typeName(x)}, want number or string`);
+    throw new StarError(`float got ${typeName(x)}, want number or string`);
   },
   getattr(_t, a, k) {
     positional("getattr", a, k, 2, 3);
@@ -180,7 +201,12 @@ const fns: Record<string, Fn> = {
         throw e;
       }
     }
-    return getAttr(a[0]!, name);
+    try {
+      return getAttr(a[0]!, name);
+    } catch (e) {
+      if (e instanceof StarError) e.message = `getattr: ${e.message}`;
+      throw e;
+    }
   },
   hasattr(_t, a, k) {
     positional("hasattr", a, k, 2, 2);
@@ -189,13 +215,13 @@ const fns: Record<string, Fn> = {
   hash(_t, a, k) {
     positional("hash", a, k, 1, 1);
     const x = a[0]!;
-    // The spec defines hash for strings only (Java's String.hashCode), even though other values are hashable.
+    // Strings hash as Java's String.hashCode (the spec); bytes as 32-bit FNV-1a, as starlark-go does.
     if (typeof x === "string") return S.javaHash(x);
-    throw new StarError(`hash: got ${typeName(x)}, want string`);
+    if (x instanceof Bytes) return S.fnv32a(x.s);
+    throw new StarError(`hash: got ${typeName(x)}, want string or bytes`);
   },
   int(_t, a, k) {
-    const [x, baseV] = unpackArgs("int", a, k, ["x?", "base?"]);
-    if (x === undefined) return 0;
+    const [x, baseV] = unpackArgs("int", a, k, ["x", "base?"]);
     if (baseV !== undefined) {
       if (typeof x !== "string") throw new StarError("int: can't convert non-string with explicit base");
       const base = wantInt("int", "base", baseV);
@@ -219,7 +245,7 @@ const fns: Record<string, Fn> = {
       if (v === undefined) throw new StarError(`int: invalid literal with base 10: ${x}`);
       return v;
     }
-    throw new StarError(`int: got ${typeName(x)}, want int, float, bool, or string`);
+    throw new StarError(`int: cannot convert ${typeName(x!)} to int`);
   },
   len(_t, a, k) {
     positional("len", a, k, 1, 1);
@@ -238,13 +264,13 @@ const fns: Record<string, Fn> = {
   max: (t, a, k) => minMax(t, "max", a, k, ">"),
   min: (t, a, k) => minMax(t, "min", a, k, "<"),
   ord(_t, a, k) {
-    positional("ord", a, k, 1, 1);
+    exactlyOne("ord", a, k);
     const s = a[0]!;
     if (s instanceof Bytes) {
       if (s.s.length !== 1) throw new StarError(`ord: bytes has length ${s.s.length}, want 1`);
       return s.s.charCodeAt(0);
     }
-    if (typeof s !== "string") throw new StarError(`ord: got ${typeName(s)}, want string`);
+    if (typeof s !== "string") throw new StarError(`ord: got ${typeName(s)}, want string or bytes`);
     const b = S.encodeUTF8(s);
     if (b.length === 0) throw new StarError("ord: string encodes 0 Unicode code points, want 1");
     const [r, n] = S.decodeRune(b, 0);
@@ -261,21 +287,19 @@ const fns: Record<string, Fn> = {
       if (name !== "sep") throw new StarError(`print: unexpected keyword argument "${name}"`);
       sep = wantString("print", "sep", v);
     }
-    t.print(a.map(str).join(sep));
+    t.print(a.map(printed).join(sep));
     return None;
   },
   range(_t, a, k) {
     positional("range", a, k, 1, 3);
     const ints = a.map((v, i) => {
-      if (typeof v !== "number") {
-        if (typeof v === "bigint") throw new StarError(`range: ${["start", "stop", "step"][i]} out of range`);
-        throw new StarError(`range: got ${typeName(v)}, want int`);
-      }
+      if (typeof v !== "number" && typeof v !== "bigint") throw new StarError(`range: got ${typeName(v)}, want int`);
+      if (typeof v === "bigint" && !fitsInt64(v)) throw new StarError(`range: ${["start", "stop", "step"][a.length === 1 ? 1 : i]} out of range`);
       return v;
     });
     const [start, stop, step] = ints.length === 1 ? [0, ints[0]!, 1] : [ints[0]!, ints[1]!, ints[2] ?? 1];
     if (step === 0) throw new StarError("range: step argument must not be zero");
-    return new Range(start, stop, step);
+    return makeRange(start, stop, step);
   },
   repr(_t, a, k) {
     positional("repr", a, k, 1, 1);
@@ -293,20 +317,18 @@ const fns: Record<string, Fn> = {
   },
   sorted(t, a, k) {
     const [x, key, rev] = unpackArgs("sorted", a, k, ["iterable", "key?", "reverse?"]);
-    const es = iterate(x!, "sorted").slice();
-    const keys = key !== undefined && key !== None ? es.map((e) => t.call(key, [e], [])) : es;
-    const idx = es.map((_, i) => i);
-    idx.sort((i, j) => (compare("<", keys[i]!, keys[j]!) ? -1 : compare("<", keys[j]!, keys[i]!) ? 1 : 0));
-    if (rev !== undefined && truth(rev)) {
-      // Reverse while keeping equal elements in their original order, like Python.
-      idx.sort((i, j) => (compare("<", keys[j]!, keys[i]!) ? -1 : compare("<", keys[i]!, keys[j]!) ? 1 : 0));
-    }
+    if (key !== undefined) wantCallable("sorted", "key", key);
+    const reverse = rev !== undefined && wantBool("sorted", "reverse", rev);
+    const es = iterate(x!, "sorted", "iterable").slice();
+    if (key === undefined) return new List(sortValues(es, reverse));
+    const keys = es.map((e) => t.call(key, [e], []));
+    const idx = sortIndices(keys, reverse);
     return new List(idx.map((i) => es[i]!));
   },
   str(_t, a, k) {
-    positional("str", a, k, 1, 1);
+    exactlyOne("str", a, k, "exactly ");
     const x = a[0]!;
-    if (x instanceof Bytes) return S.decodeUTF8(S.binaryToBytes(x.s));
+    if (x instanceof Bytes) return S.transcodeUTF8(x.s);
     return str(x);
   },
   tuple(_t, a, k) {
@@ -321,7 +343,11 @@ const fns: Record<string, Fn> = {
   },
   zip(_t, a, k) {
     positional("zip", a, k, 0, Infinity);
-    const seqs = a.map((x) => iterate(x, "zip"));
+    const seqs = a.map((x, i) => {
+      const es = iterableElems(x);
+      if (es === undefined) throw new StarError(`zip: argument #${i + 1} is not iterable: ${typeName(x)}`);
+      return es;
+    });
     const n = seqs.length === 0 ? 0 : Math.min(...seqs.map((s) => s.length));
     const out = new Array<Value>(n);
     for (let i = 0; i < n; i++) out[i] = new Tuple(seqs.map((s) => s[i]!));
@@ -346,7 +372,7 @@ export const UNIVERSE_BUILTINS = new Map<string, Builtin>(Object.entries(fns).ma
 
 // One-argument fast paths for the builtins hot loops call most.
 UNIVERSE_BUILTINS.get("str")!.fast1 = (x) =>
-  typeof x === "string" ? x : typeof x === "number" ? String(x) : x instanceof Bytes ? S.decodeUTF8(S.binaryToBytes(x.s)) : str(x);
+  typeof x === "string" ? x : typeof x === "number" ? String(x) : x instanceof Bytes ? S.transcodeUTF8(x.s) : str(x);
 UNIVERSE_BUILTINS.get("len")!.fast1 = (x) => {
   if (x instanceof List || x instanceof Tuple) return x.elems.length;
   const n = lenOf(x);

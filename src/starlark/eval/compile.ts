@@ -17,6 +17,7 @@ import { Builtin, Bytes, Float, List, None, Range, Tuple, isCallable, truth, typ
 import {
   annotate,
   bindArgs,
+  bindingError,
   BREAK,
   Cell,
   CONTINUE,
@@ -66,7 +67,7 @@ export function callAt(fr: Frame, pos: A.Pos, f: Value, args: Value[], kwargs: [
     try {
       l = bindArgs(f, args, kwargs);
     } catch (e) {
-      throw annotate(e, fr, pos);
+      throw bindingError(fr.thread, pos, f.code, e);
     }
     return invoke(fr.thread, f, l);
   }
@@ -235,8 +236,21 @@ export class Compiler {
       }
       case "IfStmt": {
         const cond = this.expr(s.cond),
-          then = this.block(s.then),
-          els = this.block(s.else_);
+          then = this.block(s.then);
+        if (s.else_.length === 0) {
+          // `if x:` on a local reads the slot inline (cond only runs to report it unbound).
+          const o = operandOf(s.cond);
+          if (o !== undefined && o.slot >= 0) {
+            const k = o.slot;
+            return (fr) => {
+              let c = fr.l[k];
+              if (c === undefined) c = cond(fr);
+              return truthy(c) ? then(fr) : NORMAL;
+            };
+          }
+          return (fr) => (truthy(cond(fr)) ? then(fr) : NORMAL);
+        }
+        const els = this.block(s.else_);
         return (fr) => (truthy(cond(fr)) ? then(fr) : els(fr));
       }
       case "ForStmt":
@@ -439,6 +453,24 @@ export class Compiler {
       }
     }
     const set = this.assignTo(s.lhs);
+    if (lhs.kind === "IndexExpr") {
+      // `xs[i] = v` with local xs and i (sieves, in-place updates): store into a list inline.
+      const ox = operandOf(lhs.x),
+        oy = operandOf(lhs.y);
+      if (ox !== undefined && ox.slot >= 0 && oy !== undefined && oy.slot >= 0) {
+        const xs = ox.slot,
+          ys = oy.slot;
+        return (fr) => {
+          const v = rhs(fr);
+          const xv = fr.l[xs],
+            yv = fr.l[ys];
+          if (xv instanceof List && typeof yv === "number" && yv >= 0 && yv < xv.elems.length && !xv.frozen && xv.itercount === 0) {
+            xv.elems[yv] = v;
+          } else set(fr, v);
+          return NORMAL;
+        };
+      }
+    }
     return (fr) => {
       set(fr, rhs(fr));
       return NORMAL;
@@ -459,6 +491,16 @@ export class Compiler {
         }
         const es = iterElems(fr, pos, b);
         for (let i = 0, n = es.length; i < n; i++) a.elems.push(es[i]!);
+        return a;
+      }
+      if (op === "|" && a instanceof Dict && b instanceof Dict) {
+        // `d |= other` updates d in place, so every alias of d sees the change.
+        try {
+          a.ht.checkMutable("apply |= to");
+          for (const [k, v] of b.ht.entries()) a.ht.set(k, v);
+        } catch (e) {
+          throw annotate(e, fr, pos);
+        }
         return a;
       }
       return binSlow(fr, pos, op, a, b);

@@ -10,6 +10,7 @@ import type { Pos } from "../syntax/ast.ts";
 import { StarError, type Frame as TraceFrame } from "../values/errors.ts";
 import { Dict } from "../values/hashtable.ts";
 import { nearest } from "../spell.ts";
+import { quote } from "../values/strings.ts";
 import { iterableElems } from "../values/ops.ts";
 import { Builtin, None, Tuple, isCallable, typeName, type Callable, type ThreadLike, type Value } from "../values/value.ts";
 
@@ -73,7 +74,11 @@ export class StarFunction implements Callable {
   truth(): boolean {
     return true;
   }
+  /** Set on the first freeze: a closure can reach itself through its cells. */
+  private frozen = false;
   freeze(): void {
+    if (this.frozen) return;
+    this.frozen = true;
     for (const d of this.defaults) if (d !== undefined && typeof d === "object") d.freeze();
     for (const c of this.free) if (c.v !== undefined && typeof c.v === "object") c.v.freeze();
   }
@@ -82,7 +87,13 @@ export class StarFunction implements Callable {
   }
   call(thread: ThreadLike, args: Value[], kwargs: [string, Value][]): Value {
     const t = thread as Thread;
-    return invoke(t, this, bindArgs(this, args, kwargs));
+    let l: any[];
+    try {
+      l = bindArgs(this, args, kwargs);
+    } catch (e) {
+      throw bindingError(t, undefined, this.code, e);
+    }
+    return invoke(t, this, l);
   }
 }
 
@@ -94,6 +105,13 @@ export interface ThreadOptions {
   maxSteps?: number;
   maxDepth?: number;
 }
+
+/**
+ * The call depth allowed by default, as deep as starlark-go goes in practice. Each Starlark call uses a few JS
+ * frames, so the JS stack (about 4 MB under Bun) usually runs out first, at some 10,000 to 20,000 calls
+ * depending on the shape of the code; that is reported as the same "Starlark stack overflow" error.
+ */
+export const DEFAULT_MAX_DEPTH = 100_000;
 
 export class Thread implements ThreadLike {
   frames: Frame[] = [];
@@ -107,7 +125,7 @@ export class Thread implements ThreadLike {
   locals = new Map<string, unknown>();
   constructor(o: ThreadOptions) {
     this.steps = o.maxSteps && o.maxSteps > 0 ? o.maxSteps : Infinity;
-    this.maxDepth = o.maxDepth ?? 1000;
+    this.maxDepth = o.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.recursion = !!o.recursion;
     this.options = { set: o.set, recursion: o.recursion };
     this.printFn = o.print ?? ((m) => process.stdout.write(m + "\n"));
@@ -137,18 +155,42 @@ export class Thread implements ThreadLike {
   }
 }
 
+/** The JS engine's stack overflow (the only RangeError it raises for deep calls). */
+export function isJSStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack|recursion/i.test(e.message);
+}
+
+/**
+ * The Starlark error an exception stands for: itself, or "Starlark stack overflow" for the JS stack running out
+ * (deep Starlark recursion reaches it before the default depth limit). Undefined for anything else.
+ */
+export function starErrorOf(e: unknown): StarError | undefined {
+  if (e instanceof StarError) return e;
+  if (isJSStackOverflow(e)) return new StarError("Starlark stack overflow");
+  return undefined;
+}
+
 /** Gives an error the position where it happened (if it has none yet) and the current backtrace. */
 export function annotate(e: unknown, fr: Frame, pos: Pos): StarError {
-  let se: StarError;
-  if (e instanceof StarError) se = e;
-  else if (e instanceof RangeError && /call stack|recursion/i.test(e.message)) se = new StarError("Starlark stack overflow");
-  else if (e instanceof Error) se = new StarError(e.message);
-  else se = new StarError(String(e));
+  const se = starErrorOf(e) ?? new StarError(e instanceof Error ? e.message : String(e));
   if (se.pos === undefined) {
     se.pos = { file: fr.code.file, line: pos.line, col: pos.col };
     se.backtrace = fr.thread.backtrace(pos);
   }
   return se;
+}
+
+/**
+ * An argument-binding error. As in starlark-go (which binds arguments inside the callee's frame), it is
+ * positioned at the callee's `def` (or `lambda`) and the callee is the innermost frame of the backtrace.
+ */
+export function bindingError(thread: Thread, callPos: Pos | undefined, code: Code, e: unknown): unknown {
+  if (!(e instanceof StarError) || e.pos !== undefined) return e;
+  const at = { file: code.file, line: code.pos.line, col: code.pos.col };
+  const caller = thread.frames[thread.depth];
+  e.pos = at;
+  e.backtrace = [...(caller ? thread.backtrace(callPos ?? caller.pc) : []), { fn: code.name, ...at }];
+  return e;
 }
 
 export function errorAt(fr: Frame, pos: Pos, msg: string): StarError {
@@ -206,6 +248,9 @@ export function bindArgs(f: StarFunction, args: Value[], kwargs: [string, Value]
     return l;
   }
   const nAll = np + code.nkwonly;
+  if (nAll === 0 && code.varargs < 0 && code.kwargs < 0 && args.length + kwargs.length > 0) {
+    throw new StarError(`function ${name} accepts no arguments (${args.length + kwargs.length} given)`);
+  }
   let extra: Value[] | undefined;
   if (args.length > np) {
     if (code.varargs < 0) {
@@ -226,31 +271,24 @@ export function bindArgs(f: StarFunction, args: Value[], kwargs: [string, Value]
     if (i < 0) {
       if (kwdict === undefined) {
         const hint = nearest(k, code.paramNames);
-        throw new StarError(`function ${name} got an unexpected keyword argument ${k}${hint ? ` (did you mean ${hint}?)` : ""}`);
+        throw new StarError(`function ${name} got an unexpected keyword argument ${quote(k)}${hint ? ` (did you mean ${quote(hint)}?)` : ""}`);
       }
-      if (kwdict.ht.has(k)) throw new StarError(`function ${name} got multiple values for parameter ${k}`);
+      if (kwdict.ht.has(k)) throw new StarError(`function ${name} got multiple values for parameter ${quote(k)}`);
       kwdict.ht.set(k, v);
       continue;
     }
-    if (l[i] !== undefined) throw new StarError(`function ${name} got multiple values for parameter ${k}`);
+    if (l[i] !== undefined) throw new StarError(`function ${name} got multiple values for parameter ${quote(k)}`);
     l[i] = v;
   }
   // Defaults, then report missing ones.
   let missing: string[] | undefined;
-  let missingKwonly = false;
   for (let i = 0; i < nAll; i++) {
     if (l[i] !== undefined) continue;
     const d = f.defaults[i];
     if (d !== undefined) l[i] = d;
-    else {
-      (missing ??= []).push(code.paramNames[i]!);
-      if (i >= np) missingKwonly = true;
-    }
+    else (missing ??= []).push(code.paramNames[i]!);
   }
   if (missing !== undefined) {
-    if (missingKwonly && missing.every((m) => code.paramNames.indexOf(m) >= np)) {
-      throw new StarError(`function ${name} missing ${plural(missing.length, "keyword-only argument")} (${missing.join(", ")})`);
-    }
     throw new StarError(`function ${name} missing ${plural(missing.length, "argument")} (${missing.join(", ")})`);
   }
   return l;

@@ -6,6 +6,7 @@ import { positional, unpackArgs } from "../values/args.ts";
 import { StarError } from "../values/errors.ts";
 import { floatToInt } from "../values/int.ts";
 import { Builtin, Float, Module, typeName, type Value } from "../values/value.ts";
+import { goAcos, goAsin, goAtan, goCos, goGamma, goSin, goTan } from "./gomath.ts";
 
 function num(fn: string, v: Value): number {
   if (v instanceof Float) return v.v;
@@ -60,24 +61,6 @@ function goRound(x: number): number {
   return t === 0 ? (x < 0 || Object.is(x, -0) ? -0 : 0) : t;
 }
 
-function gamma(x: number): number {
-  if (Number.isInteger(x) && x <= 0) return NaN;
-  if (x < 0.5) return Math.PI / (Math.sin(Math.PI * x) * gamma(1 - x));
-  if (Number.isInteger(x) && x <= 171) {
-    let r = 1;
-    for (let i = 2; i < x; i++) r *= i;
-    return r;
-  }
-  const g = 7;
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61503916999185, 12.507343278686905,
-    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
-  x -= 1;
-  let a = c[0]!;
-  const t = x + g + 0.5;
-  for (let i = 1; i < g + 2; i++) a += c[i]! / (x + i);
-  return Math.sqrt(2 * Math.PI) * Math.pow(t, x + 0.5) * Math.exp(-t) * a;
-}
-
 export const mathModule = new Module("math", {
   ceil: new Builtin("math.ceil", (_t, a, k) => {
     positional("math.ceil", a, k, 1, 1);
@@ -95,14 +78,14 @@ export const mathModule = new Module("math", {
   remainder: binary("remainder", remainder),
   exp: unary("exp", Math.exp),
   sqrt: unary("sqrt", Math.sqrt),
-  acos: unary("acos", Math.acos),
-  asin: unary("asin", Math.asin),
-  atan: unary("atan", Math.atan),
+  acos: unary("acos", goAcos),
+  asin: unary("asin", goAsin),
+  atan: unary("atan", goAtan),
   atan2: binary("atan2", Math.atan2),
-  cos: unary("cos", Math.cos),
+  cos: unary("cos", goCos),
   hypot: binary("hypot", Math.hypot),
-  sin: unary("sin", Math.sin),
-  tan: unary("tan", Math.tan),
+  sin: unary("sin", goSin),
+  tan: unary("tan", goTan),
   degrees: unary("degrees", (x) => (x * 180) / Math.PI),
   radians: unary("radians", (x) => (x * Math.PI) / 180),
   acosh: unary("acosh", Math.acosh),
@@ -111,7 +94,7 @@ export const mathModule = new Module("math", {
   cosh: unary("cosh", Math.cosh),
   sinh: unary("sinh", Math.sinh),
   tanh: unary("tanh", Math.tanh),
-  gamma: unary("gamma", gamma),
+  gamma: unary("gamma", goGamma),
   log: new Builtin("math.log", (_t, a, k) => {
     const [x, base] = unpackArgs("math.log", a, k, ["x", "base?"]);
     const v = Math.log(num("math.log", x!));
@@ -122,6 +105,4 @@ export const mathModule = new Module("math", {
   }),
   e: new Float(Math.E),
   pi: new Float(Math.PI),
-  inf: new Float(Infinity),
-  nan: new Float(NaN),
 });

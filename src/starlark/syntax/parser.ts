@@ -8,7 +8,15 @@
  * sub-parser), explicit checks in the grammar or the message provider below restore starlark-go's message.
  * Parsing stops at the first error, like starlark-go.
  */
-import { EmbeddedActionsParser, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import {
+  EmbeddedActionsParser,
+  LLkLookaheadStrategy,
+  type ILookaheadStrategy,
+  type IOrAlt,
+  type IParserErrorMessageProvider,
+  type IToken,
+  type TokenType,
+} from "chevrotain";
 import type * as A from "./ast.ts";
 import { StarlarkSyntaxError, type Diagnostic } from "./errors.ts";
 import { scan } from "./scanner.ts";
@@ -84,13 +92,51 @@ function binary(op: A.BinaryOp, opPos: A.Pos, x: A.Expr, y: A.Expr): A.BinaryExp
   return { kind: "BinaryExpr", start: x.start, end: y.end, op, opPos, x, y };
 }
 
+type AlternationOptions = Parameters<ILookaheadStrategy["buildLookaheadForAlternation"]>[0];
+type OptionalOptions = Parameters<ILookaheadStrategy["buildLookaheadForOptional"]>[0];
+
+/**
+ * Chevrotain's own LL(k) lookahead, but each decision's function is built the first time the parser reaches that
+ * decision instead of for every decision when the parser is constructed: a short program pays only for the
+ * constructs it uses, which is most of the parser's share of a command's start-up.
+ */
+class LazyLookahead implements ILookaheadStrategy {
+  private readonly llk: ILookaheadStrategy;
+  constructor(maxLookahead: number) {
+    this.llk = new LLkLookaheadStrategy({ maxLookahead });
+  }
+  validate(options: Parameters<ILookaheadStrategy["validate"]>[0]): ReturnType<ILookaheadStrategy["validate"]> {
+    return this.llk.validate(options);
+  }
+  buildLookaheadForAlternation(options: AlternationOptions): (orAlts?: IOrAlt<unknown>[]) => number | undefined {
+    const llk = this.llk;
+    let decide: ((orAlts?: IOrAlt<unknown>[]) => number | undefined) | undefined;
+    return function (this: unknown, orAlts) {
+      return (decide ??= llk.buildLookaheadForAlternation(options)).call(this, orAlts);
+    };
+  }
+  buildLookaheadForOptional(options: OptionalOptions): () => boolean {
+    const llk = this.llk;
+    let decide: (() => boolean) | undefined;
+    return function (this: unknown) {
+      return (decide ??= llk.buildLookaheadForOptional(options)).call(this);
+    };
+  }
+}
+
 class StarlarkParser extends EmbeddedActionsParser {
   /**
    * Grammar validation is most of Chevrotain's start-up cost and only finds mistakes in this file, so it runs in
    * the test suite (`validateGrammar`) and is skipped when a user starts the program.
    */
   constructor(validate = false) {
-    super(allTokens, { maxLookahead: 1, recoveryEnabled: false, errorMessageProvider: messages, skipValidations: !validate });
+    super(allTokens, {
+      maxLookahead: 1,
+      lookaheadStrategy: new LazyLookahead(1),
+      recoveryEnabled: false,
+      errorMessageProvider: messages,
+      skipValidations: !validate,
+    });
     this.performSelfAnalysis();
   }
 

@@ -10,12 +10,12 @@ import { OPTION_NAMES, type DialectOptions } from "../options.ts";
 import { universe } from "../library.ts";
 import { execFile } from "../eval/exec.ts";
 import { parseAndResolve } from "../eval/frontend.ts";
-import type { Thread } from "../eval/thread.ts";
+import { starErrorOf, type Thread } from "../eval/thread.ts";
 import { equals, compare } from "../values/compare.ts";
 import { StarError, StarlarkEvalError } from "../values/errors.ts";
 import { repr, str } from "../values/format.ts";
 import { contains } from "../values/ops.ts";
-import { Builtin, Module, None, Struct, truth, freeze, type ThreadLike, type Value } from "../values/value.ts";
+import { Builtin, Float, Module, None, Struct, truth, freeze, type ThreadLike, type Value } from "../values/value.ts";
 import { positional, unpackArgs } from "../values/args.ts";
 import { jsonModule } from "../modules/json.ts";
 import { mathModule } from "../modules/math.ts";
@@ -122,6 +122,30 @@ function callerLine(thread: ThreadLike, filename: string): number {
   return 0;
 }
 
+function asFloat(v: Value): number | undefined {
+  if (v instanceof Float) return v.v;
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  return undefined;
+}
+
+/** Whether y is x or the next float from x towards y. */
+function withinOneUlp(x: number, y: number): boolean {
+  if (x === y || (x !== x && y !== y)) return true;
+  if (x !== x || y !== y) return false;
+  return nextToward(x, y) === y;
+}
+
+const f64 = new Float64Array(1);
+const i64 = new BigInt64Array(f64.buffer);
+
+function nextToward(x: number, y: number): number {
+  if (x === 0) return y > 0 ? Number.MIN_VALUE : -Number.MIN_VALUE;
+  f64[0] = x;
+  i64[0]! += (y > x) === (x > 0) ? 1n : -1n;
+  return f64[0]!;
+}
+
 function assertModule(filename: string, report: (line: number, msg: string) => void): Record<string, Value> {
   const error = (t: ThreadLike, msg: string): Value => {
     report(callerLine(t, filename), msg);
@@ -130,8 +154,16 @@ function assertModule(filename: string, report: (line: number, msg: string) => v
   const assert = new Module("assert", {
     eq: new Builtin("assert.eq", (t, a, k) => {
       const [x, y, msg] = unpackArgs("assert.eq", a, k, ["x", "y", "msg?"]);
-      if (!equals(x!, y!)) return error(t, `${msg !== undefined ? str(msg) + ": " : ""}${repr(x!)} != ${repr(y!)}`);
-      return None;
+      if (equals(x!, y!)) return None;
+      const prefix = msg !== undefined ? str(msg) + ": " : "";
+      // As starlark-go's assert.star: a float and a number within one ulp of each other are equal.
+      const fx = asFloat(x!),
+        fy = asFloat(y!);
+      if (fx !== undefined && fy !== undefined && (x instanceof Float || y instanceof Float)) {
+        if (!withinOneUlp(fx, fy)) return error(t, `${prefix}floats: ${repr(x!)} != ${repr(y!)} (delta > 1 ulp)`);
+        return None;
+      }
+      return error(t, `${prefix}${repr(x!)} != ${repr(y!)}`);
     }),
     ne: new Builtin("assert.ne", (t, a, k) => {
       const [x, y, msg] = unpackArgs("assert.ne", a, k, ["x", "y", "msg?"]);
@@ -166,9 +198,9 @@ function assertModule(filename: string, report: (line: number, msg: string) => v
       } catch (e) {
         th.unwindTo(depth);
         th.frames[depth]!.pc = pc;
-        if (e instanceof StarError) msg = e.message;
-        else if (e instanceof StarlarkEvalError) msg = e.message;
-        else throw e;
+        if (e instanceof StarlarkEvalError) msg = e.message;
+        else msg = starErrorOf(e)?.message;
+        if (msg === undefined) throw e;
       }
       if (msg === undefined) return error(t, `evaluation succeeded unexpectedly (want error matching ${repr(pattern)})`);
       if (!goRegExp(pattern).test(msg)) return error(t, `regular expression (${pattern}) did not match error (${msg})`);
@@ -201,7 +233,7 @@ function isSyntaxError(e: unknown): e is SyntaxErrorLike & Error {
   return e instanceof Error && Array.isArray((e as unknown as SyntaxErrorLike).diagnostics);
 }
 
-/** Runs one chunk (the text of the whole file with other chunks blanked out). */
+/** Runs one chunk (its text preceded by one blank line per line of the earlier chunks). */
 function runChunk(filename: string, source: string, expect: Map<number, Expectation>, options: DialectOptions): Failure[] {
   const failures: Failure[] = [];
   const report = (line: number, message: string): void => {
@@ -277,8 +309,9 @@ export function runTestSource(filename: string, source: string): FileResult {
   bounds.push([start, lines.length]);
   const chunks: ChunkResult[] = [];
   for (const [from, to] of bounds) {
-    // Keep line numbers: blank out every line outside the chunk.
-    const text = lines.map((l, i) => (i >= from && i < to ? l : "")).join("\n");
+    // Keep line numbers: blank lines stand for the earlier chunks; the later ones are cut off, so an error at
+    // the end of this chunk's text (an unclosed bracket, say) is reported on this chunk's last line.
+    const text = "\n".repeat(from) + lines.slice(from, to).join("\n");
     const chunkText = lines.slice(from, to).join("\n");
     const failures = runChunk(filename, text, expectations(lines, from, to), chunkOptions(chunkText));
     chunks.push({ startLine: from + 1, failures });

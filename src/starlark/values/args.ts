@@ -51,6 +51,19 @@ export function wantInt(fnName: string, param: string, v: Value): number {
   throw new StarError(`${fnName}: for parameter ${param}: got ${typeName(v)}, want int`);
 }
 
+export function wantBool(fnName: string, param: string, v: Value): boolean {
+  if (typeof v !== "boolean") throw new StarError(`${fnName}: for parameter ${param}: got ${typeName(v)}, want bool`);
+  return v;
+}
+
+/** An optional callable parameter (None is not accepted, as in starlark-go's UnpackArgs). */
+export function wantCallable(fnName: string, param: string, v: Value): Value {
+  if (typeof v !== "object" || typeof (v as { call?: unknown }).call !== "function") {
+    throw new StarError(`${fnName}: for parameter ${param}: got ${typeName(v)}, want callable`);
+  }
+  return v;
+}
+
 export function isNumber(v: Value): boolean {
   return typeof v === "number" || typeof v === "bigint" || v instanceof Float;
 }

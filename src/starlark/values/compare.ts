@@ -7,6 +7,7 @@ import { StarError } from "./errors.ts";
 import { Bytes, Float, List, None, Range, Struct, Tuple, typeName, type Value } from "./value.ts";
 import { Dict, StarSet } from "./hashtable.ts";
 import { encodeUTF8 } from "./strings.ts";
+import { BigRange } from "./bigrange.ts";
 
 export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
 const MAX_DEPTH = 100;
@@ -49,7 +50,9 @@ export function compareDepth(op: CompareOp, x: Value, y: Value, depth: number): 
   const a = numOf(x),
     b = numOf(y);
   if (a !== undefined && b !== undefined) {
-    // JS relational operators compare number/bigint mixtures exactly; NaN makes all but != false.
+    // NaN equals NaN and orders above every other number (+Inf included), as in starlark-go.
+    if (a !== a || b !== b) return cmpResult(op, (a !== a ? 1 : 0) - (b !== b ? 1 : 0));
+    // JS relational operators compare number/bigint mixtures exactly.
     switch (op) {
       case "==": return a == b;
       case "!=": return a != b;
@@ -84,6 +87,7 @@ export function compareDepth(op: CompareOp, x: Value, y: Value, depth: number): 
   if (x instanceof Dict && y instanceof Dict) eq = dictEqual(x, y, depth);
   else if (x instanceof StarSet && y instanceof StarSet) eq = setEqual(x, y);
   else if (x instanceof Range && y instanceof Range) eq = rangeEqual(x, y);
+  else if ((x instanceof Range || x instanceof BigRange) && (y instanceof Range || y instanceof BigRange)) eq = bigRange(x).equals(bigRange(y));
   else if (x instanceof Struct && y instanceof Struct) eq = structEqual(x, y, depth);
   else if (x === None) eq = true;
   else eq = x === y;
@@ -167,6 +171,10 @@ function rangeEqual(x: Range, y: Range): boolean {
   return x.len === 1 || x.step === y.step;
 }
 
+function bigRange(r: Range | BigRange): BigRange {
+  return r instanceof BigRange ? r : new BigRange(BigInt(r.start), BigInt(r.stop), BigInt(r.step));
+}
+
 function structEqual(x: Struct, y: Struct, depth: number): boolean {
   if (x.constructorName !== y.constructorName || x.fields.size !== y.fields.size) return false;
   for (const [k, v] of x.fields) {
@@ -190,9 +198,9 @@ function unhashable(v: Value): never {
   throw new StarError(`unhashable type: ${typeName(v)}`);
 }
 
-/** Objects hashable by identity: functions and other callables, modules. */
+/** Objects hashable by identity: functions and other callables (a module is not hashable, as in starlark-go). */
 function identityHashable(v: object): boolean {
-  return typeof (v as { call?: unknown }).call === "function" || typeName(v as Value) === "module";
+  return typeof (v as { call?: unknown }).call === "function";
 }
 
 /** murmur3's finalizer: spreads every input bit over the low bits the hash table's index uses. */
@@ -238,8 +246,20 @@ function bigHash(n: bigint): number {
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 function floatBitsHash(f: number): number {
+  if (f !== f) return 0x7ff80000; // every NaN is the same key
   f64[0] = f;
   return fmix(u32[0]! ^ fmix(u32[1]!));
+}
+
+/** Whether hashOf(v) succeeds, without building an error. */
+export function isHashable(v: Value): boolean {
+  if (typeof v !== "object" || v === None || v instanceof Float || v instanceof Bytes) return true;
+  if (v instanceof Tuple) return v.elems.every(isHashable);
+  if (v instanceof Struct) {
+    for (const f of v.fields.values()) if (!isHashable(f)) return false;
+    return true;
+  }
+  return typeof (v as { call?: unknown }).call === "function";
 }
 
 /**
@@ -274,7 +294,55 @@ export function hashOf(v: Value): number {
     for (const [k, f] of v.fields) h = Math.imul(h ^ strHash(k) ^ hashOf(f), 1000003);
     return fmix(h);
   }
-  if (v instanceof List || v instanceof Dict || v instanceof StarSet || v instanceof Range) unhashable(v);
+  if (v instanceof Range || v instanceof BigRange) throw new StarError("unhashable: range");
+  if (v instanceof List || v instanceof Dict || v instanceof StarSet) unhashable(v);
   if (identityHashable(v)) return fmix(identity(v));
+  if (typeName(v) === "module") throw new StarError("unhashable: module");
   unhashable(v);
+}
+
+// ---- sorting ----
+
+/** Three-way comparison by Starlark's ordering; fails for values that are not ordered. */
+export function cmp3(x: Value, y: Value): number {
+  if (typeof x === "number" && typeof y === "number") return x < y ? -1 : x > y ? 1 : 0;
+  if (typeof x === "string" && typeof y === "string") return compareStrings(x, y);
+  return compareDepth("<", x, y, MAX_DEPTH) ? -1 : compareDepth("<", y, x, MAX_DEPTH) ? 1 : 0;
+}
+
+/** Code units at or above U+D800 are where UTF-16 order and UTF-8 byte order can disagree. */
+const SURROGATE_OR_ABOVE = /[\ud800-\uffff]/;
+
+/**
+ * Sorts values stably in Starlark's order (descending when `reverse`, equal elements keeping their order). All
+ * small ints sort natively as doubles; strings whose UTF-16 order is their UTF-8 byte order use the built-in
+ * string sort; anything else goes through cmp3.
+ */
+export function sortValues(es: Value[], reverse: boolean): Value[] {
+  const n = es.length;
+  let ints = true,
+    strs = true;
+  for (let i = 0; i < n && (ints || strs); i++) {
+    const e = es[i];
+    if (typeof e !== "number") ints = false;
+    if (typeof e !== "string" || SURROGATE_OR_ABOVE.test(e)) strs = false;
+  }
+  if (ints && n > 0) {
+    const f = new Float64Array(es as number[]).sort();
+    const out = new Array<Value>(n);
+    if (reverse) for (let i = 0; i < n; i++) out[i] = f[n - 1 - i]!;
+    else for (let i = 0; i < n; i++) out[i] = f[i]!;
+    return out;
+  }
+  if (strs && n > 0) {
+    (es as string[]).sort();
+    return reverse ? es.reverse() : es;
+  }
+  return es.sort(reverse ? (x, y) => cmp3(y, x) : cmp3);
+}
+
+/** The indices of keys in stable sorted order (for sorted(key=...)). */
+export function sortIndices(keys: Value[], reverse: boolean): number[] {
+  const idx = keys.map((_, i) => i);
+  return idx.sort(reverse ? (i, j) => cmp3(keys[j]!, keys[i]!) : (i, j) => cmp3(keys[i]!, keys[j]!));
 }

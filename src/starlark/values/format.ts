@@ -270,15 +270,20 @@ function goShortestG(f: number): string {
 
 function asIntForFormat(v: Value, c: string): Int {
   if (typeof v === "number" || typeof v === "bigint") return v;
-  if (v instanceof Float) return floatToInt(v.v);
-  throw new StarError(`%${c} format requires integer: ${typeName(v)}`);
+  try {
+    if (v instanceof Float) return floatToInt(v.v);
+  } catch (e) {
+    if (e instanceof StarError) e.message = `%${c} format requires integer: ${e.message}`;
+    throw e;
+  }
+  throw new StarError(`%${c} format requires integer: cannot convert ${typeName(v)} to int`);
 }
 
 function asFloatForFormat(v: Value, c: string): number {
   if (typeof v === "number") return v;
   if (typeof v === "bigint") return Number(v);
   if (v instanceof Float) return v.v;
-  throw new StarError(`%${c} format requires float: ${typeName(v)}`);
+  throw new StarError(`%${c} format requires float, not ${typeName(v)}`);
 }
 
 function formatInt(x: Int, c: string): string {
@@ -340,7 +345,7 @@ export function interpolate(format: string, args: Value): string {
       i = close + 1;
       if (!(args instanceof Dict)) throw new StarError("format requires a mapping");
       const v = args.ht.get(key);
-      if (v === undefined) throw new StarError(`key not found: ${quote(key)}`);
+      if (v === undefined) throw new StarError(`key not found: ${key}`);
       arg = v;
     } else {
       if (tupleArgs !== undefined) {
@@ -426,45 +431,43 @@ export function strFormat(format: string, args: Value[], kwargs: [string, Value]
     }
     const close = format.indexOf("}", i);
     if (close < 0) throw new StarError("format: unmatched '{' in format");
-    let field = format.slice(i + 1, close);
+    // "name", "name:spec", "name!conv" or "name!conv:spec", split as starlark-go does.
+    const field = format.slice(i + 1, close);
     i = close;
-    let conv = "s";
-    const colon = field.indexOf(":");
-    if (colon >= 0) {
-      const spec = field.slice(colon + 1);
-      field = field.slice(0, colon);
-      if (spec !== "") throw new StarError(`format spec features not supported in replacement fields: ${spec}`);
-    }
+    let name = field,
+      conv = "s",
+      spec = "";
     const bang = field.indexOf("!");
-    if (bang >= 0) {
-      conv = field.slice(bang + 1);
-      field = field.slice(0, bang);
-      if (conv !== "s" && conv !== "r") {
-        if (conv === "") throw new StarError("format: conversion not specified");
-        throw new StarError(`format: unknown conversion: ${conv}`);
-      }
-    }
+    const rest = bang < 0 ? field : field.slice(bang + 1);
+    if (bang >= 0) name = field.slice(0, bang);
+    const colon = rest.indexOf(":");
+    if (bang >= 0) conv = colon < 0 ? rest : rest.slice(0, colon);
+    else if (colon >= 0) name = field.slice(0, colon);
+    if (colon >= 0) spec = rest.slice(colon + 1);
     let arg: Value;
-    if (field === "") {
+    if (name === "") {
       if (manual) throw new StarError("format: cannot switch from manual field specification to automatic field numbering");
       autoUsed = true;
       if (auto >= args.length) throw new StarError("format: tuple index out of range");
       arg = args[auto++]!;
-    } else if (/^[0-9]+$/.test(field)) {
+    } else if (/^[0-9]+$/.test(name)) {
       if (autoUsed) throw new StarError("format: cannot switch from automatic field numbering to manual field specification");
       manual = true;
-      const n = parseInt(field, 10);
+      const n = parseInt(name, 10);
       if (n >= args.length) throw new StarError("format: tuple index out of range");
       arg = args[n]!;
     } else {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) {
-        if (field.includes(".") || field.includes("[")) throw new StarError(`format: attribute syntax x.y is not supported in replacement fields: ${field}`);
-        throw new StarError(`format: invalid field name: ${field}`);
+      const kv = kwargs.find((p) => p[0] === name);
+      if (kv === undefined) {
+        if (name.includes(".")) throw new StarError(`format: attribute syntax x.y is not supported in replacement fields: ${name}`);
+        if (name.includes("[")) throw new StarError(`format: element syntax a[i] is not supported in replacement fields: ${name}`);
+        if (name.includes("{")) throw new StarError("format: nested replacement fields not supported");
+        throw new StarError(`format: keyword ${name} not found`);
       }
-      const kv = kwargs.find((p) => p[0] === field);
-      if (kv === undefined) throw new StarError(`format: keyword ${field} not found`);
       arg = kv[1];
     }
+    if (spec !== "") throw new StarError(`format spec features not supported in replacement fields: ${spec}`);
+    if (conv !== "s" && conv !== "r") throw new StarError(`format: unknown conversion ${quote(conv)}`);
     out += conv === "r" ? repr(arg) : str(arg);
   }
   return out;

@@ -218,8 +218,8 @@ export class StarSet implements StarObject {
   freeze(): void {
     this.ht.freeze();
   }
-  /** Adding a present element is not a mutation (allowed on a frozen or iterated set). */
+  /** Like starlark-go, adding fails on a frozen or iterated set even when the element is present. */
   add(v: Value): void {
-    this.ht.add(v, v);
+    this.ht.set(v, v);
   }
 }

@@ -111,7 +111,7 @@ export function intToFloat(x: Int): number {
 
 /** Truncates a finite float to an int. */
 export function floatToInt(f: number): Int {
-  if (!Number.isFinite(f)) throw new StarError(`cannot convert float ${Number.isNaN(f) ? "nan" : f > 0 ? "+inf" : "-inf"} to integer`);
+  if (!Number.isFinite(f)) throw new StarError(`cannot convert float ${Number.isNaN(f) ? "NaN" : "infinity"} to integer`);
   const t = Math.trunc(f) + 0;
   return fits(t) ? t : BigInt(t);
 }

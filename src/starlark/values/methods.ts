@@ -7,11 +7,11 @@
 import { StarError } from "./errors.ts";
 import { equals } from "./compare.ts";
 import { Dict, StarSet } from "./hashtable.ts";
-import { positional, unpackArgs, wantInt, wantString } from "./args.ts";
+import { positional, unpackArgs, wantBool, wantInt, wantString } from "./args.ts";
 import { strFormat, repr } from "./format.ts";
 import * as S from "./strings.ts";
 import { Builtin, Bytes, List, None, Tuple, typeName, type StarObject, type ThreadLike, type Value } from "./value.ts";
-import { iterate, setDifference, setIntersection, setSymmetricDifference, setUnion, sliceIndices } from "./ops.ts";
+import { iterableElems, iterate, setDifference, setIntersection, setSymmetricDifference, setUnion, sliceIndices } from "./ops.ts";
 
 export type MethodFn = (thread: ThreadLike, recv: any, args: Value[], kwargs: [string, Value][]) => Value;
 export interface Method {
@@ -54,14 +54,17 @@ function indices(fn: string, start: Value | undefined, end: Value | undefined, n
   return [conv(start, 0, "start"), conv(end, n, "end")];
 }
 
+// Go's unicode.IsSpace: JS's \s without U+FEFF, plus U+0085 (NEL).
 const SPACE = /\s/u;
-const isSpace = (c: string): boolean => SPACE.test(c) && c !== "\ufeff";
+const isSpace = (c: string): boolean => (SPACE.test(c) && c !== "\ufeff") || c === "\u0085";
 const LETTER = /^\p{L}$/u;
 const DIGIT = /^\p{Nd}$/u;
 const UPPER = /^\p{Lu}$/u;
 const LOWER = /^\p{Ll}$/u;
 const TITLE = /^\p{Lt}$/u;
-const cased = (c: string): boolean => c.toLowerCase() !== c.toUpperCase() || TITLE.test(c);
+/** starlark-go's isCasedRune: an upper, lower or title case letter. */
+const CASED = /^[\p{Lu}\p{Ll}\p{Lt}]$/u;
+const cased = (c: string): boolean => CASED.test(c);
 
 function allRunes(s: string, pred: (c: string) => boolean): boolean {
   if (s === "") return false;
@@ -71,10 +74,12 @@ function allRunes(s: string, pred: (c: string) => boolean): boolean {
 
 function stripChars(fn: string, s: string, chars: Value | undefined, left: boolean, right: boolean): string {
   let set: (c: string) => boolean;
-  if (chars === undefined || chars === None) set = isSpace;
+  // As starlark-go: no argument or "" strips white space; None is not a string.
+  const cs = chars === undefined ? "" : wantString(fn, "1", chars);
+  if (cs === "") set = isSpace;
   else {
-    const cs = new Set(wantString(fn, "chars", chars));
-    set = (c) => cs.has(c);
+    const members = new Set(cs);
+    set = (c) => members.has(c);
   }
   const runes = [...s];
   let i = 0,
@@ -177,11 +182,6 @@ function splitImpl(fn: string, s: string, args: Value[], kwargs: [string, Value]
   return new List(out.reverse());
 }
 
-function titleCase(c: string): string {
-  // JS has no title case mapping; upper case matches it except for a few digraphs.
-  const u = c.toUpperCase();
-  return [...u].length === 1 ? u : c;
-}
 
 /** The iterable views returned by elems/codepoints/elem_ords/codepoint_ords. */
 export class StringView implements StarObject {
@@ -199,6 +199,26 @@ export class StringView implements StarObject {
   freeze(): void {}
   toRepr(): string {
     return (this.isBytes ? repr(new Bytes(this.s)) : repr(this.s)) + "." + this.kind + "()";
+  }
+  /** elems and elem_ords are sequences (indexable, with a length); codepoints views are only iterable. */
+  private get indexable(): boolean {
+    return this.kind === "elems" || this.kind === "elem_ords";
+  }
+  len(): number {
+    if (!this.indexable) throw new StarError(`len: value of type ${this.type} has no len`);
+    return this.isBytes ? this.s.length : S.strLen(this.s);
+  }
+  index(y: Value): Value {
+    if (!this.indexable) throw new StarError(`unhandled index operation ${this.type}[${typeName(y)}]`);
+    if (typeof y !== "number") throw new StarError(`${this.type} index: got ${typeName(y)}, want int`);
+    const b = this.isBytes ? S.binaryToBytes(this.s) : S.bytesOf(this.s);
+    const n = b.length;
+    const i = y < 0 ? y + n : y;
+    if (i < 0 || i >= n) {
+      throw new StarError(n === 0 ? `index ${y} out of range: empty ${this.type}` : `${this.type} index ${y} out of range [${-n}:${n - 1}]`);
+    }
+    if (this.kind === "elem_ords" || this.isBytes) return b[i]!;
+    return S.decodeUTF8(b, i, i + 1);
   }
   iterate(): Value[] {
     const out: Value[] = [];
@@ -230,7 +250,7 @@ export const stringMethods = table({
     positional("capitalize", a, k, 0, 0);
     const runes = [...s];
     if (runes.length === 0) return "";
-    return runes[0]!.toUpperCase() + runes.slice(1).join("").toLowerCase();
+    return S.titleRune(runes[0]!) + S.lowerString(runes.slice(1).join(""));
   },
   codepoint_ords(_t, s: string, a, k) {
     positional("codepoint_ords", a, k, 0, 0);
@@ -280,7 +300,7 @@ export const stringMethods = table({
   },
   islower(_t, s: string, a, k) {
     positional("islower", a, k, 0, 0);
-    return [...s].some(cased) && s.toLowerCase() === s;
+    return [...s].some(cased) && S.lowerString(s) === s;
   },
   isspace(_t, s: string, a, k) {
     positional("isspace", a, k, 0, 0);
@@ -306,7 +326,7 @@ export const stringMethods = table({
   },
   isupper(_t, s: string, a, k) {
     positional("isupper", a, k, 0, 0);
-    return [...s].some(cased) && s.toUpperCase() === s;
+    return [...s].some(cased) && S.upperString(s) === s;
   },
   join(_t, s: string, a, k) {
     positional("join", a, k, 1, 1);
@@ -321,7 +341,7 @@ export const stringMethods = table({
   },
   lower(_t, s: string, a, k) {
     positional("lower", a, k, 0, 0);
-    return s.toLowerCase();
+    return S.lowerString(s);
   },
   lstrip(_t, s: string, a, k) {
     positional("lstrip", a, k, 0, 1);
@@ -395,8 +415,8 @@ export const stringMethods = table({
   split: (_t, s: string, a, k) => splitImpl("split", s, a, k, false),
   splitlines(_t, s: string, a, k) {
     const [keep] = unpackArgs("splitlines", a, k, ["keepends?"]);
+    const keepends = keep !== undefined && wantBool("splitlines", "keepends", keep);
     if (s === "") return new List([]);
-    const keepends = keep !== undefined && (keep === true || (keep !== false && keep !== None && keep !== 0));
     const lines = s.split("\n");
     if (keepends) for (let i = 0; i < lines.length - 1; i++) lines[i] += "\n";
     if (s.endsWith("\n")) lines.pop();
@@ -412,7 +432,7 @@ export const stringMethods = table({
     let out = "",
       prevCased = false;
     for (const c of s) {
-      const r = prevCased ? c.toLowerCase() : titleCase(c);
+      const r = prevCased ? S.lowerRune(c) : S.titleRune(c);
       prevCased = cased(r);
       out += r;
     }
@@ -420,7 +440,7 @@ export const stringMethods = table({
   },
   upper(_t, s: string, a, k) {
     positional("upper", a, k, 0, 0);
-    return s.toUpperCase();
+    return S.upperString(s);
   },
 });
 
@@ -511,26 +531,39 @@ function prefixed(fn: string, f: () => void): void {
 
 // ---- dict ----
 
+/** dict(...) and dict.update(...): errors carry the function's name `fn` as their prefix, as in starlark-go. */
 export function dictUpdate(fn: string, d: Dict, args: Value[], kwargs: [string, Value][]): void {
-  if (args.length > 1) throw new StarError(`${fn}: got ${args.length} arguments, want at most 1`);
+  prefixed(fn, () => updateDict(d, args, kwargs));
+}
+
+function updateDict(d: Dict, args: Value[], kwargs: [string, Value][]): void {
+  if (args.length > 1) throw new StarError(`got ${args.length} arguments, want at most 1`);
   if (args.length === 1) {
     const x = args[0]!;
     if (x instanceof Dict) {
       for (const [k, v] of x.ht.entries()) d.ht.set(k, v);
     } else {
-      const es = iterate(x, fn);
+      const es = iterableElems(x);
+      if (es === undefined) throw new StarError(`got ${typeName(x)}, want iterable`);
       for (let i = 0; i < es.length; i++) {
         const p = es[i]!;
-        let pair: Value[] | undefined;
-        if (p instanceof Tuple || p instanceof List) pair = p.elems;
-        else if (typeof p === "object") pair = iterate(p);
-        if (pair === undefined) throw new StarError(`${fn}: dictionary update sequence element #${i} is not iterable (${typeName(p)})`);
-        if (pair.length !== 2) throw new StarError(`${fn}: dictionary update sequence element #${i} has length ${pair.length}, want 2`);
+        const pair = p instanceof Tuple || p instanceof List ? p.elems : iterableElems(p);
+        if (pair === undefined) throw new StarError(`dictionary update sequence element #${i} is not iterable (${typeName(p)})`);
+        if (pair.length !== 2) throw new StarError(`dictionary update sequence element #${i} has length ${pair.length}, want 2`);
         d.ht.set(pair[0]!, pair[1]!);
       }
     }
   }
+  const before = d.ht.count;
   for (const [key, v] of kwargs) d.ht.set(key, v);
+  // A keyword that added no entry either replaced a positional key (allowed) or repeats another keyword.
+  if (d.ht.count < before + kwargs.length) {
+    const seen = new Set<string>();
+    for (const [key] of kwargs) {
+      if (seen.has(key)) throw new StarError(`duplicate keyword arg: ${repr(key)}`);
+      seen.add(key);
+    }
+  }
 }
 
 export const dictMethods = table({
@@ -564,7 +597,7 @@ export const dictMethods = table({
     });
     if (v !== undefined) return v;
     if (a.length > 1) return a[1]!;
-    throw new StarError(`pop: missing key ${repr(a[0]!)}`);
+    throw new StarError(`pop: missing key`);
   },
   popitem(_t, d: Dict, a, k) {
     positional("popitem", a, k, 0, 0);
@@ -583,7 +616,7 @@ export const dictMethods = table({
     return nv;
   },
   update(_t, d: Dict, a, k) {
-    prefixed("update", () => dictUpdate("update", d, a, k));
+    dictUpdate("update", d, a, k);
     return None;
   },
   values(_t, d: Dict, a, k) {
@@ -594,6 +627,18 @@ export const dictMethods = table({
 
 // ---- set ----
 
+/** Adds the elements of every iterable argument to s (set.update and set.union), with starlark-go's messages. */
+function setUpdate(fn: string, s: StarSet, args: Value[], kwargs: [string, Value][]): void {
+  if (kwargs.length > 0) throw new StarError(`${fn}: does not accept keyword arguments`);
+  prefixed(fn, () => {
+    for (let i = 0; i < args.length; i++) {
+      const es = iterableElems(args[i]!);
+      if (es === undefined) throw new StarError(`argument #${i + 1} is not iterable: ${typeName(args[i]!)}`);
+      for (const v of es) s.add(v);
+    }
+  });
+}
+
 export const setMethods = table({
   add(_t, s: StarSet, a, k) {
     positional("add", a, k, 1, 1);
@@ -602,7 +647,8 @@ export const setMethods = table({
   },
   clear(_t, s: StarSet, a, k) {
     positional("clear", a, k, 0, 0);
-    prefixed("clear", () => s.ht.clear());
+    // starlark-go clears (and checks mutability) only a non-empty set.
+    if (s.ht.count > 0) prefixed("clear", () => s.ht.clear());
     return None;
   },
   difference(_t, s: StarSet, a, k) {
@@ -642,7 +688,7 @@ export const setMethods = table({
   remove(_t, s: StarSet, a, k) {
     positional("remove", a, k, 1, 1);
     prefixed("remove", () => s.ht.checkMutable("delete from"));
-    if (!s.ht.has(a[0]!)) throw new StarError(`remove: missing key ${repr(a[0]!)}`);
+    if (!s.ht.has(a[0]!)) throw new StarError(`remove: missing key`);
     s.ht.delete(a[0]!);
     return None;
   },
@@ -651,14 +697,12 @@ export const setMethods = table({
     return setSymmetricDifference(s, a[0]!);
   },
   union(_t, s: StarSet, a, k) {
-    positional("union", a, k, 0, Infinity);
-    return setUnion(s, a);
+    const out = setUnion(s, []);
+    setUpdate("union", out, a, k);
+    return out;
   },
   update(_t, s: StarSet, a, k) {
-    positional("update", a, k, 0, Infinity);
-    prefixed("update", () => {
-      for (const o of a) for (const v of iterate(o)) s.add(v);
-    });
+    setUpdate("update", s, a, k);
     return None;
   },
 });

@@ -3,7 +3,7 @@
  * and attribute access. The evaluator handles the common int/string cases inline and falls back to these.
  */
 import { StarError } from "./errors.ts";
-import { compare, equals, type CompareOp } from "./compare.ts";
+import { compare, equals, isHashable, type CompareOp } from "./compare.ts";
 import { Dict, StarSet } from "./hashtable.ts";
 import * as I from "./int.ts";
 import { interpolate, repr as reprOf } from "./format.ts";
@@ -22,6 +22,8 @@ import {
   None,
 } from "./value.ts";
 import { methodsOf, bindMethod } from "./methods.ts";
+import { BigRange } from "./bigrange.ts";
+import { norm } from "./int.ts";
 import { nearest } from "../spell.ts";
 
 const MAX_ELEMS = 1 << 30;
@@ -50,6 +52,7 @@ function repeat(elems: Value[], n: Value, what: string): Value[] {
   }
   if (n <= 0 || elems.length === 0) return [];
   if (elems.length * n > MAX_ELEMS) throw new StarError(`excessive repeat (${elems.length} * ${n} elements)`);
+  if (elems.length === 1) return new Array<Value>(n).fill(elems[0]!);
   const out = new Array<Value>(elems.length * n);
   for (let i = 0, k = 0; i < n; i++) for (let j = 0; j < elems.length; j++) out[k++] = elems[j]!;
   return out;
@@ -200,8 +203,14 @@ export function contains(container: Value, x: Value): boolean {
     for (const e of container.elems) if (e === x || equals(e, x)) return true;
     return false;
   }
-  if (container instanceof Dict) return container.ht.has(x);
+  // An unhashable value is simply not a key of a dict (starlark-go ignores the lookup error); a set reports it.
+  if (container instanceof Dict) return isHashable(x) && container.ht.has(x);
   if (container instanceof StarSet) return container.ht.has(x);
+  if (container instanceof BigRange) {
+    if (typeof x === "number" || typeof x === "bigint") return container.contains(x);
+    if (x instanceof Float) return Number.isInteger(x.v) && container.contains(BigInt(x.v));
+    throw new StarError(`'in <range>' requires integer as left operand, not ${typeName(x)}`);
+  }
   if (container instanceof Range) {
     if (typeof x !== "number") {
       if (typeof x === "bigint") return false;
@@ -269,10 +278,16 @@ export function iterableElems(x: Value): Value[] | undefined {
   return undefined;
 }
 
-/** The elements of x (a copy is not guaranteed: do not mutate). */
-export function iterate(x: Value, what?: string): Value[] {
+/**
+ * The elements of x (a copy is not guaranteed: do not mutate). `what` names the builtin whose argument x is
+ * (its error is starlark-go's argument-unpacking one); without it the error is the for-loop's.
+ */
+export function iterate(x: Value, what?: string, param: string = "1"): Value[] {
   const es = iterableElems(x);
-  if (es === undefined) throw new StarError(`${what ? what + ": " : ""}${typeName(x)} value is not iterable`);
+  if (es === undefined) {
+    if (what === undefined) throw new StarError(`${typeName(x)} value is not iterable`);
+    throw new StarError(`${what}: for parameter ${param}: got ${typeName(x)}, want iterable`);
+  }
   return es;
 }
 
@@ -323,13 +338,21 @@ export function index(x: Value, y: Value): Value {
     const n = x.s.length;
     if (i < 0) i += n;
     if (i < 0 || i >= n) outOfRange(orig, n, x);
-    return x.s.charCodeAt(i);
+    return new Bytes(x.s[i]!);
   }
   const m = x as unknown as { index?(i: Value): Value };
   if (typeof x === "object" && typeof m.index === "function") return m.index(y);
   throw new StarError(`unhandled index operation ${typeName(x)}[${typeName(y)}]`);
 }
 
+
+/** A range value: the number-based Range when every bound and the length are safe integers, else a BigRange. */
+export function makeRange(start: I.Int, stop: I.Int, step: I.Int): Range | BigRange {
+  if (typeof start === "number" && typeof stop === "number" && typeof step === "number" && Math.abs(stop - start) <= Number.MAX_SAFE_INTEGER) {
+    return new Range(start, stop, step);
+  }
+  return new BigRange(BigInt(start), BigInt(stop), BigInt(step));
+}
 
 export function setIndex(x: Value, y: Value, v: Value): void {
   if (x instanceof List) {
@@ -401,14 +424,11 @@ export function slice(x: Value, lo: Value, hi: Value, st: Value): Value {
     if (k === 1) return new Bytes(x.s.slice(s, Math.max(s, e)));
     return new Bytes(pick((i) => x.s[i]!, s, e, k).join(""));
   }
-  if (x instanceof Range) {
-    const [s, e, k] = sliceIndices(x.len, lo, hi, st);
-    const start = x.at(s),
-      step = x.step * k;
-    let n = 0;
-    if (k > 0 && s < e) n = Math.floor((e - s - 1) / k) + 1;
-    else if (k < 0 && s > e) n = Math.floor((s - e - 1) / -k) + 1;
-    return new Range(start, start + n * step, step);
+  if (x instanceof Range || x instanceof BigRange) {
+    // As starlark-go: the slice [s:e:k] of range(a, b, c) is range(a + s*c, a + e*c, c*k).
+    const r = x instanceof Range ? new BigRange(BigInt(x.start), BigInt(x.stop), BigInt(x.step)) : x;
+    const [s, e, k] = sliceIndices(Number(r.n), lo, hi, st);
+    return makeRange(norm(r.start + BigInt(s) * r.step), norm(r.start + BigInt(e) * r.step), norm(r.step * BigInt(k)));
   }
   throw new StarError(`invalid slice operand ${typeName(x)}`);
 }

@@ -184,6 +184,19 @@ export function normalize(s: string): string {
   return decodeUTF8(encodeUTF8(s));
 }
 
+/** The string of bytes `bin` (one char per byte) with each invalid UTF-8 sequence replaced by U+FFFD, like Go's str(bytes). */
+export function transcodeUTF8(bin: string): string {
+  if (isASCII(bin)) return bin;
+  return toHostString(decodeUTF8(binaryToBytes(bin)));
+}
+
+/** 32-bit FNV-1a over a one-char-per-byte string. */
+export function fnv32a(bin: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bin.length; i++) h = Math.imul(h ^ bin.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /** Latin-1 style "binary string" (one char per byte) from bytes, used by the bytes type. */
 export function binaryOf(b: Uint8Array): string {
   let s = "";
@@ -272,4 +285,57 @@ export function javaHash(s: string): number {
     h = (Math.imul(h, 31) + c) | 0;
   }
   return h;
+}
+
+// ---- Go's per-rune case mapping (unicode.ToUpper/ToLower/ToTitle) ----
+// JS's toUpperCase/toLowerCase apply Unicode's full, context-sensitive mappings ("ß" -> "SS", final sigma,
+// "İ" -> "i̇"). Go maps each rune on its own by the simple mappings; JS's result for one code point is that simple
+// mapping whenever it is one code point. The exceptions (a simple mapping exists, the full one is longer) are
+// the Greek letters with ypogegrammeni and U+0130.
+
+/** Simple upper (and title) case of the Greek letters whose full mapping splits off an iota. */
+function greekIotaUpper(cp: number): number {
+  if ((cp >= 0x1f80 && cp <= 0x1f87) || (cp >= 0x1f90 && cp <= 0x1f97) || (cp >= 0x1fa0 && cp <= 0x1fa7)) return cp + 8;
+  if (cp === 0x1fb3 || cp === 0x1fc3 || cp === 0x1ff3) return cp + 9;
+  return cp;
+}
+
+/** `mapped` (JS's full mapping of rune c) when it is one code point, else Go's simple mapping by `simple`. */
+function mapRune(c: string, cp: number, mapped: string, simple: (cp: number) => number): string {
+  if (mapped.length === 1 || (mapped.length === 2 && mapped.codePointAt(0)! > 0xffff)) return mapped;
+  return String.fromCodePoint(simple(cp));
+}
+
+export function upperRune(c: string): string {
+  return mapRune(c, c.codePointAt(0)!, c.toUpperCase(), greekIotaUpper);
+}
+
+export function lowerRune(c: string): string {
+  return mapRune(c, c.codePointAt(0)!, c.toLowerCase(), (cp) => (cp === 0x130 ? 0x69 : cp));
+}
+
+/** The digraphs whose title case differs from their upper case (Ǆǅǆ -> ǅ, Ǉǈǉ -> ǈ, Ǌǋǌ -> ǋ, Ǳǲǳ -> ǲ). */
+const TITLE_DIGRAPHS: Record<string, string> = {
+  "\u01c4": "\u01c5", "\u01c5": "\u01c5", "\u01c6": "\u01c5",
+  "\u01c7": "\u01c8", "\u01c8": "\u01c8", "\u01c9": "\u01c8",
+  "\u01ca": "\u01cb", "\u01cb": "\u01cb", "\u01cc": "\u01cb",
+  "\u01f1": "\u01f2", "\u01f2": "\u01f2", "\u01f3": "\u01f2",
+};
+
+export function titleRune(c: string): string {
+  return TITLE_DIGRAPHS[c] ?? upperRune(c);
+}
+
+export function upperString(s: string): string {
+  if (isASCII(s)) return s.toUpperCase();
+  let out = "";
+  for (const c of s) out += upperRune(c);
+  return out;
+}
+
+export function lowerString(s: string): string {
+  if (isASCII(s)) return s.toLowerCase();
+  let out = "";
+  for (const c of s) out += lowerRune(c);
+  return out;
 }

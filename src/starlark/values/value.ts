@@ -165,6 +165,8 @@ export class Builtin implements Callable {
 export class Struct implements HasAttrs {
   readonly type = "struct";
   readonly fields: Map<string, Value>;
+  /** Set on the first freeze, so a struct that reaches itself (through a closure) is frozen once. */
+  private frozen = false;
   constructor(
     fields: Record<string, Value> | Map<string, Value>,
     readonly constructorName = "struct",
@@ -176,6 +178,8 @@ export class Struct implements HasAttrs {
     return true;
   }
   freeze(): void {
+    if (this.frozen) return;
+    this.frozen = true;
     for (const v of this.fields.values()) freeze(v);
   }
   get(name: string): Value | undefined {
@@ -193,6 +197,7 @@ export class Struct implements HasAttrs {
 export class Module implements HasAttrs {
   readonly type = "module";
   readonly members: Map<string, Value>;
+  private frozen = false;
   constructor(
     readonly name: string,
     members: Record<string, Value>,
@@ -203,6 +208,8 @@ export class Module implements HasAttrs {
     return true;
   }
   freeze(): void {
+    if (this.frozen) return;
+    this.frozen = true;
     for (const v of this.members.values()) freeze(v);
   }
   attr(name: string): Value | undefined {
