@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { collectContext, contextTar } from "../../src/containers/index.ts";
 import { testEngine } from "../fixtures/engine.ts";
 import { BUSYBOX_IMAGE, busyboxImage, FIXTURE_LABEL, once, writeAppDir } from "../fixtures/images.ts";
-import { specBaseImages } from "../fixtures/spec-bases.ts";
+import { removeGoBuildStages, specBaseImages } from "../fixtures/spec-bases.ts";
 import { GO_MAIN, GO_MOD } from "./apps.ts";
 import { checkAtRoot, coldStartTable, SpecServer } from "./helpers.ts";
 
@@ -60,6 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.stop();
+  await removeGoBuildStages(await testEngine());
   upstream?.stop(true);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   console.log(coldStartTable());
