@@ -64,8 +64,11 @@ export class SpecServer {
   private readonly home = tempHome();
   base = "";
 
+  /** `env`: more environment for the server (e.g. git settings for its clones). */
+  constructor(private readonly env: Record<string, string> = {}) {}
+
   async start(): Promise<void> {
-    this.server = new CliProcess(["server", "start", "--port", "0", "--https-port", "off"], { CL_HOME: this.home });
+    this.server = new CliProcess(["server", "start", "--port", "0", "--https-port", "off"], { ...this.env, CL_HOME: this.home });
     const [, url] = await this.server.waitFor(/listening on (http:\/\/[\d.]+:\d+)\//);
     this.base = url!;
   }
