@@ -89,7 +89,7 @@ describe("python and go specs", () => {
     { spec: "python-asgi", port: 5000, health: "/", stripApp: true, name: "ASGI App" },
     { spec: "python-fasthtml", port: 5000, health: "/", stripApp: true, name: "FastHTML App" },
     { spec: "python-streamlit", port: 8501, health: "/st/_stcore/health", stripApp: false, name: "Streamlit App", extra: ["port", "app_file"] },
-    { spec: "python-gradio", port: 7860, health: "/st/", stripApp: false, name: "Gradio App", extra: ["app_file"] },
+    { spec: "python-gradio", port: 7860, health: "/", stripApp: true, name: "Gradio App", extra: ["app_file"] },
     { spec: "python-nicegui", port: 8080, health: "/", stripApp: true, name: "NiceGUI App", extra: ["port", "app_file"] },
     { spec: "go", params: { port: "8080" }, port: 8080, health: "/", stripApp: true, name: "Go App", extra: ["port"] },
   ];

@@ -53,7 +53,7 @@ interface Expected {
 
 const frameworks: Expected[] = [
   { spec: "python-streamlit", framework: "streamlit", port: 8501, health: "/_stcore/health", stripApp: false },
-  { spec: "python-gradio", framework: "gradio", port: 7860, health: "/", stripApp: false },
+  { spec: "python-gradio", framework: "gradio", port: 7860, health: "/", stripApp: true },
   { spec: "python-nicegui", framework: "nicegui", port: 8080, health: "/", stripApp: true },
   { spec: "python-fasthtml", framework: "python-fasthtml", port: 5000, health: "/", stripApp: true },
 ];
