@@ -15,7 +15,7 @@ import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
 import { writeAppDir } from "../fixtures/images.ts";
 import { specBaseImages } from "../fixtures/spec-bases.ts";
 import { ASGI_APP } from "./apps.ts";
-import { checkAtRoot, coldStartTable, SpecServer } from "./helpers.ts";
+import { checkAtRoot, takeColdStartTable, SpecServer } from "./helpers.ts";
 
 const labels = suiteLabels("spec-frameworks");
 const server = new SpecServer();
@@ -38,7 +38,7 @@ afterAll(async () => {
   await server.stop();
   await sweep(engine, labels);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  console.log(coldStartTable());
+  console.log(takeColdStartTable());
 });
 
 interface Expected {

@@ -11,7 +11,7 @@ import { testEngine } from "../fixtures/engine.ts";
 import { githubMirror } from "../fixtures/git-mirror.ts";
 import { specBaseImages } from "../fixtures/spec-bases.ts";
 import { FLASK_APP } from "./apps.ts";
-import { coldStartTable, SpecServer } from "./helpers.ts";
+import { takeColdStartTable, SpecServer } from "./helpers.ts";
 
 const temp = mkdtempSync(join(tmpdir(), "clace-lite-git-e2e-"));
 const mirror = githubMirror(join(temp, "mirror"), "acme", "webapps", {
@@ -28,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
   rmSync(temp, { recursive: true, force: true });
-  console.log(coldStartTable());
+  console.log(takeColdStartTable());
 });
 
 describe("a github.com source with --branch", () => {

@@ -10,7 +10,7 @@ import { testEngine } from "../fixtures/engine.ts";
 import { BUSYBOX_IMAGE, busyboxImage, FIXTURE_LABEL, once, writeAppDir } from "../fixtures/images.ts";
 import { removeGoBuildStages, specBaseImages } from "../fixtures/spec-bases.ts";
 import { GO_MAIN, GO_MOD } from "./apps.ts";
-import { checkAtRoot, coldStartTable, SpecServer } from "./helpers.ts";
+import { checkAtRoot, takeColdStartTable, SpecServer } from "./helpers.ts";
 
 /** An image that serves /www on 8080 by itself, for the image spec. */
 const WEB_IMAGE = "clace-lite-test/spec-web:1";
@@ -63,7 +63,7 @@ afterAll(async () => {
   await removeGoBuildStages(await testEngine());
   upstream?.stop(true);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  console.log(coldStartTable());
+  console.log(takeColdStartTable());
 });
 
 describe("go", () => {

@@ -21,9 +21,9 @@ export function recordColdStart(entry: ColdStart): void {
   coldStarts.push(entry);
 }
 
-/** The cold starts recorded so far in this test file, as a table (one row per spec and place). */
-export function coldStartTable(): string {
-  const rows = coldStarts.map((c) => `  ${c.spec.padEnd(18)} ${c.at.padEnd(14)} ${c.seconds.toFixed(2).padStart(7)} s`);
+/** The cold starts recorded since the last call, as a table (one row per spec and place); the record is emptied. */
+export function takeColdStartTable(): string {
+  const rows = coldStarts.splice(0).map((c) => `  ${c.spec.padEnd(18)} ${c.at.padEnd(14)} ${c.seconds.toFixed(2).padStart(7)} s`);
   return ["cold start (build + start until the first answer):", ...rows].join("\n");
 }
 

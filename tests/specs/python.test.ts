@@ -9,7 +9,7 @@ import { testEngine } from "../fixtures/engine.ts";
 import { writeAppDir } from "../fixtures/images.ts";
 import { specBaseImages } from "../fixtures/spec-bases.ts";
 import { ASGI_APP, FLASK_APP } from "./apps.ts";
-import { checkAtRoot, coldStartTable, SpecServer } from "./helpers.ts";
+import { checkAtRoot, takeColdStartTable, SpecServer } from "./helpers.ts";
 
 const server = new SpecServer();
 const dirs: string[] = [];
@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  console.log(coldStartTable());
+  console.log(takeColdStartTable());
 });
 
 describe("python-flask", () => {
