@@ -7,26 +7,17 @@
  * FastHTML runs on uvicorn like python-asgi, so it also serves a plain ASGI app end to end.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
 import { collectContext, contextTar, type ContainerEngine } from "../../src/containers/index.ts";
 import { CONTAINER_URL, readSpec, specDir } from "../../src/runtime/index.ts";
 import { runCli } from "../cli/helpers.ts";
 import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
-import { writeAppDir } from "../fixtures/images.ts";
 import { specBaseImages } from "../fixtures/spec-bases.ts";
 import { ASGI_APP } from "./apps.ts";
-import { checkAtRoot, takeColdStartTable, SpecServer } from "./helpers.ts";
+import { appDir, checkAtRoot, removeAppDirs, SpecServer, takeColdStartTable } from "./helpers.ts";
 
 const labels = suiteLabels("spec-frameworks");
 const server = new SpecServer();
-const dirs: string[] = [];
 let engine: ContainerEngine;
-
-function appDir(files: Record<string, string>): string {
-  const dir = writeAppDir(files);
-  dirs.push(dir);
-  return dir;
-}
 
 beforeAll(async () => {
   engine = await testEngine();
@@ -37,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
   await sweep(engine, labels);
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeAppDirs();
   console.log(takeColdStartTable());
 });
 

@@ -4,13 +4,12 @@
  * as the spec is written; container and image run busybox httpd, whose CGI shows what the app received.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
 import { collectContext, contextTar } from "../../src/containers/index.ts";
 import { testEngine } from "../fixtures/engine.ts";
-import { BUSYBOX_IMAGE, busyboxImage, FIXTURE_LABEL, once, writeAppDir } from "../fixtures/images.ts";
+import { BUSYBOX_IMAGE, busyboxImage, FIXTURE_LABEL, once } from "../fixtures/images.ts";
 import { removeGoBuildStages, specBaseImages } from "../fixtures/spec-bases.ts";
 import { GO_MAIN, GO_MOD } from "./apps.ts";
-import { checkAtRoot, takeColdStartTable, SpecServer } from "./helpers.ts";
+import { appDir, checkAtRoot, removeAppDirs, SpecServer, takeColdStartTable } from "./helpers.ts";
 
 /** An image that serves /www on 8080 by itself, for the image spec. */
 const WEB_IMAGE = "clace-lite-test/spec-web:1";
@@ -26,14 +25,7 @@ const WEB_FILES = {
 const WEB_CONTAINERFILE = `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`;
 
 const server = new SpecServer();
-const dirs: string[] = [];
 let upstream: ReturnType<typeof Bun.serve> | undefined;
-
-function appDir(files: Parameters<typeof writeAppDir>[0]): string {
-  const dir = writeAppDir(files);
-  dirs.push(dir);
-  return dir;
-}
 
 beforeAll(async () => {
   const engine = await testEngine();
@@ -62,7 +54,7 @@ afterAll(async () => {
   await server.stop();
   await removeGoBuildStages(await testEngine());
   upstream?.stop(true);
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeAppDirs();
   console.log(takeColdStartTable());
 });
 

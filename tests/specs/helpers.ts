@@ -7,6 +7,7 @@
 import { rmSync } from "node:fs";
 import { expect } from "bun:test";
 import { CliProcess, runCli, tempHome } from "../cli/helpers.ts";
+import { writeAppDir } from "../fixtures/images.ts";
 
 export interface ColdStart {
   spec: string;
@@ -25,6 +26,19 @@ export function recordColdStart(entry: ColdStart): void {
 export function takeColdStartTable(): string {
   const rows = coldStarts.splice(0).map((c) => `  ${c.spec.padEnd(18)} ${c.at.padEnd(14)} ${c.seconds.toFixed(2).padStart(7)} s`);
   return ["cold start (build + start until the first answer):", ...rows].join("\n");
+}
+
+const appDirs: string[] = [];
+
+/** An app folder in a temp dir (see writeAppDir), removed by removeAppDirs. */
+export function appDir(files: Parameters<typeof writeAppDir>[0]): string {
+  const dir = writeAppDir(files);
+  appDirs.push(dir);
+  return dir;
+}
+
+export function removeAppDirs(): void {
+  for (const dir of appDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export interface CheckOptions {

@@ -4,21 +4,12 @@
  * where the links the app builds must carry the sub path too.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
 import { testEngine } from "../fixtures/engine.ts";
-import { writeAppDir } from "../fixtures/images.ts";
 import { specBaseImages } from "../fixtures/spec-bases.ts";
 import { ASGI_APP, FLASK_APP } from "./apps.ts";
-import { checkAtRoot, takeColdStartTable, SpecServer } from "./helpers.ts";
+import { appDir, checkAtRoot, removeAppDirs, SpecServer, takeColdStartTable } from "./helpers.ts";
 
 const server = new SpecServer();
-const dirs: string[] = [];
-
-function appDir(files: Record<string, string>): string {
-  const dir = writeAppDir(files);
-  dirs.push(dir);
-  return dir;
-}
 
 beforeAll(async () => {
   // The stand-in base images take about a minute the first time on a machine, then are cached by tag.
@@ -28,7 +19,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeAppDirs();
   console.log(takeColdStartTable());
 });
 
