@@ -85,11 +85,11 @@ describe("proxy spec", () => {
 describe("python and go specs", () => {
   const cases: { spec: string; params?: Record<string, string>; port: number; health: string; stripApp: boolean; name: string; extra?: string[] }[] = [
     { spec: "python-flask", port: 5000, health: "/", stripApp: true, name: "Flask App", extra: ["port"] },
-    { spec: "python-wsgi", port: 8000, health: "/", stripApp: true, name: "WSGI App" },
+    { spec: "python-wsgi", port: 8000, health: "/st/", stripApp: false, name: "WSGI App" },
     { spec: "python-asgi", port: 5000, health: "/", stripApp: true, name: "ASGI App" },
     { spec: "python-fasthtml", port: 5000, health: "/", stripApp: true, name: "FastHTML App" },
     { spec: "python-streamlit", port: 8501, health: "/st/_stcore/health", stripApp: false, name: "Streamlit App", extra: ["port", "app_file"] },
-    { spec: "python-gradio", port: 7860, health: "/st/", stripApp: false, name: "Gradio App", extra: ["app_file"] },
+    { spec: "python-gradio", port: 7860, health: "/", stripApp: true, name: "Gradio App", extra: ["app_file"] },
     { spec: "python-nicegui", port: 8080, health: "/", stripApp: true, name: "NiceGUI App", extra: ["port", "app_file"] },
     { spec: "go", params: { port: "8080" }, port: 8080, health: "/", stripApp: true, name: "Go App", extra: ["port"] },
   ];

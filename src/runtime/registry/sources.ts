@@ -42,20 +42,30 @@ const GIT_HOSTS = /^(github\.com|gitlab\.com|bitbucket\.org)\//;
 export function parseGitSource(source: string, options: { branch?: string; commit?: string } = {}): GitSource | null {
   const host = GIT_HOSTS.exec(source);
   if (host) {
-    // github.com/org/repo/sub/dir → the repo URL and the sub folder.
-    const parts = source.split("/");
-    if (parts.length < 3) throw new SourceError(`invalid git source "${source}": expected ${host[1]}/<org>/<repo>[/sub/dir]`);
-    return { url: `https://${parts.slice(0, 3).join("/")}.git`, subdir: parts.slice(3).join("/") };
+    // github.com/org/repo[.git]/sub/dir → https://github.com/org/repo.git and the sub folder sub/dir.
+    const [hostName, org, repo, ...rest] = source.split("/");
+    const name = repo?.replace(/\.git$/, "");
+    if (!org || !name) throw new SourceError(`invalid git source "${source}": expected ${host[1]}/<org>/<repo>[/sub/dir]`);
+    return { url: `https://${hostName}/${org}/${name}.git`, subdir: subFolder(source, rest.join("/")) };
   }
   if (/^(https?|ssh|git|file):\/\//.test(source) || /^git@[^:]+:/.test(source)) {
     // A "#sub/dir" suffix selects a folder inside the repo, as in Clace's `repo#subdir`.
     const hash = source.indexOf("#");
-    return hash >= 0 ? { url: source.slice(0, hash), subdir: source.slice(hash + 1) } : { url: source, subdir: "" };
+    return hash >= 0 ? { url: source.slice(0, hash), subdir: subFolder(source, source.slice(hash + 1)) } : { url: source, subdir: "" };
   }
   if (source !== "-" && existsSync(source) && isGitRepository(source) && (isBareRepository(source) || options.branch || options.commit)) {
     return { url: resolve(source), subdir: "" };
   }
   return null;
+}
+
+/** A folder inside the clone: relative, without "." or ".." segments (which could point outside it). */
+function subFolder(source: string, path: string): string {
+  const segments = path.split("/").filter((s) => s !== "");
+  if (segments.some((s) => s === "." || s === "..")) {
+    throw new SourceError(`invalid git source "${source}": the folder inside the repository may not contain "." or ".." segments`);
+  }
+  return segments.join("/");
 }
 
 function isGitRepository(dir: string): boolean {
