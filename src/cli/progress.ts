@@ -33,7 +33,7 @@ export function createProgressPrinter(format: LogFormat, out: NodeJS.WriteStream
 
   return {
     info: (message, fields) => emit("info", message, fields),
-    proxy: (e) => emit("error", `${e.status} for ${e.client} ${e.method} ${e.path}${e.app ? ` (app ${e.app})` : ""}: ${e.reason}`, { event: "proxy", ...e }),
+    proxy: (e) => emit("error", `${e.status} for ${e.client}${e.method ? ` ${e.method} ${e.path}` : ""}${e.app ? ` (app ${e.app})` : ""}: ${e.reason}`, { event: "proxy", ...e }),
     error: (message, fields) => emit("error", message, fields),
     event(e) {
       switch (e.type) {

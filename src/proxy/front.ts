@@ -52,6 +52,8 @@ export interface FrontOptions {
   /** A promise to wait for before routing (apps still loading), or undefined once open. */
   gate: () => Promise<unknown> | undefined;
   endpoints: ReadonlyMap<string, OwnEndpoint>;
+  /** Which clients may see internals (log tails, the app list); default: those on loopback. */
+  trusted?: (ip: string) => boolean;
   onEvent?: (event: ProxyEvent) => void;
 }
 
@@ -192,7 +194,7 @@ export class ClientConn implements ClientSide {
   ) {
     this.ip = normaliseIp(socket.remoteAddress ?? "");
     this.proto = front.options.proto;
-    this.trusted = isLoopback(this.ip);
+    this.trusted = (front.options.trusted ?? isLoopback)(this.ip);
     this.idleSince = this.lastData = front.clock;
     socket.setNoDelay(true);
   }

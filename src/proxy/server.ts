@@ -43,6 +43,8 @@ export interface ProxyServerOptions {
   maxConnections?: number;
   /** `/_clace_lite/apps` (and any status endpoint) answers clients off the machine too (default: loopback only). */
   publicStatus?: boolean;
+  /** Which clients may see internals (log tails in error pages, the app list); default: those on loopback. */
+  trusted?: (ip: string) => boolean;
   /** More endpoints under /_clace_lite/, by full path. */
   endpoints?: ReadonlyMap<string, OwnEndpoint>;
   /** Refused requests (4xx) and broken or late answers from apps (502, 504), for the host's log. */
@@ -85,7 +87,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   const endpoints = new Map<string, OwnEndpoint>(ownEndpoints(options.apps, options.publicStatus ?? false));
   for (const [path, handler] of options.endpoints ?? []) endpoints.set(path, handler);
   const host = options.host ?? "127.0.0.1";
-  const common = { apps: options.apps, limits, gate: () => gate, endpoints, onEvent: options.onEvent };
+  const common = { apps: options.apps, limits, gate: () => gate, endpoints, trusted: options.trusted, onEvent: options.onEvent };
 
   const http = new FrontListener({ ...common, hostname: host, port: options.port, proto: "http" });
   let https: FrontListener | undefined;

@@ -193,6 +193,24 @@ describe("serve", () => {
     }
   });
 
+  test("a refused request and a broken answer are printed by serve, naming the client, the request and the reason", async () => {
+    const broken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s) => void s.end("SPDY/3 200 OK\r\n\r\n") } });
+    const serve = new CliProcess(["serve", "-", "--spec", "proxy", "--param", `url=http://127.0.0.1:${broken.port}`, "--approve", "--port", "0"]);
+    try {
+      const [, url] = await serve.waitFor(/serving .* at (http:\/\/\S+)/);
+      const port = Number(new URL(url!).port);
+      const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      sock.write("GET /x HTTP/1.1\r\nHost: localhost\r\nX-A: 1\n\r\n");
+      await serve.waitFor(/400 for 127\.0\.0\.1.*bare CR or LF in a header field/, 10_000);
+      sock.end();
+      expect((await fetch(new URL("page", url!))).status).toBe(502);
+      await serve.waitFor(/502 for 127\.0\.0\.1 GET \/page .*not HTTP\/1\.x/, 10_000);
+    } finally {
+      await serve.stop();
+      broken.stop(true);
+    }
+  });
+
   test("a missing required param fails at once with Clace's message", async () => {
     const result = await runCli(["serve", "-", "--spec", "image", "--approve", "--port", "0"]);
     expect(result.code).toBe(1);

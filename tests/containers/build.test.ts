@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { UpstreamError } from "../../src/proxy/upstream.ts";
+import { StartError } from "../../src/containers/index.ts";
 import { DockerEngine, imageName, type AppContainers } from "../../src/containers/index.ts";
 import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
 import { BUSYBOX_IMAGE, busyboxApp, busyboxImage, writeAppDir } from "../fixtures/images.ts";
@@ -41,12 +41,12 @@ test("a failing RUN step fails the build with the log tail naming the step", asy
   dirs.push(dir);
   const app = await manager.add(buildSpec(appId("fail"), dir));
   const err = await app.ensureReady().catch((e) => e);
-  expect(err).toBeInstanceOf(UpstreamError);
-  expect((err as UpstreamError).failure).toBe("start-failed");
+  expect(err).toBeInstanceOf(StartError);
+  expect((err as StartError).kind).toBe("start-failed");
   // Docker: "returned a non-zero code: 1"; Podman: "exit status 1".
-  expect((err as UpstreamError).message).toMatch(/non-zero code: 1|exit status 1/);
-  expect((err as UpstreamError).logTail).toContain("RUN echo about to fail && false");
-  expect((err as UpstreamError).logTail).toContain("about to fail");
+  expect((err as StartError).message).toMatch(/non-zero code: 1|exit status 1/);
+  expect((err as StartError).logTail).toContain("RUN echo about to fail && false");
+  expect((err as StartError).logTail).toContain("about to fail");
   expect(app.state).toBe("failed");
 }, 60_000);
 
@@ -114,8 +114,8 @@ test("an unknown container option fails with a config error naming it", async ()
   const dir = busyboxApp();
   dirs.push(dir);
   const app = await manager.add(buildSpec(appId("copt"), dir, { options: { "no-such-thing": "1" } }));
-  const err = (await app.ensureReady().catch((e) => e)) as UpstreamError;
-  expect(err.failure).toBe("config-error");
+  const err = (await app.ensureReady().catch((e) => e)) as StartError;
+  expect(err.kind).toBe("config-error");
   expect(err.message).toContain('"no-such-thing"');
 }, 60_000);
 

@@ -73,8 +73,8 @@ test("an image: app pulls from the registry with progress and runs", async () =>
 test("a missing image fails the start with the registry's answer", async () => {
   const rec = recordingManager(engine, labels);
   const app = await rec.manager.add(imageSpec(appId("missing"), `${registry.host}/clace-lite-test/nope:1`));
-  const err = (await app.ensureReady().catch((e) => e)) as Error & { failure?: string };
-  expect(err.failure).toBe("start-failed");
+  const err = (await app.ensureReady().catch((e) => e)) as Error & { kind?: string };
+  expect(err.kind).toBe("start-failed");
   expect(err.message).toMatch(/pull of .*nope:1 failed/);
   rec.manager.close();
 }, 60_000);

@@ -76,6 +76,29 @@ describe("error statuses", () => {
     expect(page).toContain("&#60;b&#62;boom");
   });
 
+  test("clients off this machine see neither log tails nor the app list; health answers them", async () => {
+    const outside = createProxyServer({ port: 0, apps: proxy.apps, trusted: () => false });
+    try {
+      const html = await fetch(`${outside.url}/failed/`, { headers: { accept: "text/html" } });
+      expect(html.status).toBe(503);
+      const page = await html.text();
+      expect(page).toContain("container exited with code 3");
+      expect(page).not.toContain("line one");
+      const list = await fetch(`${outside.url}/_clace_lite/apps`);
+      expect(list.status).toBe(403);
+      expect(await list.text()).not.toContain("/failed");
+      expect((await fetch(`${outside.url}/_clace_lite/health`)).status).toBe(200);
+    } finally {
+      await outside.stop(true);
+    }
+    const shared = createProxyServer({ port: 0, apps: proxy.apps, trusted: () => false, publicStatus: true });
+    try {
+      expect((await fetch(`${shared.url}/_clace_lite/apps`)).status).toBe(200);
+    } finally {
+      await shared.stop(true);
+    }
+  });
+
   test("overloaded → 503 with Retry-After", async () => {
     const res = await fetch(`${proxy.url}/busy/`);
     expect(res.status).toBe(503);

@@ -369,6 +369,18 @@ describe("deadlines", () => {
     expect(r.text).toContain("0\r\n\r\n");
   });
 
+  test("a request body that stops sending is cut off after the body deadline", async () => {
+    const slow = createProxyServer({ port: 0, apps: proxy.apps, bodyTimeout: 1 });
+    try {
+      const started = Date.now();
+      const r = await talk(Number(new URL(slow.url).port), `POST /slow-body HTTP/1.1\r\n${H}Content-Length: 100\r\n\r\nonly a part`, { quietMs: 4000, maxMs: 5000 });
+      expect(r.closed).toBe(true);
+      expect(Date.now() - started).toBeLessThan(3500);
+    } finally {
+      await slow.stop(true);
+    }
+  });
+
   test("at the connection cap, slow heads are evicted and a normal request is served", async () => {
     const capped = createProxyServer({ port: 0, apps: proxy.apps, maxConnections: 8, headerTimeout: 30 });
     const p = Number(new URL(capped.url).port);
