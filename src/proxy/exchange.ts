@@ -70,9 +70,11 @@ export class Exchange implements UpstreamOwner {
   private pool: ReturnType<typeof poolFor> | undefined;
   /** The request head for the upstream (latin1), kept for the one retry on a fresh connection. */
   private requestHead = "";
-  /** Body bytes that arrived before there was a connection (copies). */
+  /** Body bytes that arrived before there was a connection (copies, once keepHeld has run). */
   private held: Uint8Array[] | undefined;
   private heldBytes = 0;
+  /** `held` may hold views of the client's read buffer: valid only until the current data callback returns. */
+  private heldViews = false;
   /** The client has sent the whole request body (true at once when there is none). */
   requestComplete: boolean;
   /** The whole request is written to the upstream. */
@@ -180,6 +182,7 @@ export class Exchange implements UpstreamOwner {
     const held = this.held;
     this.held = undefined;
     this.heldBytes = 0;
+    this.heldViews = false;
     const head = this.requestHead;
     // An ASCII head without a body goes as the string itself (no Buffer to make); else head and body in one buffer.
     const bytes = held === undefined && !this.head.highBytes ? head : headWith(head, held ?? []);
@@ -188,22 +191,35 @@ export class Exchange implements UpstreamOwner {
     if (this.requestComplete) this.requestWritten();
   }
 
-  /** Request body from the client, re-framed by the connection (views: copied when they must wait). */
-  requestBody(pieces: Uint8Array[], done: boolean): void {
+  /**
+   * Request body from the client, re-framed by the connection. `transient`: the pieces are views the caller
+   * promises to follow with keepHeld() before its data callback returns (the body that came with the head, which
+   * a warm exchange writes together with the head at once, so the copy is skipped).
+   */
+  requestBody(pieces: Uint8Array[], done: boolean, transient = false): void {
     if (done) this.requestComplete = true;
     if (this.phase === Phase.Done) return;
     const up = this.up;
     if (up === undefined || this.phase === Phase.Waiting) {
       const held = (this.held ??= []);
       for (const p of pieces) {
-        held.push(Buffer.from(p));
+        held.push(transient ? p : Buffer.from(p));
         this.heldBytes += p.length;
       }
+      if (transient && pieces.length > 0) this.heldViews = true;
       if (this.heldBytes > MAX_HELD_BODY) this.client.pauseReading();
       return;
     }
     if (pieces.length > 0 && !up.send(joined(pieces))) this.client.pauseReading();
     if (done) this.requestWritten();
+  }
+
+  /** Copy held views that were not written at once: the read buffer they point into is about to be reused. */
+  keepHeld(): void {
+    if (!this.heldViews) return;
+    this.heldViews = false;
+    const held = this.held;
+    if (held !== undefined) for (let i = 0; i < held.length; i++) held[i] = Buffer.from(held[i]!);
   }
 
   /** The whole request is on its way: the answer-head deadline starts now (a slow upload is not the app's fault). */

@@ -270,17 +270,18 @@ export class ClientConn implements ClientSide {
     this.bodyDone = ex.requestComplete;
     if (head.chunked) (this.decoder ??= new ChunkedDecoder(true, true)).reset();
     else this.bodyLeft = Math.max(head.contentLength, 0);
-    // Body bytes that came with the head go with it (one write upstream).
-    const used = this.bodyDone || from === buf.length ? 0 : this.readBody(buf, from);
+    // Body bytes that came with the head go with it (one write upstream), as views until routed.
+    const used = this.bodyDone || from === buf.length ? 0 : this.readBody(buf, from, true);
     if (used < 0) return -1;
     const gate = this.front.options.gate();
     if (gate === undefined) this.route(ex, head);
     else void gate.then(() => ex.finished || this.state === State.Closed || this.route(ex, head));
+    ex.keepHeld();
     return used;
   }
 
   /** Feed body bytes data[from..] to the exchange; how many were body, or -1 when the framing broke. */
-  private readBody(data: Buffer, from: number): number {
+  private readBody(data: Buffer, from: number, transient = false): number {
     const ex = this.exchange!;
     if (this.decoder !== undefined && ex.head.chunked) {
       const pieces: Uint8Array[] = [];
@@ -291,14 +292,14 @@ export class ClientConn implements ClientSide {
       }
       const done = end >= 0;
       if (done) this.bodyDone = true;
-      ex.requestBody(pieces, done);
+      ex.requestBody(pieces, done, transient);
       return (done ? end : data.length) - from;
     }
     const take = Math.min(this.bodyLeft, data.length - from);
     this.bodyLeft -= take;
     const done = this.bodyLeft === 0;
     if (done) this.bodyDone = true;
-    ex.requestBody(take > 0 ? [data.subarray(from, from + take)] : [], done);
+    ex.requestBody(take > 0 ? [data.subarray(from, from + take)] : [], done, transient);
     return take;
   }
 

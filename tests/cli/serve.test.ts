@@ -200,7 +200,7 @@ describe("serve", () => {
       const [, url] = await serve.waitFor(/serving .* at (http:\/\/\S+)/);
       const port = Number(new URL(url!).port);
       const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      sock.write("GET /x HTTP/1.1\r\nHost: localhost\r\nX-A: 1\n\r\n");
+      sock.write("GET /x HTTP/1.1\r\nHost: localhost\r\nX-A: 1\n2\r\n\r\n");
       await serve.waitFor(/400 for 127\.0\.0\.1.*bare CR or LF in a header field/, 10_000);
       sock.end();
       expect((await fetch(new URL("page", url!))).status).toBe(502);
