@@ -95,7 +95,7 @@ http {
   fastcgi_temp_path ${work}/fastcgi;
   uwsgi_temp_path ${work}/uwsgi;
   scgi_temp_path ${work}/scgi;
-  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 1024; }
   map $http_upgrade $connection_upgrade { default upgrade; "" ""; }
   server {
     listen 127.0.0.1:${port};

@@ -6,7 +6,7 @@ import type { Socket } from "bun";
 import { Outbox } from "./outbox.ts";
 
 /** Idle connections kept per upstream host:port. */
-const MAX_IDLE = 128;
+const MAX_IDLE = 1024;
 /** An idle connection older than this is closed instead of reused: app servers close theirs after a few seconds. */
 const MAX_IDLE_MS = 30_000;
 
