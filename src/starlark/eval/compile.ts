@@ -12,6 +12,7 @@ import { Dict, StarSet } from "../values/hashtable.ts";
 import { binary, getAttr, index, iterableElems, setField, setIndex, slice, unary } from "../values/ops.ts";
 import { listMethods, stringMethods, dictMethods, setMethods, type Method } from "../values/methods.ts";
 import { concat } from "../values/strings.ts";
+import { charge, SLOT_BYTES } from "../values/budget.ts";
 import { repr as reprValue, simpleTemplate } from "../values/format.ts";
 import { Builtin, Bytes, Float, List, None, Range, Tuple, isCallable, truth, typeName, type Value } from "../values/value.ts";
 import {
@@ -102,8 +103,10 @@ function iterElems(fr: Frame, pos: A.Pos, x: Value): Value[] {
   return es;
 }
 
-function tooManySteps(fr: Frame, pos: A.Pos): never {
-  throw errorAt(fr, pos, "Starlark computation cancelled: too many steps");
+/** The step counter ran out: the thread starts the next chunk or the computation stops here. */
+function stepCheckpoint(fr: Frame, pos: A.Pos): void {
+  const stop = fr.thread.checkpoint();
+  if (stop !== undefined) throw errorAt(fr, pos, stop);
 }
 
 export class Compiler {
@@ -248,7 +251,7 @@ export class Compiler {
         return (fr) => {
           const t = fr.thread;
           while (truthy(cond(fr))) {
-            if (--t.steps <= 0) tooManySteps(fr, pos);
+            if (--t.steps <= 0) stepCheckpoint(fr, pos);
             const r = body(fr);
             if (r !== NORMAL) {
               if (r === BREAK) break;
@@ -331,7 +334,7 @@ export class Compiler {
             start = it.start,
             step = it.step;
           for (let i = 0; i < n; i++) {
-            if (--t.steps <= 0) tooManySteps(fr, pos);
+            if (--t.steps <= 0) stepCheckpoint(fr, pos);
             l[slot] = start + i * step;
             const r = body(fr);
             if (r !== NORMAL) {
@@ -356,7 +359,7 @@ export class Compiler {
         guard.itercount++;
         try {
           for (let i = 0; i < es.length; i++) {
-            if (--t.steps <= 0) tooManySteps(fr, pos);
+            if (--t.steps <= 0) stepCheckpoint(fr, pos);
             l[slot] = es[i]!;
             const r = body(fr);
             if (r !== NORMAL) {
@@ -378,7 +381,7 @@ export class Compiler {
           start = it.start,
           step = it.step;
         for (let i = 0; i < n; i++) {
-          if (--t.steps <= 0) tooManySteps(fr, pos);
+          if (--t.steps <= 0) stepCheckpoint(fr, pos);
           set(fr, start + i * step);
           const r = body(fr);
           if (r !== NORMAL) {
@@ -403,7 +406,7 @@ export class Compiler {
       guard.itercount++;
       try {
         for (let i = 0; i < es.length; i++) {
-          if (--t.steps <= 0) tooManySteps(fr, pos);
+          if (--t.steps <= 0) stepCheckpoint(fr, pos);
           set(fr, es[i]!);
           const r = body(fr);
           if (r !== NORMAL) {
@@ -458,6 +461,11 @@ export class Compiler {
           throw annotate(e, fr, pos);
         }
         const es = iterElems(fr, pos, b);
+        try {
+          charge(es.length * SLOT_BYTES);
+        } catch (e) {
+          throw annotate(e, fr, pos);
+        }
         for (let i = 0, n = es.length; i < n; i++) a.elems.push(es[i]!);
         return a;
       }
@@ -1105,6 +1113,11 @@ export class Compiler {
         if (xv instanceof List) {
           const v = a0(fr);
           if (xv.frozen || xv.itercount > 0) return callMethod(fr, pos, lm!, xv, [v]);
+          try {
+            charge(SLOT_BYTES);
+          } catch (e) {
+            throw annotate(e, fr, pos);
+          }
           xv.elems.push(v);
           return None;
         }
@@ -1144,7 +1157,13 @@ export class Compiler {
     } else {
       const body = this.expr(e.body as A.Expr);
       emit = (fr, acc: Value[]) => {
-        acc.push(body(fr));
+        const v = body(fr);
+        try {
+          charge(SLOT_BYTES);
+        } catch (e) {
+          throw annotate(e, fr, pos);
+        }
+        acc.push(v);
       };
     }
     for (let ci = e.clauses.length - 1; ci >= 0; ci--) {
@@ -1176,7 +1195,7 @@ export class Compiler {
               start = it.start,
               step = it.step;
             for (let i = 0; i < n; i++) {
-              if (--t.steps <= 0) tooManySteps(fr, pos);
+              if (--t.steps <= 0) stepCheckpoint(fr, pos);
               set(fr, start + i * step);
               next(fr, acc);
             }
@@ -1189,7 +1208,7 @@ export class Compiler {
             it.itercount++;
             try {
               for (let i = 0; i < es.length; i++) {
-                if (--t.steps <= 0) tooManySteps(fr, pos);
+                if (--t.steps <= 0) stepCheckpoint(fr, pos);
                 l[slot] = es[i]!;
                 next(fr, acc);
               }
@@ -1213,7 +1232,7 @@ export class Compiler {
           guard.itercount++;
           try {
             for (let i = 0; i < es.length; i++) {
-              if (--t.steps <= 0) tooManySteps(fr, pos);
+              if (--t.steps <= 0) stepCheckpoint(fr, pos);
               set(fr, es[i]!);
               next(fr, acc);
             }
