@@ -10,13 +10,14 @@ import type { SingleApp, SingleAppOptions } from "../server/single.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
 import { addAppOptions, appSettings, parsePort, type AppFlags } from "./options.ts";
 import { EXIT_FAILED, UserError } from "./output.ts";
+import { addEvalLimitOptions, evalLimitsOf, type EvalLimitFlags } from "./eval-limits.ts";
 
-interface CommonOptions extends AppFlags {
+interface CommonOptions extends AppFlags, EvalLimitFlags {
   logFormat: LogFormat;
 }
 
 function addCommonOptions(command: Command): Command {
-  return addAppOptions(command).option("--log-format <format>", "text or json", parseLogFormat, "text" as LogFormat);
+  return addEvalLimitOptions(addAppOptions(command)).option("--log-format <format>", "text or json", parseLogFormat, "text" as LogFormat);
 }
 
 function parseLogFormat(value: string): LogFormat {
@@ -73,6 +74,7 @@ function singleOptions(command: "serve" | "check", dir: string, opts: CommonOpti
     source: sourceOf(dir),
     ...appSettings(opts),
     approveCommand: `clace-lite ${command} ${dir}${opts.spec ? ` --spec ${opts.spec}` : ""} --approve`,
+    evalLimits: evalLimitsOf(opts),
     onEvent: (e) => {
       timings.observe(e);
       printer.event(e);

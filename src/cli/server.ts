@@ -7,6 +7,7 @@ import { AdminClient } from "./admin-client.ts";
 import { parsePort } from "./options.ts";
 import { UserError } from "./output.ts";
 import { createProgressPrinter } from "./progress.ts";
+import { addEvalLimitOptions, evalLimitsOf, type EvalLimitFlags } from "./eval-limits.ts";
 
 /** The optional TOML config file. Every key has a default; unknown keys are an error. */
 export interface ServerConfig {
@@ -14,6 +15,8 @@ export interface ServerConfig {
   https: { port: number; cert_file: string; key_file: string };
   system: { default_domain: string };
   app_config: Record<string, string>;
+  /** Budgets of evaluating app configs (0 = the default: 10 s, 512 MB). */
+  eval: { timeout_secs: number; memory_mb: number };
 }
 
 const DEFAULT_CONFIG: ServerConfig = {
@@ -22,6 +25,7 @@ const DEFAULT_CONFIG: ServerConfig = {
   https: { port: 25223, cert_file: "", key_file: "" },
   system: { default_domain: "localhost" },
   app_config: {},
+  eval: { timeout_secs: 0, memory_mb: 0 },
 };
 
 /** Reads the config file. The [app_config] keys are checked by `checkAppConfigKeys` once the runtime is loaded. */
@@ -77,14 +81,15 @@ export function checkAppConfigKeys(config: ServerConfig, confKeys: readonly stri
 export function registerServerCommands(program: Command): void {
   const server = program.command("server").description("run the multi-app server");
 
-  server
+  const start = server
     .command("start")
     .description("start the server in the foreground (state under CL_HOME, default ~/clhome)")
     .option("--port <port>", "HTTP port (default 25222)", parsePort)
     .option("--https-port <port>", "HTTPS port (default 25223; self-signed certificate for localhost unless the config names one; off to disable)", parseHttpsPort)
     .option("--host <address>", "address to listen on (default 127.0.0.1)")
-    .option("-c, --config <file>", "TOML config file", process.env.CL_CONFIG_FILE)
-    .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string }) => {
+    .option("-c, --config <file>", "TOML config file", process.env.CL_CONFIG_FILE);
+  addEvalLimitOptions(start)
+    .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string } & EvalLimitFlags) => {
       const config = readServerConfig(opts.config);
       const paths = homePaths();
       const printer = createProgressPrinter("text");
@@ -156,6 +161,7 @@ export function registerServerCommands(program: Command): void {
           baseUrl: (domain) => `http://${domain || config.system.default_domain}:${httpUrl.port}`,
           onShutdown: () => shutdown(),
           log: (line) => printer.info(line),
+          evalLimits: evalLimitsOf(opts, config.eval),
         });
         await host.boot();
         admin = Bun.serve({ unix: paths.adminSocket, fetch: adminHandler(host) });

@@ -5,7 +5,8 @@
 export type { AppConfig, AuditResult, ParamInfo, ParamType, ParamValue, Permission, ProxyRoute } from "./app-config.ts";
 export { CONTAINER_URL } from "./app-config.ts";
 export { RuntimeError, type RuntimeErrorKind } from "./errors.ts";
-export { auditApp, defaultAppId, loadApp, type LoadOptions } from "./loader.ts";
+export { auditApp, defaultAppId, loadApp, DEFAULT_EVAL_LIMITS, EVAL_LIMIT_SETTINGS, type EvalLimits, type LoadOptions } from "./loader.ts";
+export { auditAppIsolated, loadAppIsolated } from "./isolated.ts";
 export { listSpecs, readSpec, specDir, type Spec, type SpecInfo } from "./specs.ts";
 export { CONF_KEYS, containerSettingsFromConf } from "./conf.ts";
 export { parseKeyValues, parseParamValue } from "./params.ts";

@@ -5,7 +5,17 @@
  * against the approved list.
  */
 import { createHash } from "node:crypto";
-import { APP_DIALECT, exec, fromJS, Module, StarlarkEvalError, StarlarkSyntaxError, type Value } from "../starlark/index.ts";
+import {
+  APP_DIALECT,
+  exec,
+  fromJS,
+  MemoryBudget,
+  Module,
+  StarlarkEvalError,
+  StarlarkSyntaxError,
+  type Deadline,
+  type Value,
+} from "../starlark/index.ts";
 import type { AppConfig, AuditResult } from "./app-config.ts";
 import { STRUCT_BUILTIN, makeAceModule } from "./ace.ts";
 import { containerSettingsFromConf } from "./conf.ts";
@@ -50,6 +60,40 @@ export interface LoadOptions {
   print?: (message: string) => void;
   /** Evaluation step limit per file (runaway configs). */
   maxSteps?: number;
+  /** Time and memory budgets of the evaluation; defaults are DEFAULT_EVAL_LIMITS. */
+  limits?: Partial<EvalLimits>;
+}
+
+/**
+ * What evaluating an app's config may use: wall-clock time for the whole load (params.star and both runs of
+ * app.star), and memory counted by the interpreter per run. Exceeding either is a positioned Starlark error.
+ */
+export interface EvalLimits {
+  timeoutSecs: number;
+  memoryMb: number;
+}
+
+export const DEFAULT_EVAL_LIMITS: EvalLimits = Object.freeze({ timeoutSecs: 10, memoryMb: 512 });
+
+/** Where each budget is raised, named in the error that reports it exceeded. */
+export const EVAL_LIMIT_SETTINGS = Object.freeze({
+  timeout: "--eval-timeout-secs (server config: [eval] timeout_secs)",
+  memory: "--eval-memory-mb (server config: [eval] memory_mb)",
+});
+
+function evalLimits(opts: LoadOptions): EvalLimits {
+  return { ...DEFAULT_EVAL_LIMITS, ...opts.limits };
+}
+
+/** The budgets of one load: one deadline for all of it, a fresh memory count for each evaluation. */
+class LoadBudgets {
+  readonly deadline: Deadline;
+  constructor(private readonly limits: EvalLimits) {
+    this.deadline = { atMs: Date.now() + limits.timeoutSecs * 1000, seconds: limits.timeoutSecs, setting: EVAL_LIMIT_SETTINGS.timeout };
+  }
+  memory(): MemoryBudget {
+    return new MemoryBudget(this.limits.memoryMb * 1024 * 1024, EVAL_LIMIT_SETTINGS.memory);
+  }
 }
 
 const DEFAULT_MAX_STEPS = 10_000_000;
@@ -81,6 +125,7 @@ interface Context {
   files: AppFiles;
   opts: LoadOptions;
   paramModule: Value;
+  budgets: LoadBudgets;
 }
 
 /** Runs app.star (and the .star files it loads) in one session; returns what `app = ace.app(...)` declared. */
@@ -89,6 +134,7 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
   const predeclared: Record<string, Value> = { ace, param: ctx.paramModule, struct: STRUCT_BUILTIN };
   const cache = new Map<string, Record<string, Value>>();
   const loading: string[] = [];
+  const budget = ctx.budgets.memory();
 
   const load = (module: string): Record<string, Value> => {
     if (module.endsWith(".in") || module.includes(".in#")) return loadPlugin(session, module);
@@ -128,6 +174,8 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
       load: loader,
       print: ctx.opts.print ?? (() => {}),
       maxSteps: ctx.opts.maxSteps ?? DEFAULT_MAX_STEPS,
+      deadline: ctx.budgets.deadline,
+      budget,
     });
 
   const appSrc = ctx.files.read("app.star")!;
@@ -154,13 +202,20 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
   return decl;
 }
 
-function loadParams(files: AppFiles, values: Readonly<Record<string, string>>): ResolvedParam[] {
+function loadParams(files: AppFiles, values: Readonly<Record<string, string>>, budgets: LoadBudgets): ResolvedParam[] {
   const src = files.read("params.star");
   if (src === null) return resolveParams([], values);
   let last: RuntimeError | undefined;
   const env = paramsStarEnv((e) => (last = e));
   try {
-    exec("params.star", src, { predeclared: env.predeclared, options: APP_DIALECT, print: () => {}, maxSteps: DEFAULT_MAX_STEPS });
+    exec("params.star", src, {
+      predeclared: env.predeclared,
+      options: APP_DIALECT,
+      print: () => {},
+      maxSteps: DEFAULT_MAX_STEPS,
+      deadline: budgets.deadline,
+      budget: budgets.memory(),
+    });
   } catch (err) {
     throw wrapStarlarkError(err, last);
   }
@@ -181,10 +236,11 @@ function prepare(opts: LoadOptions): { files: AppFiles; params: ResolvedParam[];
       "add an app.star to the app folder, or choose a spec with --spec NAME (see `clace-lite spec list`)",
     );
   }
-  const params = loadParams(files, opts.params ?? {});
+  const budgets = new LoadBudgets(evalLimits(opts));
+  const params = loadParams(files, opts.params ?? {}, budgets);
   const members: Record<string, Value> = {};
   for (const p of params) if (p.declared) members[p.name] = fromJS(p.value);
-  const ctx: Context = { files, opts, paramModule: new Module("param", members) };
+  const ctx: Context = { files, opts, paramModule: new Module("param", members), budgets };
   return { files, params, ctx };
 }
 

@@ -10,11 +10,11 @@ import { join } from "node:path";
 import type { AppContainer, AppContainers } from "../containers/index.ts";
 import {
   AppPathError,
-  auditApp,
+  auditAppIsolated,
   compileAppGlob,
   EMPTY_METADATA,
   formatAppLocation,
-  loadApp,
+  loadAppIsolated,
   locationsOverlap,
   materializeSource,
   parseAppLocation,
@@ -25,6 +25,7 @@ import {
   type AppRecord,
   type AppStore,
   type Approval,
+  type EvalLimits,
   type LoadOptions,
 } from "../runtime/index.ts";
 import type { AppTable } from "../proxy/index.ts";
@@ -60,6 +61,8 @@ export interface AppHostOptions {
   baseUrl: (domain: string) => string;
   onShutdown: () => Promise<void>;
   log: (line: string) => void;
+  /** Time and memory budgets of config evaluation (defaults: the runtime's). */
+  evalLimits?: Partial<EvalLimits>;
 }
 
 function newAppId(): string {
@@ -76,9 +79,12 @@ export class AppHost implements AppHostOperations {
 
   constructor(private readonly opts: AppHostOptions) {}
 
-  /** Loads every stored app, then reconciles containers (adopting running ones) and starts watching events. */
+  /**
+   * Loads every stored app, then reconciles containers (adopting running ones) and starts watching events. Configs
+   * are evaluated in workers side by side, so one slow app.star delays boot by its own load only.
+   */
   async boot(): Promise<void> {
-    for (const record of this.opts.store.list()) await this.mountRecord(record);
+    await Promise.all(this.opts.store.list().map((record) => this.mountRecord(record)));
     const result = await this.opts.containers.reconcile();
     if (result.adopted.length) this.opts.log(`adopted running containers of ${result.adopted.length} app(s)`);
     if (result.removedContainers.length) this.opts.log(`removed ${result.removedContainers.length} stale container(s)`);
@@ -102,16 +108,18 @@ export class AppHost implements AppHostOperations {
       path: record.path,
       appId: record.id,
       approveCommand: `clace-lite app approve ${formatAppLocation(record)}`,
+      limits: this.opts.evalLimits,
     };
   }
 
-  private loadConfig(record: AppRecord, approved: Approval | "all-audited"): AppConfig {
-    return loadApp({ ...this.loadOptions(record), approved });
+  /** Evaluates the app's config in a worker: a runaway app.star never stalls the requests this thread serves. */
+  private loadConfig(record: AppRecord, approved: Approval | "all-audited"): Promise<AppConfig> {
+    return loadAppIsolated({ ...this.loadOptions(record), approved });
   }
 
   /** What the app asks for, stored as its approval (--approve, `app approve`). */
-  private approveAudited(record: AppRecord): AppRecord["metadata"] {
-    const audit = auditApp(this.loadOptions(record));
+  private async approveAudited(record: AppRecord): Promise<AppRecord["metadata"]> {
+    const audit = await auditAppIsolated(this.loadOptions(record));
     return { ...record.metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions] } };
   }
 
@@ -129,7 +137,7 @@ export class AppHost implements AppHostOperations {
       watcher: previous?.watcher,
     };
     try {
-      const config = this.loadConfig(record, record.metadata.approved ?? NOTHING_APPROVED);
+      const config = await this.loadConfig(record, record.metadata.approved ?? NOTHING_APPROVED);
       loaded.config = config;
       if (config.container) {
         loaded.container = options.replace ? await this.opts.containers.replace(config.container) : await this.opts.containers.add(config.container);
@@ -259,8 +267,8 @@ export class AppHost implements AppHostOperations {
     };
     try {
       // A config that does not load at all is refused at create, as Clace does; one that only needs approval is kept.
-      if (request.approve) draft.metadata = this.approveAudited(draft);
-      this.loadConfig(draft, "all-audited");
+      if (request.approve) draft.metadata = await this.approveAudited(draft);
+      await this.loadConfig(draft, "all-audited");
     } catch (err) {
       rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
       throw new HostError("usage", messageOf(err));
@@ -298,7 +306,7 @@ export class AppHost implements AppHostOperations {
     for (const app of this.matching(glob)) {
       let metadata;
       try {
-        metadata = this.approveAudited(app.record);
+        metadata = await this.approveAudited(app.record);
       } catch (err) {
         throw new HostError("failed", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
       }
@@ -323,7 +331,7 @@ export class AppHost implements AppHostOperations {
           throw new HostError("failed", `${formatAppLocation(record)}: ${messageOf(err)}`);
         }
       }
-      if (options.approve) record = this.opts.store.update(record.id, { metadata: this.approveAudited(record) });
+      if (options.approve) record = this.opts.store.update(record.id, { metadata: await this.approveAudited(record) });
       const loaded = await this.mountRecord(record);
       // Image apps: pull again, and recreate the container when the tag now names another image.
       if (loaded.container?.spec.image.kind === "image") await loaded.container.refresh();
@@ -401,7 +409,7 @@ export class AppHost implements AppHostOperations {
       else params[name] = value;
       const draft = { ...app.record, metadata: { ...app.record.metadata, params } };
       try {
-        this.loadConfig(draft, "all-audited");
+        await this.loadConfig(draft, "all-audited");
       } catch (err) {
         throw new HostError("usage", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
       }
