@@ -2,6 +2,7 @@
  * The universe: Starlark's predeclared builtins (None, True, False, abs ... zip), one table from name to function.
  * Adding a builtin is one entry here.
  */
+import { charge, STRING_BYTES } from "./values/budget.ts";
 import { StarError } from "./values/errors.ts";
 import { compare } from "./values/compare.ts";
 import { Dict, StarSet } from "./values/hashtable.ts";
@@ -306,8 +307,9 @@ const fns: Record<string, Fn> = {
   str(_t, a, k) {
     positional("str", a, k, 1, 1);
     const x = a[0]!;
-    if (x instanceof Bytes) return S.decodeUTF8(S.binaryToBytes(x.s));
-    return str(x);
+    const s = x instanceof Bytes ? S.decodeUTF8(S.binaryToBytes(x.s)) : str(x);
+    charge(STRING_BYTES + s.length);
+    return s;
   },
   tuple(_t, a, k) {
     positional("tuple", a, k, 0, 1);

@@ -12,7 +12,7 @@ import { Dict, StarSet } from "../values/hashtable.ts";
 import { binary, getAttr, index, iterableElems, setField, setIndex, slice, unary } from "../values/ops.ts";
 import { listMethods, stringMethods, dictMethods, setMethods, type Method } from "../values/methods.ts";
 import { concat } from "../values/strings.ts";
-import { charge, SLOT_BYTES } from "../values/budget.ts";
+import { charge, SLOT_BYTES, STRING_BYTES } from "../values/budget.ts";
 import { repr as reprValue, simpleTemplate } from "../values/format.ts";
 import { Builtin, Bytes, Float, List, None, Range, Tuple, isCallable, truth, typeName, type Value } from "../values/value.ts";
 import {
@@ -101,6 +101,15 @@ function iterElems(fr: Frame, pos: A.Pos, x: Value): Value[] {
   const es = iterableElems(x);
   if (es === undefined) throw errorAt(fr, pos, `${typeName(x)} value is not iterable`);
   return es;
+}
+
+/** Counts an allocation against the memory budget; over it, the error points at `pos`. */
+function chargeAt(fr: Frame, pos: A.Pos, bytes: number): void {
+  try {
+    charge(bytes);
+  } catch (err) {
+    throw annotate(err, fr, pos);
+  }
 }
 
 /** The step counter ran out: the thread starts the next chunk or the computation stops here. */
@@ -461,11 +470,7 @@ export class Compiler {
           throw annotate(e, fr, pos);
         }
         const es = iterElems(fr, pos, b);
-        try {
-          charge(es.length * SLOT_BYTES);
-        } catch (e) {
-          throw annotate(e, fr, pos);
-        }
+        chargeAt(fr, pos, es.length * SLOT_BYTES);
         for (let i = 0, n = es.length; i < n; i++) a.elems.push(es[i]!);
         return a;
       }
@@ -877,7 +882,10 @@ export class Compiler {
           const fmt = (fx as A.Literal).value as string;
           return (fr) => {
             const b = y(fr);
-            if (typeof b === "number" || (conv === "s" && typeof b === "string")) return pre + b + suf;
+            if (typeof b === "number" || (conv === "s" && typeof b === "string")) {
+              chargeAt(fr, pos, STRING_BYTES + pre.length + suf.length + (typeof b === "string" ? b.length : 20));
+              return pre + b + suf;
+            }
             return binSlow(fr, pos, "%", fmt, b);
           };
         }
@@ -1113,11 +1121,7 @@ export class Compiler {
         if (xv instanceof List) {
           const v = a0(fr);
           if (xv.frozen || xv.itercount > 0) return callMethod(fr, pos, lm!, xv, [v]);
-          try {
-            charge(SLOT_BYTES);
-          } catch (e) {
-            throw annotate(e, fr, pos);
-          }
+          chargeAt(fr, pos, SLOT_BYTES);
           xv.elems.push(v);
           return None;
         }
@@ -1158,11 +1162,7 @@ export class Compiler {
       const body = this.expr(e.body as A.Expr);
       emit = (fr, acc: Value[]) => {
         const v = body(fr);
-        try {
-          charge(SLOT_BYTES);
-        } catch (e) {
-          throw annotate(e, fr, pos);
-        }
+        chargeAt(fr, pos, SLOT_BYTES);
         acc.push(v);
       };
     }

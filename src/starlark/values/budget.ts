@@ -9,9 +9,14 @@
  */
 import { StarError } from "./errors.ts";
 
-/** What one element of a list, tuple or dict entry is counted as (a pointer slot, a hash table entry). */
-export const SLOT_BYTES = 8;
-export const ENTRY_BYTES = 32;
+/**
+ * What the engine spends beyond the characters or elements themselves, so that the count tracks the process's
+ * real memory: a list element (a value slot, with the array's spare capacity), a dict or set entry (key, value,
+ * hash and index slots), and a new string (its cell and header).
+ */
+export const SLOT_BYTES = 16;
+export const ENTRY_BYTES = 48;
+export const STRING_BYTES = 48;
 
 export class MemoryBudget {
   used = 0;

@@ -3,7 +3,7 @@
  * and attribute access. The evaluator handles the common int/string cases inline and falls back to these.
  */
 import { StarError } from "./errors.ts";
-import { charge, SLOT_BYTES } from "./budget.ts";
+import { charge, SLOT_BYTES, STRING_BYTES } from "./budget.ts";
 import { compare, equals, type CompareOp } from "./compare.ts";
 import { Dict, StarSet } from "./hashtable.ts";
 import * as I from "./int.ts";
@@ -115,7 +115,11 @@ export function binary(op: string, x: Value, y: Value): Value {
       break;
     case "%":
       if (ints) return I.intMod(x as I.Int, y as I.Int);
-      if (tx === "string") return interpolate(x as string, y);
+      if (tx === "string") {
+        const s = interpolate(x as string, y);
+        charge(STRING_BYTES + s.length);
+        return s;
+      }
       if (isNum(x) && isNum(y)) {
         const a = toF(x),
           d = toF(y);
