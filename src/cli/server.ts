@@ -2,7 +2,9 @@
 import type { Command } from "commander";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { homePaths, LABEL_OWNER, serverOwner } from "../server/home.ts";
+import { homePaths, LABEL_OWNER, serverOwner, type HomePaths } from "../server/home.ts";
+import { acquireServerLock, ServerLockedError } from "../server/lock.ts";
+import { secureStateFiles } from "../server/state-perms.ts";
 import { AdminClient } from "./admin-client.ts";
 import { parsePort } from "./options.ts";
 import { UserError } from "./output.ts";
@@ -78,6 +80,17 @@ export function checkAppConfigKeys(config: ServerConfig, confKeys: readonly stri
   }
 }
 
+/** Takes the one-server-per-CL_HOME lock and makes the state private (warning about what was too open). */
+function claimHome(paths: HomePaths, warn: (line: string) => void): void {
+  try {
+    acquireServerLock(paths.lockFile, paths.home);
+  } catch (err) {
+    if (err instanceof ServerLockedError) throw new UserError(err.message);
+    throw err;
+  }
+  for (const line of secureStateFiles(paths)) warn(`warning: state was readable by others, fixed: ${line}`);
+}
+
 export function registerServerCommands(program: Command): void {
   const server = program.command("server").description("run the multi-app server");
 
@@ -90,9 +103,11 @@ export function registerServerCommands(program: Command): void {
     .option("-c, --config <file>", "TOML config file", process.env.CL_CONFIG_FILE);
   addEvalLimitOptions(start)
     .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string } & EvalLimitFlags) => {
-      const config = readServerConfig(opts.config);
       const paths = homePaths();
       const printer = createProgressPrinter("text");
+      // Before anything else: a second server on this CL_HOME stops here, before it touches the database or a port.
+      claimHome(paths, (line) => printer.info(line));
+      const config = readServerConfig(opts.config);
       mkdirSync(dirname(paths.adminSocket), { recursive: true, mode: 0o700 });
       if (existsSync(paths.adminSocket)) {
         const alive = await fetch("http://clace-lite/v1/apps?glob=none", { unix: paths.adminSocket }).then(
@@ -172,7 +187,7 @@ export function registerServerCommands(program: Command): void {
         openGate();
       }
       chmodSync(paths.adminSocket, 0o600);
-      writeFileSync(paths.pidFile, String(process.pid));
+      writeFileSync(paths.pidFile, String(process.pid), { mode: 0o600 });
       process.on("SIGINT", () => void shutdown());
       process.on("SIGTERM", () => void shutdown());
       printer.info(`clace-lite server listening on ${proxy.url}/${proxy.httpsUrl ? ` and ${proxy.httpsUrl}/` : ""}`);

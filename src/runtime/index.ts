@@ -24,4 +24,12 @@ export {
   RESERVED_PATH_PREFIX,
   type AppLocation,
 } from "./registry/paths.ts";
-export { materializeSource, parseGitSource, SourceError, type MaterializedSource, type SourceRequest } from "./registry/sources.ts";
+export {
+  materializeSource,
+  parseGitSource,
+  REPLACED_SUFFIX,
+  SourceError,
+  STAGING_SUFFIX,
+  type MaterializedSource,
+  type SourceRequest,
+} from "./registry/sources.ts";

@@ -31,6 +31,7 @@ import {
 import type { AppTable } from "../proxy/index.ts";
 import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
+import { sweepAppLeftovers } from "./leftovers.ts";
 import type { HomePaths } from "./home.ts";
 import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus } from "./types.ts";
 
@@ -84,7 +85,9 @@ export class AppHost implements AppHostOperations {
    * are evaluated in workers side by side, so one slow app.star delays boot by its own load only.
    */
   async boot(): Promise<void> {
-    await Promise.all(this.opts.store.list().map((record) => this.mountRecord(record)));
+    const records = this.opts.store.list();
+    for (const line of sweepAppLeftovers(this.opts.paths.appsDir, new Set(records.map((r) => r.id)))) this.opts.log(line);
+    await Promise.all(records.map((record) => this.mountRecord(record)));
     const result = await this.opts.containers.reconcile();
     if (result.adopted.length) this.opts.log(`adopted running containers of ${result.adopted.length} app(s)`);
     if (result.removedContainers.length) this.opts.log(`removed ${result.removedContainers.length} stale container(s)`);
