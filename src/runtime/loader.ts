@@ -150,7 +150,13 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
     if (loading.includes(name)) {
       throw session.raise(new RuntimeError("config", `load cycle: ${[...loading, name].join(" -> ")}`, undefined, "remove one of the load() statements in the cycle"));
     }
-    const src = ctx.files.read(name);
+    let src: string | null;
+    try {
+      src = ctx.files.read(name);
+    } catch (err) {
+      // A link out of the app folder: reported at the load() statement, keeping its kind and fix.
+      throw err instanceof RuntimeError ? session.raise(err) : err;
+    }
     if (src === null) throw session.raise(new RuntimeError("config", `cannot load ${JSON.stringify(module)}: no such file in the app`));
     loading.push(name);
     try {
