@@ -10,6 +10,8 @@ import type { SingleApp, SingleAppOptions } from "../server/single.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
 import { addAppOptions, appSettings, parsePort, type AppFlags } from "./options.ts";
 import { EXIT_FAILED, UserError } from "./output.ts";
+import { reachLines } from "./reach-output.ts";
+import { describeReach } from "../runtime/reach.ts";
 import { addEvalLimitOptions, evalLimitsOf, type EvalLimitFlags } from "./eval-limits.ts";
 
 interface CommonOptions extends AppFlags, EvalLimitFlags {
@@ -142,6 +144,7 @@ export function registerServeCommands(program: Command): void {
     });
     printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
     if (app.loadError) printer.error(app.loadError.message);
+    if (opts.approve && app.config) printer.info(`approved ${reachLines(app.config.audit.reach.map(describeReach), "").trimEnd()}`);
     if (opts.waitReady !== undefined) {
       const timeout = opts.waitReady === true ? 120 : parseSeconds("--wait-ready")(opts.waitReady);
       try {

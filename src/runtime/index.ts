@@ -11,6 +11,7 @@ export { listSpecs, readSpec, specDir, type Spec, type SpecInfo } from "./specs.
 export { CONF_KEYS, containerSettingsFromConf } from "./conf.ts";
 export { parseKeyValues, parseParamValue } from "./params.ts";
 export { argMatches, callPermitted, describePermission, type Approval } from "./permissions.ts";
+export { describeReach, reachDiff, type ReachItem } from "./reach.ts";
 export { parseVolume } from "./volumes.ts";
 export { readContainerfile } from "./containerfile.ts";
 export { AppStore, EMPTY_METADATA, type AppMetadata, type AppRecord } from "./registry/store.ts";
@@ -27,9 +28,11 @@ export {
 export {
   materializeSource,
   parseGitSource,
+  CANDIDATE_SUFFIX,
   REPLACED_SUFFIX,
   SourceError,
   STAGING_SUFFIX,
+  swapInSource,
   type MaterializedSource,
   type SourceRequest,
 } from "./registry/sources.ts";

@@ -25,9 +25,11 @@ import { AppFiles, cleanName } from "./files.ts";
 import { paramsStarEnv } from "./params-star.ts";
 import { resolveParams, type ResolvedParam } from "./params.ts";
 import { makeAudit, type Approval } from "./permissions.ts";
+import { reachDiff, reachOf, type ReachItem } from "./reach.ts";
+import type { ContainerSettings, ContainerSpec } from "../containers/spec.ts";
 import { loadPlugin } from "./plugins.ts";
 import { LoadSession, type AppDecl, type SessionMode } from "./session.ts";
-import { readSpec } from "./specs.ts";
+import { readSpec, specDir } from "./specs.ts";
 import { CONTAINER_URL } from "./app-config.ts";
 
 export interface LoadOptions {
@@ -250,20 +252,45 @@ function prepare(opts: LoadOptions): { files: AppFiles; params: ResolvedParam[];
   return { files, params, ctx };
 }
 
-function session(mode: SessionMode, approval: Approval, declared: Approval["permissions"], opts: LoadOptions): LoadSession {
-  const path = opts.path ?? "/";
-  const cmd = opts.approveCommand ?? `clace-lite app approve ${appLabel(opts.domain ?? "", path)}`;
-  return new LoadSession(mode, approval, declared, cmd);
+function approveCommandOf(opts: LoadOptions): string {
+  return opts.approveCommand ?? `clace-lite app approve ${appLabel(opts.domain ?? "", opts.path ?? "/")}`;
 }
 
-/** The audit: runs app.star with inert plugins and reports its loads and declared permissions. */
+function session(mode: SessionMode, approval: Approval, declared: Approval["permissions"], opts: LoadOptions): LoadSession {
+  return new LoadSession(mode, approval, declared, approveCommandOf(opts));
+}
+
+/** The container an ace.app(...) declaration describes, with the flags of the load. */
+function containerOf(decl: AppDecl, opts: LoadOptions, files: AppFiles, params: ResolvedParam[], settings: ContainerSettings): ContainerSpec | undefined {
+  if (!decl.container) return undefined;
+  const path = opts.path ?? "/";
+  return buildContainerSpec(decl.container, {
+    appId: opts.appId ?? defaultAppId(opts),
+    appName: appLabel(opts.domain ?? "", path),
+    appPath: path,
+    files,
+    params,
+    routes: decl.routes,
+    settings,
+    cargs: opts.cargs ?? {},
+    cvols: opts.cvols ?? [],
+    copts: opts.copts ?? {},
+  });
+}
+
+function reachOfApp(container: ContainerSpec | undefined, files: AppFiles): ReachItem[] {
+  return reachOf(container, { sourceDir: files.sourceDir, specDir: files.spec ? specDir(files.spec) : null });
+}
+
+/** The audit: runs app.star with inert plugins and reports its loads, declared permissions and reach. */
 export function auditApp(opts: LoadOptions): AuditResult {
-  const { ctx } = prepare(opts);
+  const { files, params, ctx } = prepare(opts);
   const s = session("audit", NOTHING_APPROVED, [], opts);
   const decl = runApp(ctx, s);
+  const container = containerOf(decl, opts, files, params, containerSettingsFromConf(opts.conf ?? {}));
+  const found: Approval = { loads: s.loads, permissions: decl.permissions, reach: reachOfApp(container, files) };
   const approval = opts.approved === undefined || opts.approved === "all-audited" ? NOTHING_APPROVED : opts.approved;
-  const found = { loads: s.loads, permissions: decl.permissions };
-  return makeAudit(found.loads, found.permissions, opts.approved === "all-audited" ? found : approval);
+  return makeAudit(found, opts.approved === "all-audited" ? found : approval);
 }
 
 export function defaultAppId(opts: Pick<LoadOptions, "source" | "spec" | "domain" | "path">): string {
@@ -287,7 +314,6 @@ export function loadApp(opts: LoadOptions): AppConfig {
   // Inspect-only loads still check calls against what the app declares, so undeclared calls fail everywhere.
   const approval = opts.approved === undefined || opts.approved === "all-audited" ? found : opts.approved;
   const enforced = runApp(ctx, session("enforce", approval, found.permissions, opts));
-  const audit = makeAudit(found.loads, found.permissions, opts.approved === undefined ? NOTHING_APPROVED : approval);
 
   const usesContainer = enforced.routes.some((r) => r.url === CONTAINER_URL);
   if (usesContainer && !enforced.container) {
@@ -298,21 +324,21 @@ export function loadApp(opts: LoadOptions): AppConfig {
       "pass container=container.config(container.AUTO) to ace.app",
     );
   }
-  const appId = opts.appId ?? defaultAppId(opts);
-  const container = enforced.container
-    ? buildContainerSpec(enforced.container, {
-        appId,
-        appName: appLabel(domain, path),
-        appPath: path,
-        files,
-        params,
-        routes: enforced.routes,
-        settings,
-        cargs: opts.cargs ?? {},
-        cvols: opts.cvols ?? [],
-        copts: opts.copts ?? {},
-      })
-    : undefined;
+  const container = containerOf(enforced, opts, files, params, settings);
+  const reach = reachOfApp(container, files);
+  if (opts.approved !== undefined && opts.approved !== "all-audited") {
+    // Beyond Clace: the approval also covers what the container reaches, and any change to that needs approving.
+    const diff = reachDiff(opts.approved.reach, reach);
+    if (diff.length > 0) {
+      throw new RuntimeError(
+        "not-approved",
+        `what the container can reach is not approved:\n  ${diff.join("\n  ")}`,
+        undefined,
+        `review the change, then approve it with \`${approveCommandOf(opts)}\``,
+      );
+    }
+  }
+  const audit = makeAudit({ ...found, reach }, opts.approved === undefined ? NOTHING_APPROVED : { ...approval, reach: opts.approved === "all-audited" ? reach : approval.reach });
 
   const config: AppConfig = {
     name: enforced.name,

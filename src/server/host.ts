@@ -11,7 +11,9 @@ import type { AppContainer, AppContainers } from "../containers/index.ts";
 import {
   AppPathError,
   auditAppIsolated,
+  CANDIDATE_SUFFIX,
   compileAppGlob,
+  describeReach,
   EMPTY_METADATA,
   formatAppLocation,
   loadAppIsolated,
@@ -20,6 +22,7 @@ import {
   parseAppLocation,
   RuntimeError,
   SourceError,
+  swapInSource,
   type AppConfig,
   type AppLocation,
   type AppRecord,
@@ -123,7 +126,20 @@ export class AppHost implements AppHostOperations {
   /** What the app asks for, stored as its approval (--approve, `app approve`). */
   private async approveAudited(record: AppRecord): Promise<AppRecord["metadata"]> {
     const audit = await auditAppIsolated(this.loadOptions(record));
-    return { ...record.metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions] } };
+    return { ...record.metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions], reach: [...audit.reach] } };
+  }
+
+  /**
+   * Why a new version of an app may not replace the serving one without --approve: its plugins, permissions or
+   * container reach differ from the approval. Other load errors are not a refusal (mounting reports them).
+   */
+  private async approvalRefusal(record: AppRecord): Promise<string | null> {
+    try {
+      await this.loadConfig(record, record.metadata.approved ?? NOTHING_APPROVED);
+      return null;
+    } catch (err) {
+      return err instanceof RuntimeError && err.kind === "not-approved" ? err.message : null;
+    }
   }
 
   /** Loads and mounts an app; with `replace`, a running container keeps serving until the new version is ready. */
@@ -192,6 +208,7 @@ export class AppHost implements AppHostOperations {
     const { record } = app;
     return {
       id: record.id,
+      reach: (record.metadata.approved?.reach ?? []).map(describeReach),
       location: formatAppLocation(record),
       domain: record.domain,
       path: record.path,
@@ -323,16 +340,35 @@ export class AppHost implements AppHostOperations {
     const result: AppStatus[] = [];
     for (const app of this.matching(glob)) {
       let record = app.record;
+      // A stored source is fetched beside the current one and swapped in only once the new version is accepted.
+      let fetched: { candidate: string; dir: string | null; commit: string } | null = null;
       if (record.source !== "-" && !record.dev) {
+        const candidate = join(this.opts.paths.appsDir, record.id, "source" + CANDIDATE_SUFFIX);
         try {
-          const materialized = await materializeSource(
-            { source: record.source, branch: record.metadata.branch || undefined },
-            join(this.opts.paths.appsDir, record.id, "source"),
-          );
-          record = this.opts.store.update(record.id, { sourceDir: materialized.dir, metadata: { ...record.metadata, commit: materialized.commit } });
+          const materialized = await materializeSource({ source: record.source, branch: record.metadata.branch || undefined }, candidate);
+          fetched = { candidate, ...materialized };
         } catch (err) {
+          rmSync(candidate, { recursive: true, force: true });
           throw new HostError("failed", `${formatAppLocation(record)}: ${messageOf(err)}`);
         }
+      }
+      if (!options.approve && app.config) {
+        const refusal = await this.approvalRefusal(fetched ? { ...record, sourceDir: fetched.dir } : record);
+        if (refusal) {
+          if (fetched) rmSync(fetched.candidate, { recursive: true, force: true });
+          const where = formatAppLocation(record);
+          throw new HostError(
+            "failed",
+            `${where}: the new version is not approved, so the previous one keeps serving.\n${refusal}\n` +
+              `review the change, then run: clace-lite app reload --approve ${where}`,
+          );
+        }
+      }
+      if (fetched) {
+        const sourceDir = join(this.opts.paths.appsDir, record.id, "source");
+        swapInSource(fetched.candidate, sourceDir);
+        const dir = fetched.dir === null ? null : sourceDir + fetched.dir.slice(fetched.candidate.length);
+        record = this.opts.store.update(record.id, { sourceDir: dir, metadata: { ...record.metadata, commit: fetched.commit } });
       }
       if (options.approve) record = this.opts.store.update(record.id, { metadata: await this.approveAudited(record) });
       const loaded = await this.mountRecord(record);

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { REPLACED_SUFFIX, STAGING_SUFFIX } from "../runtime/index.ts";
+import { CANDIDATE_SUFFIX, REPLACED_SUFFIX, STAGING_SUFFIX } from "../runtime/index.ts";
 
 /** Returns what it removed or restored, for the log. */
 export function sweepAppLeftovers(appsDir: string, knownIds: ReadonlySet<string>): string[] {
@@ -20,9 +20,10 @@ export function sweepAppLeftovers(appsDir: string, knownIds: ReadonlySet<string>
       continue;
     }
     const source = join(appDir, "source");
-    if (existsSync(source + STAGING_SUFFIX)) {
-      rmSync(source + STAGING_SUFFIX, { recursive: true, force: true });
-      done.push(`removed ${source}${STAGING_SUFFIX} (a source update that did not finish)`);
+    for (const unfinished of [source + STAGING_SUFFIX, source + CANDIDATE_SUFFIX, source + CANDIDATE_SUFFIX + STAGING_SUFFIX]) {
+      if (!existsSync(unfinished)) continue;
+      rmSync(unfinished, { recursive: true, force: true });
+      done.push(`removed ${unfinished} (a source update that did not finish)`);
     }
     if (existsSync(source + REPLACED_SUFFIX)) {
       if (existsSync(source)) rmSync(source + REPLACED_SUFFIX, { recursive: true, force: true });

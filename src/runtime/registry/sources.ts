@@ -107,6 +107,8 @@ export async function materializeSource(request: SourceRequest, storeDir: string
 /** Suffixes of the folders `staged` works in; what a crash leaves of them is swept at the next start. */
 export const STAGING_SUFFIX = ".staging";
 export const REPLACED_SUFFIX = ".old";
+/** A new version fetched beside the source, checked before it replaces it (app reload). */
+export const CANDIDATE_SUFFIX = ".next";
 
 /**
  * Fills a fresh folder beside `storeDir` and swaps it in with renames, so `storeDir` is always either the old
@@ -114,7 +116,6 @@ export const REPLACED_SUFFIX = ".old";
  */
 async function staged(storeDir: string, fill: (staging: string) => Promise<void>): Promise<void> {
   const staging = storeDir + STAGING_SUFFIX;
-  const replaced = storeDir + REPLACED_SUFFIX;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   try {
@@ -123,9 +124,15 @@ async function staged(storeDir: string, fill: (staging: string) => Promise<void>
     rmSync(staging, { recursive: true, force: true });
     throw err;
   }
+  swapInSource(staging, storeDir);
+}
+
+/** Puts the folder `next` in the place of `storeDir` with two renames; the previous one is removed after. */
+export function swapInSource(next: string, storeDir: string): void {
+  const replaced = storeDir + REPLACED_SUFFIX;
   rmSync(replaced, { recursive: true, force: true });
   if (existsSync(storeDir)) renameSync(storeDir, replaced);
-  renameSync(staging, storeDir);
+  renameSync(next, storeDir);
   rmSync(replaced, { recursive: true, force: true });
 }
 

@@ -9,6 +9,7 @@ import { Database } from "bun:sqlite";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Permission } from "../app-config.ts";
+import type { ReachItem } from "../reach.ts";
 
 /** What the user chose for an app; all strings as typed, parsed again at each load. */
 export interface AppMetadata {
@@ -17,8 +18,8 @@ export interface AppMetadata {
   copts: Record<string, string>;
   cargs: Record<string, string>;
   cvols: string[];
-  /** Plugins and permissions approved by --approve or `app approve`; null when never approved. */
-  approved: { loads: string[]; permissions: Permission[] } | null;
+  /** Plugins, permissions and container reach approved by --approve or `app approve`; null when never approved. */
+  approved: { loads: string[]; permissions: Permission[]; reach?: ReachItem[] } | null;
   branch: string;
   commit: string;
 }
