@@ -99,14 +99,30 @@ async function waitReady(app: SingleApp, timeoutSecs: number): Promise<void> {
   }
 }
 
-/** Ctrl-C / SIGTERM: clean up once; a second signal exits at once. */
-function onSignals(cleanup: () => Promise<void>): void {
+/** How long the clean-up after a signal may take (a cold start is cut short), and after a second signal. */
+const CLEANUP_BOUND_MS = 4500;
+const URGENT_CLEANUP_BOUND_MS = 2000;
+
+function bounded(work: Promise<unknown>, ms: number): Promise<unknown> {
+  return Promise.race([work.catch(() => {}), Bun.sleep(ms)]);
+}
+
+/**
+ * Ctrl-C / SIGTERM: clean up once, within a bound; a second signal exits at once after one bounded attempt to
+ * remove the app's containers, so that neither a cold start nor a slow engine keeps the process (or a container)
+ * around.
+ */
+function onSignals(cleanup: () => Promise<void>, removeNow: () => Promise<void>): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
+    const code = signal === "SIGINT" ? 130 : 143;
+    if (stopping) {
+      void bounded(removeNow(), URGENT_CLEANUP_BOUND_MS).finally(() => process.exit(code));
+      return;
+    }
     stopping = true;
     process.stderr.write(`${signal}: stopping (again to exit at once)\n`);
-    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    void bounded(cleanup(), CLEANUP_BOUND_MS).finally(() => process.exit(code));
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
@@ -138,10 +154,13 @@ export function registerServeCommands(program: Command): void {
       onReload: (outcome) => (outcome.ok ? printer.info("reloaded after a source change") : printer.error(`reload failed, still serving the previous version:\n${outcome.error}`)),
     });
     const close = () => app.close({ removeImages: opts.rmImage });
-    onSignals(async () => {
-      await close();
-      printer.info(`${timings.summary(app.requestCount())}; containers removed`);
-    });
+    onSignals(
+      async () => {
+        await close();
+        printer.info(`${timings.summary(app.requestCount())}; containers removed`);
+      },
+      () => app.abandon(),
+    );
     printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
     if (app.loadError) printer.error(app.loadError.message);
     if (opts.approve && app.config) printer.info(`approved ${reachLines(app.config.audit.reach.map(describeReach), "").trimEnd()}`);
@@ -180,7 +199,7 @@ export function registerServeCommands(program: Command): void {
     const started = performance.now();
     const { startSingleApp } = await import("../server/single.ts");
     const app = await startSingleApp(singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }));
-    onSignals(() => app.close({ removeImages: opts.rmImage }));
+    onSignals(() => app.close({ removeImages: opts.rmImage }), () => app.abandon());
     try {
       await waitReady(app, opts.timeout);
       const target = new URL(opts.path.replace(/^\//, ""), app.url);

@@ -48,6 +48,8 @@ export interface SingleApp {
   requestCount(): number;
   /** Stops serving and removes the containers this app created (and its built images with removeImages). */
   close(options: { removeImages: boolean }): Promise<void>;
+  /** Exiting at once: cuts a start short and force-removes the app's containers (images stay). */
+  abandon(): Promise<void>;
 }
 
 interface Loaded {
@@ -190,6 +192,8 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
       watcher?.close();
       await server.stop(true);
       const manager = containers as AppContainers | null;
+      // A cold start in progress is cut short, not waited for: its container is removed now.
+      if (container && container.state !== "ready" && container.state !== "stopped") await container.abandon();
       if (manager && container) {
         if (removeImages) {
           await manager.remove(container.spec.appId);
@@ -201,6 +205,10 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
         }
       }
       manager?.close();
+    },
+    async abandon() {
+      watcher?.close();
+      await container?.abandon();
     },
   };
 }
