@@ -155,13 +155,17 @@ export function registerServerCommands(program: Command): void {
         let admin: ReturnType<typeof Bun.serve> | undefined;
         let stopping = false;
         shutdown = async () => {
-          if (stopping) return;
+          if (stopping) {
+            // A second signal: one bounded attempt at the removal in flight, then out.
+            await Promise.race([containers.abandonStarts(), Bun.sleep(2000)]);
+            process.exit(143);
+          }
           stopping = true;
           printer.info("stopping: containers keep running and are adopted at the next start");
           admin?.stop(true);
           rmSync(paths.adminSocket, { force: true });
           rmSync(paths.pidFile, { force: true });
-          await proxy.stop(true);
+          await Promise.race([Promise.all([proxy.stop(true), containers.abandonStarts()]), Bun.sleep(4500)]);
           containers.close();
           store.close();
           process.exit(0);

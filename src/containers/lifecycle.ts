@@ -841,6 +841,15 @@ export class AppContainers {
     await app.destroy(opts.volumes ?? false);
   }
 
+  /**
+   * The server is exiting: starts in progress are cut short and their containers removed (a half-started
+   * container is not worth adopting); ready ones keep running, to be adopted at the next start.
+   */
+  async abandonStarts(): Promise<void> {
+    const starting = this.list().filter((a) => a.state === "building" || a.state === "starting");
+    await Promise.all(starting.map((a) => a.abandon().catch(() => {})));
+  }
+
   /** Stop every running app (e.g. `server stop --stop-apps`). */
   async stopAll(): Promise<void> {
     await Promise.all(this.list().map((a) => a.stop("server stopping").catch(() => {})));
