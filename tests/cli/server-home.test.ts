@@ -4,7 +4,7 @@
  * private at start with a warning, and what a crash left under apps/ is cleaned at the next start.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeAppDir } from "../fixtures/images.ts";
 import { CliProcess, runCli, tempHome } from "./helpers.ts";
@@ -130,5 +130,32 @@ describe("crash leftovers", () => {
     } finally {
       upstream.stop(true);
     }
+  });
+
+  test("kill -9 during app create leaves no source copy behind after the next start", async () => {
+    const home = tempHome();
+    dirs.push(home);
+    // A config that takes seconds to evaluate: the source is copied, the record not yet written.
+    const src = writeAppDir({
+      "app.star": 'def spin():\n    s = "x" * 1000000\n    while True:\n        s.find("y")\nspin()\n',
+    });
+    dirs.push(src);
+    const first = start(home);
+    await first.waitFor(/listening on/);
+    const create = runCli(["app", "create", "--approve", src, "/slow"], { CL_HOME: home });
+    const appsDir = join(home, "apps");
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(appsDir) || readdirSync(appsDir).length === 0) {
+      if (Date.now() > deadline) throw new Error("the create never copied its source");
+      await Bun.sleep(20);
+    }
+    first.proc.kill("SIGKILL");
+    await first.exited();
+    await create;
+    expect(readdirSync(appsDir).length).toBe(1);
+    const second = start(home);
+    await second.waitFor(/listening on/);
+    expect(readdirSync(appsDir)).toEqual([]);
+    expect(second.stdout + second.stderr).toContain("an app create that did not finish");
   });
 });
