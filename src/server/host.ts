@@ -69,6 +69,9 @@ export interface AppHostOptions {
   evalLimits?: Partial<EvalLimits>;
 }
 
+/** How long boot waits for app configs before serving the apps that are loaded. */
+const BOOT_LOAD_WAIT_MS = 1000;
+
 function newAppId(): string {
   return `app_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 }
@@ -85,12 +88,34 @@ export class AppHost implements AppHostOperations {
 
   /**
    * Loads every stored app, then reconciles containers (adopting running ones) and starts watching events. Configs
-   * are evaluated in workers side by side, so one slow app.star delays boot by its own load only.
+   * are evaluated in workers side by side. Boot waits for them a short while only: an app whose config is still
+   * being evaluated then answers "still loading" until it is mounted, and the rest of boot (reconcile, events)
+   * follows once every load is done, so one slow app.star never holds the other apps' requests.
    */
   async boot(): Promise<void> {
     const records = this.opts.store.list();
     for (const line of sweepAppLeftovers(this.opts.paths.appsDir, new Set(records.map((r) => r.id)))) this.opts.log(line);
-    await Promise.all(records.map((record) => this.mountRecord(record)));
+    const loads = Promise.all(records.map((record) => this.mountRecord(record)));
+    const slow = await Promise.race([loads.then(() => false), Bun.sleep(BOOT_LOAD_WAIT_MS).then(() => true)]);
+    if (!slow) return this.finishBoot();
+    for (const record of records) if (!this.apps.has(record.id)) this.mountLoading(record);
+    this.opts.log("some app configs are still being evaluated; those apps are served once loaded");
+    void loads.then(() => this.finishBoot()).catch((err) => this.opts.log(`boot failed: ${messageOf(err)}`));
+  }
+
+  /** An app whose config is still being evaluated at boot: requests get a 500 saying so, until it is mounted. */
+  private mountLoading(record: AppRecord): void {
+    this.opts.table.replace({
+      domain: record.domain,
+      path: record.path,
+      name: formatAppLocation(record),
+      routes: [],
+      upstream: NO_CONTAINER,
+      loadError: { message: "the app's config is still being evaluated (the server has just started)", fix: "retry in a few seconds" },
+    });
+  }
+
+  private async finishBoot(): Promise<void> {
     const result = await this.opts.containers.reconcile();
     if (result.adopted.length) this.opts.log(`adopted running containers of ${result.adopted.length} app(s)`);
     if (result.removedContainers.length) this.opts.log(`removed ${result.removedContainers.length} stale container(s)`);

@@ -111,3 +111,50 @@ describe("isolated evaluation", () => {
     expect(await (await fetch(`${base}/second/`)).text()).toBe("warm");
   });
 });
+
+describe("boot with a slow config", () => {
+  test("after a restart, other apps answer while one app's config is still being evaluated; it is served once loaded", async () => {
+    const slowHome = tempHome();
+    const url = `http://127.0.0.1:${upstream.port}`;
+    // About a second per evaluation of app.star (it runs twice per load): slow, but inside the time budget.
+    const slow = proxyApp(url, 'def slow():\n    s = "x" * 1000000\n    for i in range(700):\n        s.find("y")\nslow()\n');
+    let first: CliProcess | undefined;
+    let second: CliProcess | undefined;
+    try {
+      first = new CliProcess(["server", "start", "--port", "0", "--https-port", "off"], { CL_HOME: slowHome });
+      await first.waitFor(/listening on/);
+      expect((await runCli(["app", "create", "--approve", proxyApp(url), "/fast"], { CL_HOME: slowHome })).code).toBe(0);
+      const created = await runCli(["app", "create", "--approve", slow, "/slow"], { CL_HOME: slowHome });
+      expect(created.code).toBe(0);
+      await first.stop();
+
+      const t0 = Date.now();
+      second = new CliProcess(["server", "start", "--port", "0", "--https-port", "off"], { CL_HOME: slowHome });
+      const [, base2] = (await second.waitFor(/listening on (http:\/\/[\d.]+:\d+)\//)) as unknown as [string, string];
+      const fast = await fetch(`${base2}/fast/`);
+      expect(await fast.text()).toBe("warm");
+      const fastAfterMs = Date.now() - t0;
+      // The slow app is not served before its config is done; the fast one did not wait for it.
+      const early = await fetch(`${base2}/slow/`);
+      expect(early.status).toBe(500);
+      expect(await early.text()).toContain("still being evaluated");
+      expect(fastAfterMs).toBeLessThan(3000);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const res = await fetch(`${base2}/slow/`);
+        if (res.status === 200) {
+          expect(await res.text()).toBe("warm");
+          break;
+        }
+        if (Date.now() > deadline) throw new Error(`the slow app never loaded: ${res.status} ${await res.text()}`);
+        await Bun.sleep(200);
+      }
+    } finally {
+      await runCli(["app", "delete", "all"], { CL_HOME: slowHome }).catch(() => {});
+      await first?.stop();
+      await second?.stop();
+      rmSync(slowHome, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
