@@ -4,7 +4,9 @@
  * itself (time and memory budgets, a positioned error); the worker is terminated as a backstop when it does not
  * answer shortly after the time budget (a single builtin call that runs long).
  *
- * Workers are reused: an idle one is kept for the next load (starting one costs the interpreter's start-up).
+ * Workers are reused: an idle one is kept for the next load (starting one costs the interpreter's start-up). At
+ * most MAX_WORKERS evaluate at once (a server booting a hundred apps must not start a hundred interpreters); the
+ * other loads wait their turn.
  */
 import type { AppConfig, AuditResult } from "./app-config.ts";
 import { RuntimeError, type RuntimeErrorKind } from "./errors.ts";
@@ -31,9 +33,25 @@ export type EvalReply =
 const BACKSTOP_GRACE_MS = 2000;
 /** Idle workers kept for reuse. */
 const MAX_IDLE = 1;
+const MAX_WORKERS = Math.max(2, Math.min(8, navigator.hardwareConcurrency || 2));
 
 const idle: Worker[] = [];
 let nextId = 1;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** Waits for a free evaluation slot; the returned function frees it. */
+async function slot(): Promise<() => void> {
+  if (running >= MAX_WORKERS) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  let freed = false;
+  return () => {
+    if (freed) return;
+    freed = true;
+    running--;
+    waiting.shift()?.();
+  };
+}
 
 function spawn(): Worker {
   // The compiled program embeds the worker as a second entry point (scripts/build.ts), named by its path under src/.
@@ -54,7 +72,16 @@ function errorFrom(reply: Extract<EvalReply, { ok: false }>): Error {
   return new Error(e.message);
 }
 
-function evaluate(op: EvalRequest["op"], opts: IsolatedLoadOptions): Promise<AppConfig | AuditResult> {
+async function evaluate(op: EvalRequest["op"], opts: IsolatedLoadOptions): Promise<AppConfig | AuditResult> {
+  const free = await slot();
+  try {
+    return await evaluateInWorker(op, opts);
+  } finally {
+    free();
+  }
+}
+
+function evaluateInWorker(op: EvalRequest["op"], opts: IsolatedLoadOptions): Promise<AppConfig | AuditResult> {
   const timeoutSecs = opts.limits?.timeoutSecs ?? DEFAULT_EVAL_LIMITS.timeoutSecs;
   const worker = idle.pop() ?? spawn();
   worker.ref();
