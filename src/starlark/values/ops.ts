@@ -77,9 +77,18 @@ export function binary(op: string, x: Value, y: Value): Value {
       if (ints) return I.intAdd(x as I.Int, y as I.Int);
       if (tx === "string" && ty === "string") return concat(x as string, y as string);
       if (isNum(x) && isNum(y)) return new Float(toF(x) + toF(y));
-      if (x instanceof List && y instanceof List) return charge((x.elems.length + y.elems.length) * SLOT_BYTES), new List(x.elems.concat(y.elems));
-      if (x instanceof Tuple && y instanceof Tuple) return charge((x.elems.length + y.elems.length) * SLOT_BYTES), new Tuple(x.elems.concat(y.elems));
-      if (x instanceof Bytes && y instanceof Bytes) return charge(x.s.length + y.s.length), new Bytes(x.s + y.s);
+      if (x instanceof List && y instanceof List) {
+        charge((x.elems.length + y.elems.length) * SLOT_BYTES);
+        return new List(x.elems.concat(y.elems));
+      }
+      if (x instanceof Tuple && y instanceof Tuple) {
+        charge((x.elems.length + y.elems.length) * SLOT_BYTES);
+        return new Tuple(x.elems.concat(y.elems));
+      }
+      if (x instanceof Bytes && y instanceof Bytes) {
+        charge(x.s.length + y.s.length);
+        return new Bytes(x.s + y.s);
+      }
       break;
     case "-":
       if (ints) return I.intSub(x as I.Int, y as I.Int);
