@@ -16,7 +16,8 @@ const gen = Bun.spawnSync(["bun", "scripts/gen-specs.ts"], { stdout: "inherit", 
 if (gen.exitCode !== 0) process.exit(gen.exitCode ?? 1);
 
 const result = await Bun.build({
-  entrypoints: ["src/cli/main.ts"],
+  // The config-evaluation worker is a second entry point: a compiled program finds it by its source path.
+  entrypoints: ["src/cli/main.ts", "src/runtime/eval-worker.ts"],
   compile: { outfile: values.outfile!, ...(values.target ? { target: values.target as Bun.Build.CompileTarget } : {}) },
   // Chevrotain records the grammar by reading the parser's own code, so identifiers must keep their names.
   minify: { whitespace: true, syntax: true, identifiers: false },

@@ -1,4 +1,5 @@
 /** `clace-lite app ...` and `clace-lite param ...`: client commands for the multi-app server's admin API. */
+import { reachLines } from "./reach-output.ts";
 import type { Command } from "commander";
 import type { AppStatus, CreateAppRequest, ParamStatus } from "../server/types.ts";
 import { AdminClient } from "./admin-client.ts";
@@ -18,7 +19,7 @@ function printApps(apps: AppStatus[], format: string): void {
   for (const row of rows) process.stdout.write(row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd() + "\n");
 }
 
-function printResult(apps: AppStatus[], verb: string, json: boolean): void {
+function printResult(apps: AppStatus[], verb: string, json: boolean, withReach = false): void {
   if (json) {
     process.stdout.write(JSON.stringify(apps, null, 2) + "\n");
     return;
@@ -26,6 +27,7 @@ function printResult(apps: AppStatus[], verb: string, json: boolean): void {
   if (apps.length === 0) process.stdout.write(`no app matched; nothing ${verb}\n`);
   for (const app of apps) {
     process.stdout.write(`${verb} ${app.location}${app.error ? `: ${app.error}` : ""}\n`);
+    if (withReach) process.stdout.write(reachLines(app.reach));
   }
 }
 
@@ -58,6 +60,7 @@ export function registerAppCommands(program: Command): void {
         return;
       }
       process.stdout.write(`created ${created.location} at ${created.url}\n`);
+      if (request.approve) process.stdout.write(reachLines(created.reach));
       if (created.needsApproval) {
         process.stdout.write(`permissions need to be approved: clace-lite app approve ${created.location}\n`);
       } else if (created.error) {
@@ -89,7 +92,7 @@ export function registerAppCommands(program: Command): void {
     .argument("<glob>", "which apps")
     .option("--json", "print the result as JSON", false)
     .action(async (glob: string, opts) => {
-      printResult(await new AdminClient().json<AppStatus[]>("POST", `/v1/apps/approve?glob=${encodeURIComponent(glob)}`), "approved", opts.json);
+      printResult(await new AdminClient().json<AppStatus[]>("POST", `/v1/apps/approve?glob=${encodeURIComponent(glob)}`), "approved", opts.json, true);
     });
 
   app
@@ -100,7 +103,7 @@ export function registerAppCommands(program: Command): void {
     .option("--json", "print the result as JSON", false)
     .action(async (glob: string, opts) => {
       const path = `/v1/apps/reload?glob=${encodeURIComponent(glob)}&approve=${opts.approve ? "true" : "false"}`;
-      printResult(await new AdminClient().json<AppStatus[]>("POST", path), "reloaded", opts.json);
+      printResult(await new AdminClient().json<AppStatus[]>("POST", path), "reloaded", opts.json, opts.approve);
     });
 
   for (const verb of ["stop", "start"] as const) {

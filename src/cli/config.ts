@@ -1,4 +1,5 @@
 /** `clace-lite config DIR|-`: load an app and print its resolved config, without building or running anything. */
+import { addEvalLimitOptions, evalLimitsOf, type EvalLimitFlags } from "./eval-limits.ts";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { AppConfig, Permission } from "../runtime/index.ts";
@@ -72,16 +73,16 @@ export function formatConfig(cfg: AppConfig, describePermission: (p: Permission)
 }
 
 export function registerConfigCommands(program: Command): void {
-  addAppOptions(
+  addEvalLimitOptions(addAppOptions(
     program
       .command("config")
       .description("load an app (app.star + params.star, over its spec) and print its resolved config")
       .argument("<source>", 'the app folder, or "-" for none (spec only)'),
-  )
+  ))
     .option("--path <path>", "the app path", "/")
     .option("--domain <domain>", "the app domain (default: any)", "")
     .option("--json", "print the config as JSON")
-    .action(async (source: string, flags: ConfigFlags) => {
+    .action(async (source: string, flags: ConfigFlags & EvalLimitFlags) => {
       // Loaded on use, so that other commands start without the interpreter.
       const { describePermission, loadApp } = await import("../runtime/index.ts");
       const cfg = loadApp({
@@ -92,6 +93,7 @@ export function registerConfigCommands(program: Command): void {
         approved: flags.approve ? "all-audited" : undefined,
         approveCommand: `clace-lite config ${source} --approve`,
         print: (m) => process.stderr.write(m + "\n"),
+        limits: evalLimitsOf(flags),
       });
       process.stdout.write((flags.json ? JSON.stringify(cfg, null, 2) : formatConfig(cfg, describePermission)) + "\n");
     });

@@ -10,13 +10,16 @@ import type { SingleApp, SingleAppOptions } from "../server/single.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
 import { addAppOptions, appSettings, parsePort, type AppFlags } from "./options.ts";
 import { EXIT_FAILED, UserError } from "./output.ts";
+import { reachLines } from "./reach-output.ts";
+import { describeReach } from "../runtime/reach.ts";
+import { addEvalLimitOptions, evalLimitsOf, type EvalLimitFlags } from "./eval-limits.ts";
 
-interface CommonOptions extends AppFlags {
+interface CommonOptions extends AppFlags, EvalLimitFlags {
   logFormat: LogFormat;
 }
 
 function addCommonOptions(command: Command): Command {
-  return addAppOptions(command).option("--log-format <format>", "text or json", parseLogFormat, "text" as LogFormat);
+  return addEvalLimitOptions(addAppOptions(command)).option("--log-format <format>", "text or json", parseLogFormat, "text" as LogFormat);
 }
 
 function parseLogFormat(value: string): LogFormat {
@@ -73,6 +76,7 @@ function singleOptions(command: "serve" | "check", dir: string, opts: CommonOpti
     source: sourceOf(dir),
     ...appSettings(opts),
     approveCommand: `clace-lite ${command} ${dir}${opts.spec ? ` --spec ${opts.spec}` : ""} --approve`,
+    evalLimits: evalLimitsOf(opts),
     onEvent: (e) => {
       timings.observe(e);
       printer.event(e);
@@ -96,14 +100,30 @@ async function waitReady(app: SingleApp, timeoutSecs: number): Promise<void> {
   }
 }
 
-/** Ctrl-C / SIGTERM: clean up once; a second signal exits at once. */
-function onSignals(cleanup: () => Promise<void>): void {
+/** How long the clean-up after a signal may take (a cold start is cut short), and after a second signal. */
+const CLEANUP_BOUND_MS = 4500;
+const URGENT_CLEANUP_BOUND_MS = 2000;
+
+function bounded(work: Promise<unknown>, ms: number): Promise<unknown> {
+  return Promise.race([work.catch(() => {}), Bun.sleep(ms)]);
+}
+
+/**
+ * Ctrl-C / SIGTERM: clean up once, within a bound; a second signal exits at once after one bounded attempt to
+ * remove the app's containers, so that neither a cold start nor a slow engine keeps the process (or a container)
+ * around.
+ */
+function onSignals(cleanup: () => Promise<void>, removeNow: () => Promise<void>): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
+    const code = signal === "SIGINT" ? 130 : 143;
+    if (stopping) {
+      void bounded(removeNow(), URGENT_CLEANUP_BOUND_MS).finally(() => process.exit(code));
+      return;
+    }
     stopping = true;
     process.stderr.write(`${signal}: stopping (again to exit at once)\n`);
-    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    void bounded(cleanup(), CLEANUP_BOUND_MS).finally(() => process.exit(code));
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
@@ -135,12 +155,16 @@ export function registerServeCommands(program: Command): void {
       onReload: (outcome) => (outcome.ok ? printer.info("reloaded after a source change") : printer.error(`reload failed, still serving the previous version:\n${outcome.error}`)),
     });
     const close = () => app.close({ removeImages: opts.rmImage });
-    onSignals(async () => {
-      await close();
-      printer.info(`${timings.summary(app.requestCount())}; containers removed`);
-    });
+    onSignals(
+      async () => {
+        await close();
+        printer.info(`${timings.summary(app.requestCount())}; containers removed`);
+      },
+      () => app.abandon(),
+    );
     printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
     if (app.loadError) printer.error(app.loadError.message);
+    if (opts.approve && app.config) printer.info(`approved ${reachLines(app.config.audit.reach.map(describeReach), "").trimEnd()}`);
     if (opts.waitReady !== undefined) {
       const timeout = opts.waitReady === true ? 120 : parseSeconds("--wait-ready")(opts.waitReady);
       try {
@@ -176,7 +200,7 @@ export function registerServeCommands(program: Command): void {
     const started = performance.now();
     const { startSingleApp } = await import("../server/single.ts");
     const app = await startSingleApp(singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }));
-    onSignals(() => app.close({ removeImages: opts.rmImage }));
+    onSignals(() => app.close({ removeImages: opts.rmImage }), () => app.abandon());
     try {
       await waitReady(app, opts.timeout);
       const target = new URL(opts.path.replace(/^\//, ""), app.url);

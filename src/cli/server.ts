@@ -2,11 +2,14 @@
 import type { Command } from "commander";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { homePaths, LABEL_OWNER, serverOwner } from "../server/home.ts";
+import { homePaths, LABEL_OWNER, serverOwner, type HomePaths } from "../server/home.ts";
+import { acquireServerLock, ServerLockedError } from "../server/lock.ts";
+import { secureStateFiles } from "../server/state-perms.ts";
 import { AdminClient } from "./admin-client.ts";
 import { parsePort } from "./options.ts";
 import { UserError } from "./output.ts";
 import { createProgressPrinter } from "./progress.ts";
+import { addEvalLimitOptions, evalLimitsOf, type EvalLimitFlags } from "./eval-limits.ts";
 
 /** The optional TOML config file. Every key has a default; unknown keys are an error. */
 export interface ServerConfig {
@@ -14,6 +17,8 @@ export interface ServerConfig {
   https: { port: number; cert_file: string; key_file: string };
   system: { default_domain: string };
   app_config: Record<string, string>;
+  /** Budgets of evaluating app configs (0 = the default: 10 s, 512 MB). */
+  eval: { timeout_secs: number; memory_mb: number };
 }
 
 const DEFAULT_CONFIG: ServerConfig = {
@@ -22,6 +27,7 @@ const DEFAULT_CONFIG: ServerConfig = {
   https: { port: 25223, cert_file: "", key_file: "" },
   system: { default_domain: "localhost" },
   app_config: {},
+  eval: { timeout_secs: 0, memory_mb: 0 },
 };
 
 /** Reads the config file. The [app_config] keys are checked by `checkAppConfigKeys` once the runtime is loaded. */
@@ -74,20 +80,34 @@ export function checkAppConfigKeys(config: ServerConfig, confKeys: readonly stri
   }
 }
 
+/** Takes the one-server-per-CL_HOME lock and makes the state private (warning about what was too open). */
+function claimHome(paths: HomePaths, warn: (line: string) => void): void {
+  try {
+    acquireServerLock(paths.lockFile, paths.home);
+  } catch (err) {
+    if (err instanceof ServerLockedError) throw new UserError(err.message);
+    throw err;
+  }
+  for (const line of secureStateFiles(paths)) warn(`warning: state was readable by others, fixed: ${line}`);
+}
+
 export function registerServerCommands(program: Command): void {
   const server = program.command("server").description("run the multi-app server");
 
-  server
+  const start = server
     .command("start")
     .description("start the server in the foreground (state under CL_HOME, default ~/clhome)")
     .option("--port <port>", "HTTP port (default 25222)", parsePort)
     .option("--https-port <port>", "HTTPS port (default 25223; self-signed certificate for localhost unless the config names one; off to disable)", parseHttpsPort)
     .option("--host <address>", "address to listen on (default 127.0.0.1)")
-    .option("-c, --config <file>", "TOML config file", process.env.CL_CONFIG_FILE)
-    .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string }) => {
-      const config = readServerConfig(opts.config);
+    .option("-c, --config <file>", "TOML config file", process.env.CL_CONFIG_FILE);
+  addEvalLimitOptions(start)
+    .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string } & EvalLimitFlags) => {
       const paths = homePaths();
       const printer = createProgressPrinter("text");
+      // Before anything else: a second server on this CL_HOME stops here, before it touches the database or a port.
+      claimHome(paths, (line) => printer.info(line));
+      const config = readServerConfig(opts.config);
       mkdirSync(dirname(paths.adminSocket), { recursive: true, mode: 0o700 });
       if (existsSync(paths.adminSocket)) {
         const alive = await fetch("http://clace-lite/v1/apps?glob=none", { unix: paths.adminSocket }).then(
@@ -137,13 +157,17 @@ export function registerServerCommands(program: Command): void {
         let admin: ReturnType<typeof Bun.serve> | undefined;
         let stopping = false;
         shutdown = async () => {
-          if (stopping) return;
+          if (stopping) {
+            // A second signal: one bounded attempt at the removal in flight, then out.
+            await Promise.race([containers.abandonStarts(), Bun.sleep(2000)]);
+            process.exit(143);
+          }
           stopping = true;
           printer.info("stopping: containers keep running and are adopted at the next start");
           admin?.stop(true);
           rmSync(paths.adminSocket, { force: true });
           rmSync(paths.pidFile, { force: true });
-          await proxy.stop(true);
+          await Promise.race([Promise.all([proxy.stop(true), containers.abandonStarts()]), Bun.sleep(4500)]);
           containers.close();
           store.close();
           process.exit(0);
@@ -158,6 +182,7 @@ export function registerServerCommands(program: Command): void {
           baseUrl: (domain) => `http://${domain || config.system.default_domain}:${httpUrl.port}`,
           onShutdown: () => shutdown(),
           log: (line) => printer.info(line),
+          evalLimits: evalLimitsOf(opts, config.eval),
         });
         await host.boot();
         admin = Bun.serve({ unix: paths.adminSocket, fetch: adminHandler(host) });
@@ -168,7 +193,7 @@ export function registerServerCommands(program: Command): void {
         openGate();
       }
       chmodSync(paths.adminSocket, 0o600);
-      writeFileSync(paths.pidFile, String(process.pid));
+      writeFileSync(paths.pidFile, String(process.pid), { mode: 0o600 });
       process.on("SIGINT", () => void shutdown());
       process.on("SIGTERM", () => void shutdown());
       printer.info(`clace-lite server listening on ${proxy.url}/${proxy.httpsUrl ? ` and ${proxy.httpsUrl}/` : ""}`);

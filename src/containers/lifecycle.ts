@@ -117,6 +117,9 @@ export class AppContainer {
   private lastFailureAt = 0;
   private lastFailure: StartError | undefined;
   private removed = false;
+  /** The process is exiting (abandon): a start in progress is cut short rather than waited for. */
+  private abandoned = false;
+  private abandoning: Promise<void> | undefined;
 
   constructor(
     spec: ContainerSpec,
@@ -379,6 +382,7 @@ export class AppContainer {
     const spec = this._spec;
     const t0 = performance.now();
     const image = await this.ensureImage();
+    if (this.removed) throw this.removedError();
     this.setState("starting");
     let info = this.containerId ? await engine.inspectContainer(this.containerId) : null;
     if (!info) info = await engine.inspectContainer(containerName(spec.appId, this._hash));
@@ -390,6 +394,11 @@ export class AppContainer {
     }
     const id = info ? info.id : await this.createContainer(image.ref);
     this.containerId = id;
+    if (this.abandoned) {
+      // Created while the process was shutting down: it must not outlive it.
+      await engine.removeContainer(id).catch(() => {});
+      throw this.removedError();
+    }
     this.inspectNow = false;
     if (!info?.running) await engine.startContainer(id);
     const hostPort = await this.readHostPort(id);
@@ -431,6 +440,7 @@ export class AppContainer {
     let delay = 25;
     let lastInspect = Date.now();
     for (;;) {
+      if (this.abandoned) throw this.removedError();
       if (await probeOnce(url, this._spec.healthPath, Math.min(probeTimeout, Math.max(100, deadline - Date.now())))) return;
       if (Date.now() >= deadline) {
         const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
@@ -564,9 +574,9 @@ export class AppContainer {
 
   // ---- stop, update, remove ----
 
-  /** Stop the container (kept for a fast restart). Waits for a start in progress first. */
+  /** Stop the container (kept for a fast restart). Waits for a start in progress first (unless abandoned). */
   async stop(reason = "stop requested"): Promise<void> {
-    if (this.startPromise) await this.startPromise.catch(() => {});
+    if (this.startPromise && !this.abandoned) await this.startPromise.catch(() => {});
     if (this.stopPromise) return this.stopPromise;
     const id = this.containerId;
     this.clearTimers();
@@ -668,6 +678,37 @@ export class AppContainer {
       this.containerId = undefined;
     }
     return true;
+  }
+
+  /**
+   * The process is exiting: cut a start in progress short instead of waiting for it (no container is created or
+   * started for this app from now on) and remove this app's containers at once, running or not. Images stay.
+   */
+  abandon(): Promise<void> {
+    // One removal however often it is asked for: a second signal waits for the one in flight (the engine refuses
+    // a second removal of the same container, and leaving mid-removal can cancel it).
+    this.abandoning ??= this.removeForExit();
+    return this.abandoning;
+  }
+
+  private async removeForExit(): Promise<void> {
+    this.removed = true;
+    this.abandoned = true;
+    this.clearTimers();
+    this.wakeProbe?.();
+    const { engine } = this.shared;
+    const scope = [`${LABEL_MANAGED}=true`, `${LABEL_APP}=${this._spec.appId}`, ...labelFilters(this.shared.labels)];
+    await Promise.all(
+      (await engine.listContainers(scope, true)).map(async (c) => {
+        await engine.removeContainer(c.id);
+        this.shared.emit({ type: "removed", appId: this._spec.appId, what: "container", name: c.name });
+      }),
+    );
+    this.containerId = undefined;
+  }
+
+  private removedError(): StartError {
+    return new StartError("start-failed", `app ${this._spec.appName} has been removed`);
   }
 
   /** @internal the app is being deleted. */
@@ -800,6 +841,15 @@ export class AppContainers {
     if (!app) return;
     this.apps.delete(appId);
     await app.destroy(opts.volumes ?? false);
+  }
+
+  /**
+   * The server is exiting: starts in progress are cut short and their containers removed (a half-started
+   * container is not worth adopting); ready ones keep running, to be adopted at the next start.
+   */
+  async abandonStarts(): Promise<void> {
+    const starting = this.list().filter((a) => a.state === "building" || a.state === "starting");
+    await Promise.all(starting.map((a) => a.abandon().catch(() => {})));
   }
 
   /** Stop every running app (e.g. `server stop --stop-apps`). */

@@ -26,7 +26,34 @@ const SUPPORTED = [
   "cap-add",
   "cap-drop",
   "tmpfs",
+  "privileged",
+  "device",
+  "pid",
+  "ipc",
 ] as const;
+
+/**
+ * Options that widen what the container can reach on the host (capabilities, devices, the host's PID or IPC
+ * namespace, everything at once). They are part of what an approval covers (runtime/reach.ts).
+ */
+export const WIDENING_OPTIONS: ReadonlySet<string> = new Set(["privileged", "cap-add", "device", "pid", "ipc"]);
+
+/** The option's canonical name: `--copt -m` and `--copt memory` are one option. */
+export function optionName(rawKey: string): string {
+  const key = rawKey.replace(/^-+/, "");
+  return { m: "memory", c: "cpu-shares", u: "user", w: "workdir", e: "env" }[key] ?? key;
+}
+
+/** Why an option Clace passes to `docker run` is refused here even though Docker knows it. */
+const REFUSED: Readonly<Record<string, string>> = {
+  network: "the proxy reaches the app through its port published on 127.0.0.1, which another network mode removes",
+  net: "the proxy reaches the app through its port published on 127.0.0.1, which another network mode removes",
+  publish: "clace-lite publishes the app's port itself, on 127.0.0.1 only",
+  p: "clace-lite publishes the app's port itself, on 127.0.0.1 only",
+  volume: "volumes are given with --cvol (or container.config volumes), where the approval lists them",
+  v: "volumes are given with --cvol (or container.config volumes), where the approval lists them",
+  name: "clace-lite names the app's containers itself",
+};
 
 /** "512m", "1g", "1024k", "100" (bytes) → bytes. */
 export function parseBytes(option: string, value: string): number {
@@ -48,7 +75,7 @@ function parseInt10(option: string, value: string): number {
 }
 
 function badValue(option: string, value: string, want: string): EngineError {
-  return new EngineError("bad-option", `container option ${option}=${value} is not valid: expected ${want}`, "", `fix the --copt ${option} value`);
+  return new EngineError("bad-option", `container option ${option}=${value} is not valid: expected ${want}`, "", `give --copt ${option}=<${want}>`);
 }
 
 export function mapOptions(options: Readonly<Record<string, string>>): MappedOptions {
@@ -56,6 +83,23 @@ export function mapOptions(options: Readonly<Record<string, string>>): MappedOpt
   for (const [rawKey, value] of Object.entries(options)) {
     const key = rawKey.replace(/^-+/, "");
     switch (key) {
+      case "privileged":
+        out.hostConfig.Privileged = parseBool(key, value);
+        break;
+      case "device": {
+        // host[:container[:permissions]], as docker run --device.
+        const [host, inContainer, perms] = value.split(":");
+        if (!host?.startsWith("/")) throw badValue(key, value, "a host device path such as /dev/fuse[:/dev/fuse[:rwm]]");
+        const devices = (out.hostConfig.Devices as unknown[] | undefined) ?? [];
+        devices.push({ PathOnHost: host, PathInContainer: inContainer || host, CgroupPermissions: perms || "rwm" });
+        out.hostConfig.Devices = devices;
+        break;
+      }
+      case "pid":
+      case "ipc":
+        if (!/^(host|private|shareable|none|container:[\w.-]+)$/.test(value)) throw badValue(key, value, "host, private or container:<name>");
+        out.hostConfig[key === "pid" ? "PidMode" : "IpcMode"] = value;
+        break;
       case "memory":
       case "m":
         out.hostConfig.Memory = parseBytes(key, value);
@@ -115,9 +159,9 @@ export function mapOptions(options: Readonly<Record<string, string>>): MappedOpt
       default:
         throw new EngineError(
           "bad-option",
-          `container option "${rawKey}" is not supported`,
+          `container option "${rawKey}" is not supported${REFUSED[key] ? `: ${REFUSED[key]}` : ""}`,
           "",
-          `use one of: ${SUPPORTED.join(", ")}`,
+          `remove --copt ${rawKey}; the options are: ${SUPPORTED.join(", ")}`,
         );
     }
   }

@@ -3,7 +3,7 @@
  * (`clv-<appId>-<hash>`) and are created with labels; a secret template is rendered with the params into the app's
  * run folder and bind-mounted read-only.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, realpathSync, writeFileSync, existsSync } from "node:fs";
 import { basename, isAbsolute, join } from "node:path";
 import { EngineError } from "./engine.ts";
 import { volumeName } from "./naming.ts";
@@ -63,8 +63,20 @@ export function planVolumes(spec: ContainerSpec, runDir: string, volumes: readon
         const src = resolveTemplate(spec, v.templatePath);
         let text: string;
         try {
+          // The runtime confined the template to the app folder and gave its real path; a link put in its place
+          // since then (or on the way to it) is refused rather than followed.
+          const real = realpathSync(src);
+          if (real !== src) {
+            throw new EngineError(
+              "config-error",
+              `secret template ${v.templatePath} now resolves through a symbolic link to ${real}`,
+              "",
+              "replace the link with the file itself, inside the app folder, then reload the app",
+            );
+          }
           text = readFileSync(src, "utf8");
         } catch (err) {
+          if (err instanceof EngineError) throw err;
           throw new EngineError("config-error", `cannot read secret template ${src}: ${(err as Error).message}`);
         }
         const dir = join(runDir, spec.appId.replace(/[^A-Za-z0-9_.-]/g, "_"));

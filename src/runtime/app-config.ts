@@ -4,6 +4,7 @@
  */
 import type { ContainerSpec } from "../containers/spec.ts";
 import type { ProxySettings } from "./conf.ts";
+import type { ReachItem } from "./reach.ts";
 
 /** The marker a proxy route uses for "the app's own container" (Clace's container.URL). */
 export const CONTAINER_URL = "<CONTAINER_URL>";
@@ -50,6 +51,8 @@ export interface AuditResult {
   loads: readonly string[];
   /** Permissions the app declares in ace.app(permissions=...). */
   permissions: readonly Permission[];
+  /** What the container can reach: mounts, volumes, secrets, options that widen access (runtime/reach.ts). */
+  reach: readonly ReachItem[];
   /** True when the approved lists do not cover what the app needs. */
   needsApproval: boolean;
 }

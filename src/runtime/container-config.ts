@@ -13,6 +13,36 @@ import type { AppFiles } from "./files.ts";
 import type { ResolvedParam } from "./params.ts";
 import type { ContainerConfigDecl } from "./session.ts";
 import { mergeVolumes, parseVolume, type VolumeContext } from "./volumes.ts";
+// The option table itself, not the containers index: loading an app must not load the engine client.
+import { mapOptions } from "../containers/options.ts";
+import { EngineError } from "../containers/engine.ts";
+
+const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * --copt and --carg are checked when the app is loaded (created, served, reloaded), so a bad one is refused then,
+ * named with its flag and the reason, instead of failing the first request.
+ */
+function checkFlags(copts: Readonly<Record<string, string>>, cargs: Readonly<Record<string, string>>): void {
+  for (const [key, value] of Object.entries(copts)) {
+    try {
+      mapOptions({ [key]: value });
+    } catch (err) {
+      if (!(err instanceof EngineError)) throw err;
+      throw new RuntimeError("config", err.message, `--copt ${key}${value ? `=${value}` : ""}`, err.fix || undefined);
+    }
+  }
+  for (const key of Object.keys(cargs)) {
+    if (!BUILD_ARG_NAME.test(key)) {
+      throw new RuntimeError(
+        "config",
+        `build arg name ${JSON.stringify(key)} is not valid: a name is letters, digits and _, not starting with a digit`,
+        `--carg ${key}`,
+        "give --carg NAME=value",
+      );
+    }
+  }
+}
 
 export const IMAGE_PREFIX = "image:";
 const AUTO_FILES = ["Containerfile", "Dockerfile"];
@@ -62,6 +92,7 @@ function noPort(where: string, skipped: readonly string[]): RuntimeError {
 }
 
 export function buildContainerSpec(decl: ContainerConfigDecl, input: ContainerInputs): ContainerSpec {
+  checkFlags(input.copts, input.cargs);
   const { files } = input;
   let image: ImageSource;
   let port = decl.port;

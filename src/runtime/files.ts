@@ -1,9 +1,14 @@
 /**
  * The files an app is made of: its source folder overlaid on its spec's files. A file in the source wins over the
  * spec's file of the same name, as in Clace; either side may be absent (`-` as the source, or no spec).
+ *
+ * Confinement: every file read from the source (app.star, load targets, params.star, the container file, secret
+ * templates) is resolved to its real path, which must stay inside the source folder. A symbolic link may point
+ * elsewhere in the app; one that leads out of it is an error naming the link, since approving an app must not
+ * hand it files the approver never saw (a template linked to /etc/shadow).
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join, normalize } from "node:path";
+import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { join, normalize, sep } from "node:path";
 import { RuntimeError } from "./errors.ts";
 import { specDir, type Spec } from "./specs.ts";
 
@@ -14,6 +19,20 @@ export function cleanName(name: string): string | null {
   const n = normalize(name.replace(/\\/g, "/")).replace(/^\.\//, "");
   if (n === "" || n === "." || n.startsWith("/") || n === ".." || n.startsWith("../")) return null;
   return n;
+}
+
+/** The first symbolic link on the way from `root` to the relative path `n`. */
+function firstLink(root: string, n: string): { name: string; target: string } | null {
+  const parts = n.split("/");
+  for (let i = 1; i <= parts.length; i++) {
+    const name = parts.slice(0, i).join("/");
+    try {
+      if (lstatSync(join(root, name)).isSymbolicLink()) return { name, target: readlinkSync(join(root, name)) };
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 export class AppFiles {
@@ -54,8 +73,9 @@ export class AppFiles {
     const from = this.origin(name);
     if (n === null || from === null) return null;
     if (from === "source") {
+      const path = this.confined(n);
       try {
-        return readFileSync(join(this.sourceDir!, n), "utf8");
+        return readFileSync(path, "utf8");
       } catch (err) {
         throw new RuntimeError("source", `cannot read ${n}: ${(err as Error).message}`, n);
       }
@@ -68,7 +88,22 @@ export class AppFiles {
     const n = cleanName(name);
     const from = this.origin(name);
     if (n === null || from === null) return null;
-    return from === "source" ? join(this.sourceDir!, n) : join(specDir(this.spec!), n);
+    return from === "source" ? this.confined(n) : realpathSync(join(specDir(this.spec!), n));
+  }
+
+  /** The real path of a source file, refused when a symbolic link on the way leads out of the source folder. */
+  private confined(n: string): string {
+    const root = realpathSync(this.sourceDir!);
+    const real = realpathSync(join(this.sourceDir!, n));
+    if (real.startsWith(root + sep)) return real;
+    const link = firstLink(this.sourceDir!, n);
+    const through = link ? `the symbolic link ${link.name} -> ${link.target}` : "a symbolic link";
+    throw new RuntimeError(
+      "source",
+      `${n} leads outside the app folder (to ${real}) through ${through}`,
+      n,
+      `an app may only read files inside its folder: replace ${link?.name ?? n} with a copy of the file it points to`,
+    );
   }
 
   /** The build context folders, spec first so that the source's files win when merged. */

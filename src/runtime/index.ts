@@ -5,11 +5,13 @@
 export type { AppConfig, AuditResult, ParamInfo, ParamType, ParamValue, Permission, ProxyRoute } from "./app-config.ts";
 export { CONTAINER_URL } from "./app-config.ts";
 export { RuntimeError, type RuntimeErrorKind } from "./errors.ts";
-export { auditApp, defaultAppId, loadApp, type LoadOptions } from "./loader.ts";
+export { auditApp, defaultAppId, loadApp, DEFAULT_EVAL_LIMITS, EVAL_LIMIT_SETTINGS, type EvalLimits, type LoadOptions } from "./loader.ts";
+export { auditAppIsolated, loadAppIsolated } from "./isolated.ts";
 export { listSpecs, readSpec, specDir, type Spec, type SpecInfo } from "./specs.ts";
 export { CONF_KEYS, containerSettingsFromConf } from "./conf.ts";
 export { parseKeyValues, parseParamValue } from "./params.ts";
 export { argMatches, callPermitted, describePermission, type Approval } from "./permissions.ts";
+export { describeReach, reachDiff, type ReachItem } from "./reach.ts";
 export { parseVolume } from "./volumes.ts";
 export { readContainerfile } from "./containerfile.ts";
 export { AppStore, EMPTY_METADATA, type AppMetadata, type AppRecord } from "./registry/store.ts";
@@ -23,4 +25,14 @@ export {
   RESERVED_PATH_PREFIX,
   type AppLocation,
 } from "./registry/paths.ts";
-export { materializeSource, parseGitSource, SourceError, type MaterializedSource, type SourceRequest } from "./registry/sources.ts";
+export {
+  materializeSource,
+  parseGitSource,
+  CANDIDATE_SUFFIX,
+  REPLACED_SUFFIX,
+  SourceError,
+  STAGING_SUFFIX,
+  swapInSource,
+  type MaterializedSource,
+  type SourceRequest,
+} from "./registry/sources.ts";

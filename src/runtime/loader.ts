@@ -5,7 +5,17 @@
  * against the approved list.
  */
 import { createHash } from "node:crypto";
-import { APP_DIALECT, exec, fromJS, Module, StarlarkEvalError, StarlarkSyntaxError, type Value } from "../starlark/index.ts";
+import {
+  APP_DIALECT,
+  exec,
+  fromJS,
+  MemoryBudget,
+  Module,
+  StarlarkEvalError,
+  StarlarkSyntaxError,
+  type Deadline,
+  type Value,
+} from "../starlark/index.ts";
 import type { AppConfig, AuditResult } from "./app-config.ts";
 import { STRUCT_BUILTIN, makeAceModule } from "./ace.ts";
 import { containerSettingsFromConf, proxySettingsFromConf } from "./conf.ts";
@@ -15,9 +25,11 @@ import { AppFiles, cleanName } from "./files.ts";
 import { paramsStarEnv } from "./params-star.ts";
 import { resolveParams, type ResolvedParam } from "./params.ts";
 import { makeAudit, type Approval } from "./permissions.ts";
+import { reachDiff, reachOf, type ReachItem } from "./reach.ts";
+import type { ContainerSettings, ContainerSpec } from "../containers/spec.ts";
 import { loadPlugin } from "./plugins.ts";
 import { LoadSession, type AppDecl, type SessionMode } from "./session.ts";
-import { readSpec } from "./specs.ts";
+import { readSpec, specDir } from "./specs.ts";
 import { CONTAINER_URL } from "./app-config.ts";
 
 export interface LoadOptions {
@@ -50,6 +62,40 @@ export interface LoadOptions {
   print?: (message: string) => void;
   /** Evaluation step limit per file (runaway configs). */
   maxSteps?: number;
+  /** Time and memory budgets of the evaluation; defaults are DEFAULT_EVAL_LIMITS. */
+  limits?: Partial<EvalLimits>;
+}
+
+/**
+ * What evaluating an app's config may use: wall-clock time for the whole load (params.star and both runs of
+ * app.star), and memory counted by the interpreter per run. Exceeding either is a positioned Starlark error.
+ */
+export interface EvalLimits {
+  timeoutSecs: number;
+  memoryMb: number;
+}
+
+export const DEFAULT_EVAL_LIMITS: EvalLimits = Object.freeze({ timeoutSecs: 10, memoryMb: 512 });
+
+/** Where each budget is raised, named in the error that reports it exceeded. */
+export const EVAL_LIMIT_SETTINGS = Object.freeze({
+  timeout: "--eval-timeout-secs (server config: [eval] timeout_secs)",
+  memory: "--eval-memory-mb (server config: [eval] memory_mb)",
+});
+
+function evalLimits(opts: LoadOptions): EvalLimits {
+  return { ...DEFAULT_EVAL_LIMITS, ...opts.limits };
+}
+
+/** The budgets of one load: one deadline for all of it, a fresh memory count for each evaluation. */
+class LoadBudgets {
+  readonly deadline: Deadline;
+  constructor(private readonly limits: EvalLimits) {
+    this.deadline = { atMs: Date.now() + limits.timeoutSecs * 1000, seconds: limits.timeoutSecs, setting: EVAL_LIMIT_SETTINGS.timeout };
+  }
+  memory(): MemoryBudget {
+    return new MemoryBudget(this.limits.memoryMb * 1024 * 1024, EVAL_LIMIT_SETTINGS.memory);
+  }
 }
 
 const DEFAULT_MAX_STEPS = 10_000_000;
@@ -81,6 +127,7 @@ interface Context {
   files: AppFiles;
   opts: LoadOptions;
   paramModule: Value;
+  budgets: LoadBudgets;
 }
 
 /** Runs app.star (and the .star files it loads) in one session; returns what `app = ace.app(...)` declared. */
@@ -89,6 +136,7 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
   const predeclared: Record<string, Value> = { ace, param: ctx.paramModule, struct: STRUCT_BUILTIN };
   const cache = new Map<string, Record<string, Value>>();
   const loading: string[] = [];
+  const budget = ctx.budgets.memory();
 
   const load = (module: string): Record<string, Value> => {
     if (module.endsWith(".in") || module.includes(".in#")) return loadPlugin(session, module);
@@ -104,7 +152,13 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
     if (loading.includes(name)) {
       throw session.raise(new RuntimeError("config", `load cycle: ${[...loading, name].join(" -> ")}`, undefined, "remove one of the load() statements in the cycle"));
     }
-    const src = ctx.files.read(name);
+    let src: string | null;
+    try {
+      src = ctx.files.read(name);
+    } catch (err) {
+      // A link out of the app folder: reported at the load() statement, keeping its kind and fix.
+      throw err instanceof RuntimeError ? session.raise(err) : err;
+    }
     if (src === null) throw session.raise(new RuntimeError("config", `cannot load ${JSON.stringify(module)}: no such file in the app`));
     loading.push(name);
     try {
@@ -128,6 +182,8 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
       load: loader,
       print: ctx.opts.print ?? (() => {}),
       maxSteps: ctx.opts.maxSteps ?? DEFAULT_MAX_STEPS,
+      deadline: ctx.budgets.deadline,
+      budget,
     });
 
   const appSrc = ctx.files.read("app.star")!;
@@ -154,13 +210,20 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
   return decl;
 }
 
-function loadParams(files: AppFiles, values: Readonly<Record<string, string>>): ResolvedParam[] {
+function loadParams(files: AppFiles, values: Readonly<Record<string, string>>, budgets: LoadBudgets): ResolvedParam[] {
   const src = files.read("params.star");
   if (src === null) return resolveParams([], values);
   let last: RuntimeError | undefined;
   const env = paramsStarEnv((e) => (last = e));
   try {
-    exec("params.star", src, { predeclared: env.predeclared, options: APP_DIALECT, print: () => {}, maxSteps: DEFAULT_MAX_STEPS });
+    exec("params.star", src, {
+      predeclared: env.predeclared,
+      options: APP_DIALECT,
+      print: () => {},
+      maxSteps: DEFAULT_MAX_STEPS,
+      deadline: budgets.deadline,
+      budget: budgets.memory(),
+    });
   } catch (err) {
     throw wrapStarlarkError(err, last);
   }
@@ -181,27 +244,53 @@ function prepare(opts: LoadOptions): { files: AppFiles; params: ResolvedParam[];
       "add an app.star to the app folder, or choose a spec with --spec NAME (see `clace-lite spec list`)",
     );
   }
-  const params = loadParams(files, opts.params ?? {});
+  const budgets = new LoadBudgets(evalLimits(opts));
+  const params = loadParams(files, opts.params ?? {}, budgets);
   const members: Record<string, Value> = {};
   for (const p of params) if (p.declared) members[p.name] = fromJS(p.value);
-  const ctx: Context = { files, opts, paramModule: new Module("param", members) };
+  const ctx: Context = { files, opts, paramModule: new Module("param", members), budgets };
   return { files, params, ctx };
 }
 
-function session(mode: SessionMode, approval: Approval, declared: Approval["permissions"], opts: LoadOptions): LoadSession {
-  const path = opts.path ?? "/";
-  const cmd = opts.approveCommand ?? `clace-lite app approve ${appLabel(opts.domain ?? "", path)}`;
-  return new LoadSession(mode, approval, declared, cmd);
+function approveCommandOf(opts: LoadOptions): string {
+  return opts.approveCommand ?? `clace-lite app approve ${appLabel(opts.domain ?? "", opts.path ?? "/")}`;
 }
 
-/** The audit: runs app.star with inert plugins and reports its loads and declared permissions. */
+function session(mode: SessionMode, approval: Approval, declared: Approval["permissions"], opts: LoadOptions): LoadSession {
+  return new LoadSession(mode, approval, declared, approveCommandOf(opts));
+}
+
+/** The container an ace.app(...) declaration describes, with the flags of the load. */
+function containerOf(decl: AppDecl, opts: LoadOptions, files: AppFiles, params: ResolvedParam[], settings: ContainerSettings): ContainerSpec | undefined {
+  if (!decl.container) return undefined;
+  const path = opts.path ?? "/";
+  return buildContainerSpec(decl.container, {
+    appId: opts.appId ?? defaultAppId(opts),
+    appName: appLabel(opts.domain ?? "", path),
+    appPath: path,
+    files,
+    params,
+    routes: decl.routes,
+    settings,
+    cargs: opts.cargs ?? {},
+    cvols: opts.cvols ?? [],
+    copts: opts.copts ?? {},
+  });
+}
+
+function reachOfApp(container: ContainerSpec | undefined, files: AppFiles): ReachItem[] {
+  return reachOf(container, { sourceDir: files.sourceDir, specDir: files.spec ? specDir(files.spec) : null });
+}
+
+/** The audit: runs app.star with inert plugins and reports its loads, declared permissions and reach. */
 export function auditApp(opts: LoadOptions): AuditResult {
-  const { ctx } = prepare(opts);
+  const { files, params, ctx } = prepare(opts);
   const s = session("audit", NOTHING_APPROVED, [], opts);
   const decl = runApp(ctx, s);
+  const container = containerOf(decl, opts, files, params, containerSettingsFromConf(opts.conf ?? {}));
+  const found: Approval = { loads: s.loads, permissions: decl.permissions, reach: reachOfApp(container, files) };
   const approval = opts.approved === undefined || opts.approved === "all-audited" ? NOTHING_APPROVED : opts.approved;
-  const found = { loads: s.loads, permissions: decl.permissions };
-  return makeAudit(found.loads, found.permissions, opts.approved === "all-audited" ? found : approval);
+  return makeAudit(found, opts.approved === "all-audited" ? found : approval);
 }
 
 export function defaultAppId(opts: Pick<LoadOptions, "source" | "spec" | "domain" | "path">): string {
@@ -226,7 +315,6 @@ export function loadApp(opts: LoadOptions): AppConfig {
   // Inspect-only loads still check calls against what the app declares, so undeclared calls fail everywhere.
   const approval = opts.approved === undefined || opts.approved === "all-audited" ? found : opts.approved;
   const enforced = runApp(ctx, session("enforce", approval, found.permissions, opts));
-  const audit = makeAudit(found.loads, found.permissions, opts.approved === undefined ? NOTHING_APPROVED : approval);
 
   const usesContainer = enforced.routes.some((r) => r.url === CONTAINER_URL);
   if (usesContainer && !enforced.container) {
@@ -237,21 +325,21 @@ export function loadApp(opts: LoadOptions): AppConfig {
       "pass container=container.config(container.AUTO) to ace.app",
     );
   }
-  const appId = opts.appId ?? defaultAppId(opts);
-  const container = enforced.container
-    ? buildContainerSpec(enforced.container, {
-        appId,
-        appName: appLabel(domain, path),
-        appPath: path,
-        files,
-        params,
-        routes: enforced.routes,
-        settings,
-        cargs: opts.cargs ?? {},
-        cvols: opts.cvols ?? [],
-        copts: opts.copts ?? {},
-      })
-    : undefined;
+  const container = containerOf(enforced, opts, files, params, settings);
+  const reach = reachOfApp(container, files);
+  if (opts.approved !== undefined && opts.approved !== "all-audited") {
+    // Beyond Clace: the approval also covers what the container reaches, and any change to that needs approving.
+    const diff = reachDiff(opts.approved.reach, reach);
+    if (diff.length > 0) {
+      throw new RuntimeError(
+        "not-approved",
+        `what the container can reach is not approved:\n  ${diff.join("\n  ")}`,
+        undefined,
+        `review the change, then approve it with \`${approveCommandOf(opts)}\``,
+      );
+    }
+  }
+  const audit = makeAudit({ ...found, reach }, opts.approved === undefined ? NOTHING_APPROVED : { ...approval, reach: opts.approved === "all-audited" ? reach : approval.reach });
 
   const config: AppConfig = {
     name: enforced.name,

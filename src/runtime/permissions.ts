@@ -5,10 +5,13 @@
  * checked.
  */
 import type { AuditResult, Permission } from "./app-config.ts";
+import { reachDiff, type ReachItem } from "./reach.ts";
 
 export interface Approval {
   loads: readonly string[];
   permissions: readonly Permission[];
+  /** What the container may reach (mounts, secrets, widening options); absent in approvals that predate it = none. */
+  reach?: readonly ReachItem[];
 }
 
 const REGEX_PREFIX = "regex:";
@@ -65,12 +68,14 @@ export function unapproved(audit: Approval, approval: Approval): { loads: string
   };
 }
 
-export function makeAudit(loads: readonly string[], permissions: readonly Permission[], approval: Approval): AuditResult {
-  const missing = unapproved({ loads, permissions }, approval);
+export function makeAudit(found: Approval, approval: Approval): AuditResult {
+  const missing = unapproved(found, approval);
+  const reach = found.reach ?? [];
   return {
-    loads: [...loads],
-    permissions: [...permissions],
-    needsApproval: missing.loads.length > 0 || missing.permissions.length > 0,
+    loads: [...found.loads],
+    permissions: [...found.permissions],
+    reach: [...reach],
+    needsApproval: missing.loads.length > 0 || missing.permissions.length > 0 || reachDiff(approval.reach, reach).length > 0,
   };
 }
 

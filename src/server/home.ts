@@ -7,6 +7,8 @@ export interface HomePaths {
   database: string;
   adminSocket: string;
   pidFile: string;
+  /** Held by the running server (one per CL_HOME). */
+  lockFile: string;
   /** Per-app files: stored sources, rendered secret files. */
   appsDir: string;
   certsDir: string;
@@ -20,6 +22,7 @@ export function homePaths(home: string = process.env.CL_HOME || join(homedir(), 
     database: join(root, "clace-lite.db"),
     adminSocket: join(root, "run", "admin.sock"),
     pidFile: join(root, "run", "server.pid"),
+    lockFile: join(root, "run", "server.lock"),
     appsDir: join(root, "apps"),
     certsDir: join(root, "config", "certificates"),
     logFile: join(root, "logs", "server.log"),

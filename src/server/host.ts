@@ -10,26 +10,31 @@ import { join } from "node:path";
 import type { AppContainer, AppContainers } from "../containers/index.ts";
 import {
   AppPathError,
-  auditApp,
+  auditAppIsolated,
+  CANDIDATE_SUFFIX,
   compileAppGlob,
+  describeReach,
   EMPTY_METADATA,
   formatAppLocation,
-  loadApp,
+  loadAppIsolated,
   locationsOverlap,
   materializeSource,
   parseAppLocation,
   RuntimeError,
   SourceError,
+  swapInSource,
   type AppConfig,
   type AppLocation,
   type AppRecord,
   type AppStore,
   type Approval,
+  type EvalLimits,
   type LoadOptions,
 } from "../runtime/index.ts";
 import type { AppTable } from "../proxy/index.ts";
 import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
+import { sweepAppLeftovers } from "./leftovers.ts";
 import type { HomePaths } from "./home.ts";
 import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus } from "./types.ts";
 
@@ -60,7 +65,12 @@ export interface AppHostOptions {
   baseUrl: (domain: string) => string;
   onShutdown: () => Promise<void>;
   log: (line: string) => void;
+  /** Time and memory budgets of config evaluation (defaults: the runtime's). */
+  evalLimits?: Partial<EvalLimits>;
 }
+
+/** How long boot waits for app configs before serving the apps that are loaded. */
+const BOOT_LOAD_WAIT_MS = 1000;
 
 function newAppId(): string {
   return `app_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
@@ -76,9 +86,36 @@ export class AppHost implements AppHostOperations {
 
   constructor(private readonly opts: AppHostOptions) {}
 
-  /** Loads every stored app, then reconciles containers (adopting running ones) and starts watching events. */
+  /**
+   * Loads every stored app, then reconciles containers (adopting running ones) and starts watching events. Configs
+   * are evaluated in workers side by side. Boot waits for them a short while only: an app whose config is still
+   * being evaluated then answers "still loading" until it is mounted, and the rest of boot (reconcile, events)
+   * follows once every load is done, so one slow app.star never holds the other apps' requests.
+   */
   async boot(): Promise<void> {
-    for (const record of this.opts.store.list()) await this.mountRecord(record);
+    const records = this.opts.store.list();
+    for (const line of sweepAppLeftovers(this.opts.paths.appsDir, new Set(records.map((r) => r.id)))) this.opts.log(line);
+    const loads = Promise.all(records.map((record) => this.mountRecord(record)));
+    const slow = await Promise.race([loads.then(() => false), Bun.sleep(BOOT_LOAD_WAIT_MS).then(() => true)]);
+    if (!slow) return this.finishBoot();
+    for (const record of records) if (!this.apps.has(record.id)) this.mountLoading(record);
+    this.opts.log("some app configs are still being evaluated; those apps are served once loaded");
+    void loads.then(() => this.finishBoot()).catch((err) => this.opts.log(`boot failed: ${messageOf(err)}`));
+  }
+
+  /** An app whose config is still being evaluated at boot: requests get a 500 saying so, until it is mounted. */
+  private mountLoading(record: AppRecord): void {
+    this.opts.table.replace({
+      domain: record.domain,
+      path: record.path,
+      name: formatAppLocation(record),
+      routes: [],
+      upstream: NO_CONTAINER,
+      loadError: { message: "the app's config is still being evaluated (the server has just started)", fix: "retry in a few seconds" },
+    });
+  }
+
+  private async finishBoot(): Promise<void> {
     const result = await this.opts.containers.reconcile();
     if (result.adopted.length) this.opts.log(`adopted running containers of ${result.adopted.length} app(s)`);
     if (result.removedContainers.length) this.opts.log(`removed ${result.removedContainers.length} stale container(s)`);
@@ -102,17 +139,32 @@ export class AppHost implements AppHostOperations {
       path: record.path,
       appId: record.id,
       approveCommand: `clace-lite app approve ${formatAppLocation(record)}`,
+      limits: this.opts.evalLimits,
     };
   }
 
-  private loadConfig(record: AppRecord, approved: Approval | "all-audited"): AppConfig {
-    return loadApp({ ...this.loadOptions(record), approved });
+  /** Evaluates the app's config in a worker: a runaway app.star never stalls the requests this thread serves. */
+  private loadConfig(record: AppRecord, approved: Approval | "all-audited"): Promise<AppConfig> {
+    return loadAppIsolated({ ...this.loadOptions(record), approved });
   }
 
   /** What the app asks for, stored as its approval (--approve, `app approve`). */
-  private approveAudited(record: AppRecord): AppRecord["metadata"] {
-    const audit = auditApp(this.loadOptions(record));
-    return { ...record.metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions] } };
+  private async approveAudited(record: AppRecord): Promise<AppRecord["metadata"]> {
+    const audit = await auditAppIsolated(this.loadOptions(record));
+    return { ...record.metadata, approved: { loads: [...audit.loads], permissions: [...audit.permissions], reach: [...audit.reach] } };
+  }
+
+  /**
+   * Why a new version of an app may not replace the serving one without --approve: its plugins, permissions or
+   * container reach differ from the approval. Other load errors are not a refusal (mounting reports them).
+   */
+  private async approvalRefusal(record: AppRecord): Promise<string | null> {
+    try {
+      await this.loadConfig(record, record.metadata.approved ?? NOTHING_APPROVED);
+      return null;
+    } catch (err) {
+      return err instanceof RuntimeError && err.kind === "not-approved" ? err.message : null;
+    }
   }
 
   /** Loads and mounts an app; with `replace`, a running container keeps serving until the new version is ready. */
@@ -129,7 +181,7 @@ export class AppHost implements AppHostOperations {
       watcher: previous?.watcher,
     };
     try {
-      const config = this.loadConfig(record, record.metadata.approved ?? NOTHING_APPROVED);
+      const config = await this.loadConfig(record, record.metadata.approved ?? NOTHING_APPROVED);
       loaded.config = config;
       if (config.container) {
         loaded.container = options.replace ? await this.opts.containers.replace(config.container) : await this.opts.containers.add(config.container);
@@ -182,6 +234,7 @@ export class AppHost implements AppHostOperations {
     const { record } = app;
     return {
       id: record.id,
+      reach: (record.metadata.approved?.reach ?? []).map(describeReach),
       location: formatAppLocation(record),
       domain: record.domain,
       path: record.path,
@@ -260,8 +313,8 @@ export class AppHost implements AppHostOperations {
     };
     try {
       // A config that does not load at all is refused at create, as Clace does; one that only needs approval is kept.
-      if (request.approve) draft.metadata = this.approveAudited(draft);
-      this.loadConfig(draft, "all-audited");
+      if (request.approve) draft.metadata = await this.approveAudited(draft);
+      await this.loadConfig(draft, "all-audited");
     } catch (err) {
       rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
       throw new HostError("usage", messageOf(err));
@@ -299,7 +352,7 @@ export class AppHost implements AppHostOperations {
     for (const app of this.matching(glob)) {
       let metadata;
       try {
-        metadata = this.approveAudited(app.record);
+        metadata = await this.approveAudited(app.record);
       } catch (err) {
         throw new HostError("failed", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
       }
@@ -313,18 +366,37 @@ export class AppHost implements AppHostOperations {
     const result: AppStatus[] = [];
     for (const app of this.matching(glob)) {
       let record = app.record;
+      // A stored source is fetched beside the current one and swapped in only once the new version is accepted.
+      let fetched: { candidate: string; dir: string | null; commit: string } | null = null;
       if (record.source !== "-" && !record.dev) {
+        const candidate = join(this.opts.paths.appsDir, record.id, "source" + CANDIDATE_SUFFIX);
         try {
-          const materialized = await materializeSource(
-            { source: record.source, branch: record.metadata.branch || undefined },
-            join(this.opts.paths.appsDir, record.id, "source"),
-          );
-          record = this.opts.store.update(record.id, { sourceDir: materialized.dir, metadata: { ...record.metadata, commit: materialized.commit } });
+          const materialized = await materializeSource({ source: record.source, branch: record.metadata.branch || undefined }, candidate);
+          fetched = { candidate, ...materialized };
         } catch (err) {
+          rmSync(candidate, { recursive: true, force: true });
           throw new HostError("failed", `${formatAppLocation(record)}: ${messageOf(err)}`);
         }
       }
-      if (options.approve) record = this.opts.store.update(record.id, { metadata: this.approveAudited(record) });
+      if (!options.approve && app.config) {
+        const refusal = await this.approvalRefusal(fetched ? { ...record, sourceDir: fetched.dir } : record);
+        if (refusal) {
+          if (fetched) rmSync(fetched.candidate, { recursive: true, force: true });
+          const where = formatAppLocation(record);
+          throw new HostError(
+            "failed",
+            `${where}: the new version is not approved, so the previous one keeps serving.\n${refusal}\n` +
+              `review the change, then run: clace-lite app reload --approve ${where}`,
+          );
+        }
+      }
+      if (fetched) {
+        const sourceDir = join(this.opts.paths.appsDir, record.id, "source");
+        swapInSource(fetched.candidate, sourceDir);
+        const dir = fetched.dir === null ? null : sourceDir + fetched.dir.slice(fetched.candidate.length);
+        record = this.opts.store.update(record.id, { sourceDir: dir, metadata: { ...record.metadata, commit: fetched.commit } });
+      }
+      if (options.approve) record = this.opts.store.update(record.id, { metadata: await this.approveAudited(record) });
       const loaded = await this.mountRecord(record);
       // Image apps: pull again, and recreate the container when the tag now names another image.
       if (loaded.container?.spec.image.kind === "image") await loaded.container.refresh();
@@ -402,7 +474,7 @@ export class AppHost implements AppHostOperations {
       else params[name] = value;
       const draft = { ...app.record, metadata: { ...app.record.metadata, params } };
       try {
-        this.loadConfig(draft, "all-audited");
+        await this.loadConfig(draft, "all-audited");
       } catch (err) {
         throw new HostError("usage", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
       }

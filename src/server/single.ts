@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type { AppContainer, AppContainers, ContainerEvent } from "../containers/index.ts";
 import { AppTable, createProxyServer, selfSignedTls, type AppMount, type ProxyEvent, type ProxyServer } from "../proxy/index.ts";
-import type { AppConfig, AppLocation, RuntimeError } from "../runtime/index.ts";
+import type { AppConfig, AppLocation, EvalLimits, RuntimeError } from "../runtime/index.ts";
 import { homePaths, LABEL_OWNER } from "./home.ts";
 import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
@@ -34,6 +34,8 @@ export interface SingleAppOptions {
   onProxyEvent?: (e: ProxyEvent) => void;
   /** Reload outcomes in dev mode, for the CLI to print. */
   onReload?: (outcome: { ok: true } | { ok: false; error: string }) => void;
+  /** Time and memory budgets of config evaluation (defaults: the runtime's). */
+  evalLimits?: Partial<EvalLimits>;
 }
 
 export interface SingleApp {
@@ -48,6 +50,8 @@ export interface SingleApp {
   requestCount(): number;
   /** Stops serving and removes the containers this app created (and its built images with removeImages). */
   close(options: { removeImages: boolean }): Promise<void>;
+  /** Exiting at once: cuts a start short and force-removes the app's containers (images stay). */
+  abandon(): Promise<void>;
 }
 
 interface Loaded {
@@ -57,9 +61,10 @@ interface Loaded {
 
 type Runtime = typeof import("../runtime/index.ts");
 
-function load(runtime: Runtime, opts: SingleAppOptions, where: AppLocation, appId: string): Loaded {
+/** Evaluates the config in a worker, so the proxy keeps answering (and can be stopped) while app.star runs. */
+async function load(runtime: Runtime, opts: SingleAppOptions, where: AppLocation, appId: string): Promise<Loaded> {
   try {
-    const config = runtime.loadApp({
+    const config = await runtime.loadAppIsolated({
       source: opts.source,
       spec: opts.spec,
       params: opts.params,
@@ -72,6 +77,7 @@ function load(runtime: Runtime, opts: SingleAppOptions, where: AppLocation, appI
       domain: where.domain,
       path: where.path,
       appId,
+      limits: opts.evalLimits,
     });
     return { config, loadError: null };
   } catch (err) {
@@ -129,7 +135,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     [runtime, containersModule] = await Promise.all([import("../runtime/index.ts"), import("../containers/index.ts")]);
     where = runtime.parseAppLocation(opts.location, "localhost");
     appId = runtime.defaultAppId({ source: opts.source, spec: opts.spec, domain: where.domain, path: where.path });
-    ({ config, loadError } = load(runtime, opts, where, appId));
+    ({ config, loadError } = await load(runtime, opts, where, appId));
     if (config?.container) {
       const manager = await containerManager();
       container = await manager.add(config.container);
@@ -151,7 +157,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
   if (opts.dev && opts.source) {
     watcher = watchSource(opts.source, async () => {
       try {
-        ({ config, loadError } = load(runtime, opts, where, appId));
+        ({ config, loadError } = await load(runtime, opts, where, appId));
         if (config?.container) {
           const manager = await containerManager();
           // The running version keeps serving until the new one is ready.
@@ -189,6 +195,8 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
       watcher?.close();
       await server.stop(true);
       const manager = containers as AppContainers | null;
+      // A cold start in progress is cut short, not waited for: its container is removed now.
+      if (container && container.state !== "ready" && container.state !== "stopped") await container.abandon();
       if (manager && container) {
         if (removeImages) {
           await manager.remove(container.spec.appId);
@@ -200,6 +208,10 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
         }
       }
       manager?.close();
+    },
+    async abandon() {
+      watcher?.close();
+      await container?.abandon();
     },
   };
 }

@@ -22,6 +22,8 @@ export interface CreateAppRequest {
 
 export interface AppStatus {
   id: string;
+  /** What the approval lets the container reach (mounts, volumes, secrets, widening options), one line each. */
+  reach: string[];
   /** `[domain:]path` */
   location: string;
   domain: string;

@@ -7,6 +7,8 @@ export { parseFile } from "./syntax/parser.ts";
 export { checkFile, UNIVERSE_NAMES, type NameSets } from "./resolve/index.ts";
 export type { File as StarlarkFile } from "./syntax/ast.ts";
 export { exec, type ExecOptions } from "./eval/exec.ts";
+export type { Deadline } from "./eval/thread.ts";
+export { MemoryBudget } from "./values/budget.ts";
 export { StarlarkEvalError, StarError, type Position } from "./values/errors.ts";
 export {
   None,

@@ -2,6 +2,7 @@
  * The universe: Starlark's predeclared builtins (None, True, False, abs ... zip), one table from name to function.
  * Adding a builtin is one entry here.
  */
+import { charge, STRING_BYTES } from "./values/budget.ts";
 import { StarError } from "./values/errors.ts";
 import { compare, sortIndices, sortValues } from "./values/compare.ts";
 import { Dict, StarSet } from "./values/hashtable.ts";
@@ -328,8 +329,9 @@ const fns: Record<string, Fn> = {
   str(_t, a, k) {
     exactlyOne("str", a, k, "exactly ");
     const x = a[0]!;
-    if (x instanceof Bytes) return S.transcodeUTF8(x.s);
-    return str(x);
+    const s = x instanceof Bytes ? S.transcodeUTF8(x.s) : str(x);
+    charge(STRING_BYTES + s.length);
+    return s;
   },
   tuple(_t, a, k) {
     positional("tuple", a, k, 0, 1);

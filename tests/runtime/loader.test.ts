@@ -53,6 +53,7 @@ describe("the example app", () => {
         { plugin: "proxy.in", method: "config", arguments: [CONTAINER_URL] },
         { plugin: "container.in", method: "config", arguments: ["auto"] },
       ],
+      reach: [],
       needsApproval: false,
     });
   });

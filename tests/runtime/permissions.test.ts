@@ -26,9 +26,9 @@ describe("permission matching", () => {
   test("the audit needs approval until every load and permission is approved", () => {
     const loads = ["proxy.in"];
     const perms = [perm("proxy.in", "config", ["<CONTAINER_URL>"])];
-    expect(makeAudit(loads, perms, { loads: [], permissions: [] }).needsApproval).toBe(true);
-    expect(makeAudit(loads, perms, { loads, permissions: [] }).needsApproval).toBe(true);
-    expect(makeAudit(loads, perms, { loads, permissions: perms }).needsApproval).toBe(false);
+    expect(makeAudit({ loads, permissions: perms }, { loads: [], permissions: [] }).needsApproval).toBe(true);
+    expect(makeAudit({ loads, permissions: perms }, { loads, permissions: [] }).needsApproval).toBe(true);
+    expect(makeAudit({ loads, permissions: perms }, { loads, permissions: perms }).needsApproval).toBe(false);
     expect(unapproved({ loads, permissions: perms }, { loads: [], permissions: perms })).toEqual({ loads: ["proxy.in"], permissions: [] });
   });
 });

@@ -7,7 +7,7 @@
  * - git: `github.com/org/repo[/sub/dir]`, `https://…`, `git@…`, `file://…`, or the path of a bare repository,
  *   cloned shallow with the system git at a branch (default: the remote's HEAD) or a commit.
  */
-import { cpSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export class SourceError extends Error {
@@ -107,26 +107,61 @@ export async function materializeSource(request: SourceRequest, storeDir: string
   }
   if (request.branch || request.commit) throw new SourceError(`--branch and --commit need a git source, but "${source}" is a plain folder`);
   if (request.dev) return { dir, commit: "" };
-  rmSync(storeDir, { recursive: true, force: true });
-  mkdirSync(storeDir, { recursive: true });
-  cpSync(dir, storeDir, { recursive: true, filter: (path) => !path.includes("/.git/") && !path.endsWith("/.git") });
+  await staged(storeDir, async (staging) => {
+    // Symlinks stay as they are (not rewritten to point into the original folder): the loader confines them.
+    cpSync(dir, staging, { recursive: true, verbatimSymlinks: true, filter: (path) => !path.includes("/.git/") && !path.endsWith("/.git") });
+  });
   return { dir: storeDir, commit: "" };
 }
 
+/** Suffixes of the folders `staged` works in; what a crash leaves of them is swept at the next start. */
+export const STAGING_SUFFIX = ".staging";
+export const REPLACED_SUFFIX = ".old";
+/** A new version fetched beside the source, checked before it replaces it (app reload). */
+export const CANDIDATE_SUFFIX = ".next";
+
+/**
+ * Fills a fresh folder beside `storeDir` and swaps it in with renames, so `storeDir` is always either the old
+ * source or the complete new one, never a half-written copy.
+ */
+async function staged(storeDir: string, fill: (staging: string) => Promise<void>): Promise<void> {
+  const staging = storeDir + STAGING_SUFFIX;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  try {
+    await fill(staging);
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  swapInSource(staging, storeDir);
+}
+
+/** Puts the folder `next` in the place of `storeDir` with two renames; the previous one is removed after. */
+export function swapInSource(next: string, storeDir: string): void {
+  const replaced = storeDir + REPLACED_SUFFIX;
+  rmSync(replaced, { recursive: true, force: true });
+  if (existsSync(storeDir)) renameSync(storeDir, replaced);
+  renameSync(next, storeDir);
+  rmSync(replaced, { recursive: true, force: true });
+}
+
 async function cloneGit(gitSource: GitSource, request: SourceRequest, storeDir: string): Promise<MaterializedSource> {
-  rmSync(storeDir, { recursive: true, force: true });
-  mkdirSync(storeDir, { recursive: true });
   const url = gitSource.url.startsWith("/") ? `file://${gitSource.url}` : gitSource.url;
   const branch = request.branch ? ["--branch", request.branch] : [];
-  if (request.commit) {
-    // Any commit of the branch may be asked for, so this clone needs the history.
-    await git(["clone", "-q", ...branch, url, storeDir]);
-    await git(["checkout", "-q", "--detach", request.commit], storeDir);
-  } else {
-    await git(["clone", "-q", "--depth", "1", ...branch, url, storeDir]);
-  }
-  const commit = await git(["rev-parse", "HEAD"], storeDir);
-  const dir = gitSource.subdir ? join(storeDir, gitSource.subdir) : storeDir;
-  if (!existsSync(dir)) throw new SourceError(`folder "${gitSource.subdir}" is not in ${gitSource.url} at ${commit.slice(0, 12)}`);
-  return { dir, commit };
+  let commit = "";
+  await staged(storeDir, async (staging) => {
+    if (request.commit) {
+      // Any commit of the branch may be asked for, so this clone needs the history.
+      await git(["clone", "-q", ...branch, url, staging]);
+      await git(["checkout", "-q", "--detach", request.commit], staging);
+    } else {
+      await git(["clone", "-q", "--depth", "1", ...branch, url, staging]);
+    }
+    commit = await git(["rev-parse", "HEAD"], staging);
+    if (gitSource.subdir && !existsSync(join(staging, gitSource.subdir))) {
+      throw new SourceError(`folder "${gitSource.subdir}" is not in ${gitSource.url} at ${commit.slice(0, 12)}`);
+    }
+  });
+  return { dir: gitSource.subdir ? join(storeDir, gitSource.subdir) : storeDir, commit };
 }

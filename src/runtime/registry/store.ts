@@ -6,9 +6,10 @@
  * Schema changes are numbered migrations applied in order and recorded in PRAGMA user_version.
  */
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Permission } from "../app-config.ts";
+import type { ReachItem } from "../reach.ts";
 
 /** What the user chose for an app; all strings as typed, parsed again at each load. */
 export interface AppMetadata {
@@ -17,8 +18,8 @@ export interface AppMetadata {
   copts: Record<string, string>;
   cargs: Record<string, string>;
   cvols: string[];
-  /** Plugins and permissions approved by --approve or `app approve`; null when never approved. */
-  approved: { loads: string[]; permissions: Permission[] } | null;
+  /** Plugins, permissions and container reach approved by --approve or `app approve`; null when never approved. */
+  approved: { loads: string[]; permissions: Permission[]; reach?: ReachItem[] } | null;
   branch: string;
   commit: string;
 }
@@ -97,7 +98,11 @@ export class AppStore {
   private readonly db: Database;
 
   constructor(file: string) {
-    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    if (file !== ":memory:") {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      // Param values (passwords among them) live here: the file is the owner's alone from the start.
+      closeSync(openSync(file, "a", 0o600));
+    }
     this.db = new Database(file, { create: true, strict: true });
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
     this.migrate();

@@ -12,6 +12,7 @@ import { Dict, StarSet } from "../values/hashtable.ts";
 import { binary, getAttr, index, iterableElems, setField, setIndex, slice, unary } from "../values/ops.ts";
 import { listMethods, stringMethods, dictMethods, setMethods, type Method } from "../values/methods.ts";
 import { concat } from "../values/strings.ts";
+import { charge, SLOT_BYTES, STRING_BYTES } from "../values/budget.ts";
 import { repr as reprValue, simpleTemplate } from "../values/format.ts";
 import { Builtin, Bytes, Float, List, None, Range, Tuple, isCallable, truth, typeName, type Value } from "../values/value.ts";
 import {
@@ -103,8 +104,19 @@ function iterElems(fr: Frame, pos: A.Pos, x: Value): Value[] {
   return es;
 }
 
-function tooManySteps(fr: Frame, pos: A.Pos): never {
-  throw errorAt(fr, pos, "Starlark computation cancelled: too many steps");
+/** Counts an allocation against the memory budget; over it, the error points at `pos`. */
+function chargeAt(fr: Frame, pos: A.Pos, bytes: number): void {
+  try {
+    charge(bytes);
+  } catch (err) {
+    throw annotate(err, fr, pos);
+  }
+}
+
+/** The step counter ran out: the thread starts the next chunk or the computation stops here. */
+function stepCheckpoint(fr: Frame, pos: A.Pos): void {
+  const stop = fr.thread.checkpoint();
+  if (stop !== undefined) throw errorAt(fr, pos, stop);
 }
 
 export class Compiler {
@@ -262,7 +274,7 @@ export class Compiler {
         return (fr) => {
           const t = fr.thread;
           while (truthy(cond(fr))) {
-            if (--t.steps <= 0) tooManySteps(fr, pos);
+            if (--t.steps <= 0) stepCheckpoint(fr, pos);
             const r = body(fr);
             if (r !== NORMAL) {
               if (r === BREAK) break;
@@ -345,7 +357,7 @@ export class Compiler {
             start = it.start,
             step = it.step;
           for (let i = 0; i < n; i++) {
-            if (--t.steps <= 0) tooManySteps(fr, pos);
+            if (--t.steps <= 0) stepCheckpoint(fr, pos);
             l[slot] = start + i * step;
             const r = body(fr);
             if (r !== NORMAL) {
@@ -370,7 +382,7 @@ export class Compiler {
         guard.itercount++;
         try {
           for (let i = 0; i < es.length; i++) {
-            if (--t.steps <= 0) tooManySteps(fr, pos);
+            if (--t.steps <= 0) stepCheckpoint(fr, pos);
             l[slot] = es[i]!;
             const r = body(fr);
             if (r !== NORMAL) {
@@ -392,7 +404,7 @@ export class Compiler {
           start = it.start,
           step = it.step;
         for (let i = 0; i < n; i++) {
-          if (--t.steps <= 0) tooManySteps(fr, pos);
+          if (--t.steps <= 0) stepCheckpoint(fr, pos);
           set(fr, start + i * step);
           const r = body(fr);
           if (r !== NORMAL) {
@@ -417,7 +429,7 @@ export class Compiler {
       guard.itercount++;
       try {
         for (let i = 0; i < es.length; i++) {
-          if (--t.steps <= 0) tooManySteps(fr, pos);
+          if (--t.steps <= 0) stepCheckpoint(fr, pos);
           set(fr, es[i]!);
           const r = body(fr);
           if (r !== NORMAL) {
@@ -490,6 +502,7 @@ export class Compiler {
           throw annotate(e, fr, pos);
         }
         const es = iterElems(fr, pos, b);
+        chargeAt(fr, pos, es.length * SLOT_BYTES);
         for (let i = 0, n = es.length; i < n; i++) a.elems.push(es[i]!);
         return a;
       }
@@ -911,7 +924,10 @@ export class Compiler {
           const fmt = (fx as A.Literal).value as string;
           return (fr) => {
             const b = y(fr);
-            if (typeof b === "number" || (conv === "s" && typeof b === "string")) return pre + b + suf;
+            if (typeof b === "number" || (conv === "s" && typeof b === "string")) {
+              chargeAt(fr, pos, STRING_BYTES + pre.length + suf.length + (typeof b === "string" ? b.length : 20));
+              return pre + b + suf;
+            }
             return binSlow(fr, pos, "%", fmt, b);
           };
         }
@@ -1147,6 +1163,7 @@ export class Compiler {
         if (xv instanceof List) {
           const v = a0(fr);
           if (xv.frozen || xv.itercount > 0) return callMethod(fr, pos, lm!, xv, [v]);
+          chargeAt(fr, pos, SLOT_BYTES);
           xv.elems.push(v);
           return None;
         }
@@ -1186,7 +1203,9 @@ export class Compiler {
     } else {
       const body = this.expr(e.body as A.Expr);
       emit = (fr, acc: Value[]) => {
-        acc.push(body(fr));
+        const v = body(fr);
+        chargeAt(fr, pos, SLOT_BYTES);
+        acc.push(v);
       };
     }
     for (let ci = e.clauses.length - 1; ci >= 0; ci--) {
@@ -1218,7 +1237,7 @@ export class Compiler {
               start = it.start,
               step = it.step;
             for (let i = 0; i < n; i++) {
-              if (--t.steps <= 0) tooManySteps(fr, pos);
+              if (--t.steps <= 0) stepCheckpoint(fr, pos);
               set(fr, start + i * step);
               next(fr, acc);
             }
@@ -1231,7 +1250,7 @@ export class Compiler {
             it.itercount++;
             try {
               for (let i = 0; i < es.length; i++) {
-                if (--t.steps <= 0) tooManySteps(fr, pos);
+                if (--t.steps <= 0) stepCheckpoint(fr, pos);
                 l[slot] = es[i]!;
                 next(fr, acc);
               }
@@ -1255,7 +1274,7 @@ export class Compiler {
           guard.itercount++;
           try {
             for (let i = 0; i < es.length; i++) {
-              if (--t.steps <= 0) tooManySteps(fr, pos);
+              if (--t.steps <= 0) stepCheckpoint(fr, pos);
               set(fr, es[i]!);
               next(fr, acc);
             }

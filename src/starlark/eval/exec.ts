@@ -9,7 +9,8 @@ import { StarError, StarlarkEvalError } from "../values/errors.ts";
 import type { Value } from "../values/value.ts";
 import { Compiler } from "./compile.ts";
 import { parseAndResolve } from "./frontend.ts";
-import { Cell, Frame, Thread } from "./thread.ts";
+import { Cell, Frame, Thread, type Deadline } from "./thread.ts";
+import { enterBudget, type MemoryBudget } from "../values/budget.ts";
 
 export interface ExecOptions {
   /** Names visible to the module besides the universe. */
@@ -23,6 +24,10 @@ export interface ExecOptions {
   maxSteps?: number;
   /** Maximum Starlark call depth (default 1000). */
   maxDepth?: number;
+  /** Wall-clock budget; exceeded -> StarlarkEvalError naming it. */
+  deadline?: Deadline;
+  /** Memory budget counted by the interpreter; a load() inside this module charges the same one. */
+  budget?: MemoryBudget;
 }
 
 /** Runs a module; returns its globals (frozen). Throws StarlarkSyntaxError or StarlarkEvalError. */
@@ -57,6 +62,7 @@ export function execFile(
     load: opts.load,
     maxSteps: opts.maxSteps,
     maxDepth: opts.maxDepth,
+    deadline: opts.deadline,
   });
   const locals = new Array<unknown>(mod.locals.length);
   for (const i of mod.cells) locals[i] = new Cell(undefined);
@@ -64,12 +70,14 @@ export function execFile(
   thread.frames[0] = fr;
   thread.depth = 0;
   code.active = 1;
+  const leaveBudget = enterBudget(opts.budget);
   try {
     code.body(fr);
   } catch (e) {
     throw toEvalError(e, file.filename, source);
   } finally {
     code.active = 0;
+    leaveBudget();
   }
   const out: Record<string, Value> = {};
   for (let i = 0; i < mod.globals.length; i++) {

@@ -104,6 +104,7 @@ export interface ThreadOptions {
   load?: (module: string, fromFile: string) => Record<string, Value>;
   maxSteps?: number;
   maxDepth?: number;
+  deadline?: Deadline;
 }
 
 /**
@@ -113,10 +114,29 @@ export interface ThreadOptions {
  */
 export const DEFAULT_MAX_DEPTH = 100_000;
 
+/** A wall-clock budget: checked between steps, so a runaway loop stops at a position in the program. */
+export interface Deadline {
+  /** Epoch milliseconds after which the evaluation is cancelled. */
+  atMs: number;
+  /** For the message: the budget in seconds and how to raise it. */
+  seconds: number;
+  setting: string;
+}
+
+/**
+ * Steps between two checkpoints (step limit and deadline): few enough that slow steps (a builtin scanning a big
+ * string) still stop near the deadline, many enough that reading the clock costs nothing measurable.
+ */
+const STEP_CHUNK = 1 << 10;
+
 export class Thread implements ThreadLike {
   frames: Frame[] = [];
   depth = -1;
+  /** Steps to the next checkpoint; the hot loops count it down and call checkpoint() at zero. */
   steps: number;
+  /** Steps allowed after the current chunk. */
+  private stepsAfterChunk: number;
+  private readonly deadline: Deadline | undefined;
   readonly maxDepth: number;
   readonly recursion: boolean;
   readonly options: { set?: boolean; recursion?: boolean };
@@ -124,7 +144,10 @@ export class Thread implements ThreadLike {
   readonly loadFn?: (module: string, fromFile: string) => Record<string, Value>;
   locals = new Map<string, unknown>();
   constructor(o: ThreadOptions) {
-    this.steps = o.maxSteps && o.maxSteps > 0 ? o.maxSteps : Infinity;
+    const maxSteps = o.maxSteps && o.maxSteps > 0 ? o.maxSteps : Infinity;
+    this.steps = Math.min(STEP_CHUNK, maxSteps);
+    this.stepsAfterChunk = maxSteps - this.steps;
+    this.deadline = o.deadline;
     this.maxDepth = o.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.recursion = !!o.recursion;
     this.options = { set: o.set, recursion: o.recursion };
@@ -133,6 +156,17 @@ export class Thread implements ThreadLike {
   }
   print(msg: string): void {
     this.printFn(msg);
+  }
+  /** Called when `steps` runs out: starts the next chunk, or says why the computation must stop. */
+  checkpoint(): string | undefined {
+    if (this.stepsAfterChunk <= 0) return "Starlark computation cancelled: too many steps";
+    const d = this.deadline;
+    if (d !== undefined && Date.now() > d.atMs) {
+      return `Starlark computation cancelled: the evaluation ran past its time budget of ${d.seconds} s (raise it with ${d.setting})`;
+    }
+    this.steps = Math.min(STEP_CHUNK, this.stepsAfterChunk);
+    this.stepsAfterChunk -= this.steps;
+    return undefined;
   }
   call(fn: Value, args: Value[], kwargs: [string, Value][]): Value {
     return callValue(this, fn, args, kwargs);
@@ -203,7 +237,10 @@ export function invoke(thread: Thread, f: StarFunction, l: any[]): Value {
   const noRecursion = !thread.recursion;
   if (noRecursion && code.active > 0) throw failInCaller(thread, `function ${code.name} called recursively`);
   if (thread.depth >= thread.maxDepth) throw failInCaller(thread, "Starlark stack overflow");
-  if (--thread.steps <= 0) throw failInCaller(thread, "Starlark computation cancelled: too many steps");
+  if (--thread.steps <= 0) {
+    const stop = thread.checkpoint();
+    if (stop !== undefined) throw failInCaller(thread, stop);
+  }
   const cells = code.cells;
   for (let i = 0; i < cells.length; i++) l[cells[i]!] = new Cell(l[cells[i]!]);
   const d = ++thread.depth;

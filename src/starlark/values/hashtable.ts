@@ -6,6 +6,7 @@
  * and 1.0 are the same key. Deleted entries keep their index slot as a tombstone (their key becomes undefined)
  * until the next rebuild. Freezing and iteration guard mutation with starlark-go's messages.
  */
+import { charge, ENTRY_BYTES } from "./budget.ts";
 import { StarError } from "./errors.ts";
 import { equals, hashOf } from "./compare.ts";
 import { freeze, type StarObject, type Value } from "./value.ts";
@@ -85,6 +86,7 @@ export class HashTable {
     return true;
   }
   private append(k: Value, v: Value, h: number, notFound: number): void {
+    charge(ENTRY_BYTES);
     const n = this.ks.length;
     if ((n + 1) * 2 > this.mask + 1) {
       this.rebuild(this.count + 1);

@@ -4,6 +4,7 @@
  * String methods work on UTF-8 byte offsets: non-ASCII strings are converted to a one-char-per-byte form for the
  * index-sensitive operations.
  */
+import { charge, SLOT_BYTES } from "./budget.ts";
 import { StarError } from "./errors.ts";
 import { equals } from "./compare.ts";
 import { Dict, StarSet } from "./hashtable.ts";
@@ -245,9 +246,20 @@ export class StringView implements StarObject {
   }
 }
 
+/** The length of s.replace(old, new, count), worked out without building it (for the memory budget). */
+function replacedSize(s: string, old: string, rep: string, count: number): number {
+  if (rep.length <= old.length) return s.length;
+  let hits = 0;
+  if (old === "") hits = s.length + 1;
+  else for (let i = s.indexOf(old); i >= 0 && hits !== count; i = s.indexOf(old, i + old.length)) hits++;
+  if (count >= 0 && hits > count) hits = count;
+  return s.length + hits * (rep.length - old.length);
+}
+
 export const stringMethods = table({
   capitalize(_t, s: string, a, k) {
     positional("capitalize", a, k, 0, 0);
+    charge(s.length * 2);
     const runes = [...s];
     if (runes.length === 0) return "";
     return S.titleRune(runes[0]!) + S.lowerString(runes.slice(1).join(""));
@@ -337,10 +349,14 @@ export const stringMethods = table({
       if (typeof e !== "string") throw new StarError(`join: in list, want string, got ${typeName(e)}`);
       parts[i] = e;
     }
+    let size = s.length * Math.max(0, parts.length - 1);
+    for (let i = 0; i < parts.length; i++) size += parts[i]!.length;
+    charge(size);
     return parts.join(s);
   },
   lower(_t, s: string, a, k) {
     positional("lower", a, k, 0, 0);
+    charge(s.length);
     return S.lowerString(s);
   },
   lstrip(_t, s: string, a, k) {
@@ -371,6 +387,7 @@ export const stringMethods = table({
       n = wantString("replace", "new", newV!);
     let count = -1;
     if (countV !== undefined && countV !== None) count = wantInt("replace", "count", countV);
+    charge(replacedSize(s, o, n, count));
     if (count < 0) {
       if (o === "") return n + [...s].join(n) + (s === "" ? "" : n);
       return s.split(o).join(n);
@@ -429,6 +446,7 @@ export const stringMethods = table({
   },
   title(_t, s: string, a, k) {
     positional("title", a, k, 0, 0);
+    charge(s.length);
     let out = "",
       prevCased = false;
     for (const c of s) {
@@ -440,6 +458,7 @@ export const stringMethods = table({
   },
   upper(_t, s: string, a, k) {
     positional("upper", a, k, 0, 0);
+    charge(s.length);
     return S.upperString(s);
   },
 });
@@ -466,6 +485,7 @@ export const listMethods = table({
   append(_t, l: List, a, k) {
     positional("append", a, k, 1, 1);
     if (l.frozen || l.itercount > 0) prefixed("append", () => l.checkMutable("append to"));
+    charge(SLOT_BYTES);
     l.elems.push(a[0]!);
     return None;
   },
@@ -479,6 +499,7 @@ export const listMethods = table({
     positional("extend", a, k, 1, 1);
     prefixed("extend", () => l.checkMutable("extend"));
     const es = iterate(a[0]!, "extend");
+    charge(es.length * SLOT_BYTES);
     for (let i = 0, n = es.length; i < n; i++) l.elems.push(es[i]!);
     return None;
   },
@@ -496,6 +517,7 @@ export const listMethods = table({
     if (i < 0) i += n;
     if (i < 0) i = 0;
     if (i > n) i = n;
+    charge(SLOT_BYTES);
     l.elems.splice(i, 0, a[1]!);
     return None;
   },

@@ -3,6 +3,7 @@
  * and attribute access. The evaluator handles the common int/string cases inline and falls back to these.
  */
 import { StarError } from "./errors.ts";
+import { charge, SLOT_BYTES, STRING_BYTES } from "./budget.ts";
 import { compare, equals, isHashable, type CompareOp } from "./compare.ts";
 import { Dict, StarSet } from "./hashtable.ts";
 import * as I from "./int.ts";
@@ -51,6 +52,7 @@ function repeat(elems: Value[], n: Value, what: string): Value[] {
     throw new StarError(`unknown binary op: ${what} * ${typeName(n)}`);
   }
   if (n <= 0 || elems.length === 0) return [];
+  charge(elems.length * n * SLOT_BYTES);
   if (elems.length * n > MAX_ELEMS) throw new StarError(`excessive repeat (${elems.length} * ${n} elements)`);
   if (elems.length === 1) return new Array<Value>(n).fill(elems[0]!);
   const out = new Array<Value>(elems.length * n);
@@ -64,6 +66,7 @@ function strRepeat(s: string, n: Value, what: string): string {
     throw new StarError(`unknown binary op: ${what} * ${typeName(n)}`);
   }
   if (n <= 0) return "";
+  charge(s.length * n);
   if (s.length * n > MAX_ELEMS) throw new StarError(`excessive repeat (${s.length} * ${n} elements)`);
   return s.repeat(n);
 }
@@ -77,9 +80,18 @@ export function binary(op: string, x: Value, y: Value): Value {
       if (ints) return I.intAdd(x as I.Int, y as I.Int);
       if (tx === "string" && ty === "string") return concat(x as string, y as string);
       if (isNum(x) && isNum(y)) return new Float(toF(x) + toF(y));
-      if (x instanceof List && y instanceof List) return new List(x.elems.concat(y.elems));
-      if (x instanceof Tuple && y instanceof Tuple) return new Tuple(x.elems.concat(y.elems));
-      if (x instanceof Bytes && y instanceof Bytes) return new Bytes(x.s + y.s);
+      if (x instanceof List && y instanceof List) {
+        charge((x.elems.length + y.elems.length) * SLOT_BYTES);
+        return new List(x.elems.concat(y.elems));
+      }
+      if (x instanceof Tuple && y instanceof Tuple) {
+        charge((x.elems.length + y.elems.length) * SLOT_BYTES);
+        return new Tuple(x.elems.concat(y.elems));
+      }
+      if (x instanceof Bytes && y instanceof Bytes) {
+        charge(x.s.length + y.s.length);
+        return new Bytes(x.s + y.s);
+      }
       break;
     case "-":
       if (ints) return I.intSub(x as I.Int, y as I.Int);
@@ -115,7 +127,11 @@ export function binary(op: string, x: Value, y: Value): Value {
       break;
     case "%":
       if (ints) return I.intMod(x as I.Int, y as I.Int);
-      if (tx === "string") return interpolate(x as string, y);
+      if (tx === "string") {
+        const s = interpolate(x as string, y);
+        charge(STRING_BYTES + s.length);
+        return s;
+      }
       if (isNum(x) && isNum(y)) {
         const a = toF(x),
           d = toF(y);
@@ -268,6 +284,7 @@ export function iterableElems(x: Value): Value[] | undefined {
   if (x instanceof List || x instanceof Tuple) return x.elems;
   if (x instanceof Dict || x instanceof StarSet) return x.ht.keys();
   if (x instanceof Range) {
+    charge(x.len * SLOT_BYTES);
     const out = new Array<Value>(x.len);
     for (let i = 0; i < x.len; i++) out[i] = x.start + i * x.step;
     return out;

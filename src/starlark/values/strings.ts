@@ -4,6 +4,7 @@
  * U+DC00+byte ("surrogate escape"), so every byte string round-trips. All-ASCII strings, the common case, need no
  * conversion at all: their byte index is their JS index.
  */
+import { charge, STRING_BYTES } from "./budget.ts";
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -171,6 +172,7 @@ export function byteOffset(s: string, k: number): number {
 
 /** Concatenation that re-joins a multi-byte character split by byte slicing. */
 export function concat(a: string, b: string): string {
+  charge(STRING_BYTES + a.length + b.length);
   if (a.length && b.length) {
     const x = a.charCodeAt(a.length - 1),
       y = b.charCodeAt(0);
