@@ -2,7 +2,7 @@
  * The universe: Starlark's predeclared builtins (None, True, False, abs ... zip), one table from name to function.
  * Adding a builtin is one entry here.
  */
-import { charge, STRING_BYTES } from "./values/budget.ts";
+import { charge, SLOT_BYTES, STRING_BYTES, TUPLE_BYTES } from "./values/budget.ts";
 import { StarError } from "./values/errors.ts";
 import { compare, sortIndices, sortValues } from "./values/compare.ts";
 import { Dict, StarSet } from "./values/hashtable.ts";
@@ -156,6 +156,7 @@ const fns: Record<string, Fn> = {
     const [x, start] = unpackArgs("enumerate", a, k, ["x", "start?"]);
     const s = start === undefined ? 0 : wantInt("enumerate", "start", start);
     const es = iterate(x!, "enumerate");
+    charge(es.length * (SLOT_BYTES + TUPLE_BYTES));
     const out = new Array<Value>(es.length);
     for (let i = 0; i < es.length; i++) out[i] = new Tuple([s + i, es[i]!]);
     return new List(out);
@@ -260,7 +261,9 @@ const fns: Record<string, Fn> = {
   },
   list(_t, a, k) {
     positional("list", a, k, 0, 1);
-    return new List(a.length ? iterate(a[0]!, "list").slice() : []);
+    const es = a.length ? iterate(a[0]!, "list") : [];
+    charge(es.length * SLOT_BYTES);
+    return new List(es.slice());
   },
   max: (t, a, k) => minMax(t, "max", a, k, ">"),
   min: (t, a, k) => minMax(t, "min", a, k, "<"),
@@ -308,7 +311,9 @@ const fns: Record<string, Fn> = {
   },
   reversed(_t, a, k) {
     positional("reversed", a, k, 1, 1);
-    return new List(iterate(a[0]!, "reversed").slice().reverse());
+    const es = iterate(a[0]!, "reversed");
+    charge(es.length * SLOT_BYTES);
+    return new List(es.slice().reverse());
   },
   set(_t, a, k) {
     positional("set", a, k, 0, 1);
@@ -320,7 +325,9 @@ const fns: Record<string, Fn> = {
     const [x, key, rev] = unpackArgs("sorted", a, k, ["iterable", "key?", "reverse?"]);
     if (key !== undefined) wantCallable("sorted", "key", key);
     const reverse = rev !== undefined && wantBool("sorted", "reverse", rev);
-    const es = iterate(x!, "sorted", "iterable").slice();
+    const all = iterate(x!, "sorted", "iterable");
+    charge(all.length * SLOT_BYTES);
+    const es = all.slice();
     if (key === undefined) return new List(sortValues(es, reverse));
     const keys = es.map((e) => t.call(key, [e], []));
     const idx = sortIndices(keys, reverse);
@@ -337,7 +344,9 @@ const fns: Record<string, Fn> = {
     positional("tuple", a, k, 0, 1);
     if (a.length === 0) return new Tuple([]);
     if (a[0] instanceof Tuple) return a[0];
-    return new Tuple(iterate(a[0]!, "tuple").slice());
+    const es = iterate(a[0]!, "tuple");
+    charge(es.length * SLOT_BYTES);
+    return new Tuple(es.slice());
   },
   type(_t, a, k) {
     positional("type", a, k, 1, 1);
@@ -351,6 +360,7 @@ const fns: Record<string, Fn> = {
       return es;
     });
     const n = seqs.length === 0 ? 0 : Math.min(...seqs.map((s) => s.length));
+    charge(n * (SLOT_BYTES + TUPLE_BYTES + seqs.length * SLOT_BYTES));
     const out = new Array<Value>(n);
     for (let i = 0; i < n; i++) out[i] = new Tuple(seqs.map((s) => s[i]!));
     return new List(out);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { APP_DIALECT, exec, MemoryBudget, StarlarkEvalError } from "../../src/starlark/index.ts";
+import { APP_DIALECT, exec, jsonModule, MemoryBudget, StarlarkEvalError } from "../../src/starlark/index.ts";
 
 const MB = 1024 * 1024;
 
@@ -8,6 +8,7 @@ function run(src: string, opts: { memoryMb?: number; seconds?: number } = {}): S
   try {
     exec("app.star", src, {
       options: APP_DIALECT,
+      predeclared: { json: jsonModule },
       budget: new MemoryBudget((opts.memoryMb ?? 64) * MB, "--eval-memory-mb"),
       deadline: { atMs: Date.now() + seconds * 1000, seconds, setting: "--eval-timeout-secs" },
     });
@@ -59,6 +60,17 @@ describe("memory budget", () => {
     expect(run(fn('s = "a" * 1000000\nt = s.replace("a", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")'), { memoryMb: 16 }).message).toContain(
       "memory budget exceeded",
     );
+  });
+
+  test("copies made by builtins are charged: sorted, list, tuple, reversed, enumerate, zip, json.encode, format", () => {
+    // Each loop keeps making a copy of a 1M-element list: only the copies can exhaust an 8 MB budget.
+    const base = "xs = [0] * 100000\nkeep = []\nfor i in range(1000):\n    keep.append(%s)";
+    for (const copy of ["sorted(xs)", "list(xs)", "tuple(xs)", "reversed(xs)", "enumerate(xs)", "zip(xs, xs)"]) {
+      expect(run(fn(base.replace("%s", copy)), { memoryMb: 8 }).message, copy).toContain("memory budget exceeded");
+    }
+    const json = fn('xs = ["abcdefgh"] * 10000\nkeep = []\nfor i in range(1000):\n    keep.append(json.encode(xs))');
+    expect(run(json, { memoryMb: 8 }).message).toContain("memory budget exceeded");
+    expect(run(fn('s = "x" * 100000\nkeep = []\nfor i in range(1000):\n    keep.append("{}{}".format(s, s))'), { memoryMb: 8 }).message).toContain("memory budget exceeded");
   });
 
   test("an ordinary config stays well inside the budget", () => {

@@ -22,7 +22,7 @@ export interface ExecOptions {
   print?: (message: string) => void;
   /** 0 = unlimited; exceeded -> StarlarkEvalError "too many steps". */
   maxSteps?: number;
-  /** Maximum Starlark call depth (default 1000). */
+  /** Maximum Starlark call depth (default DEFAULT_MAX_DEPTH, bounded first by the JS stack). */
   maxDepth?: number;
   /** Wall-clock budget; exceeded -> StarlarkEvalError naming it. */
   deadline?: Deadline;

@@ -2,6 +2,7 @@
  * The `json` module (starlark-go's lib/json): encode, decode (with `default=`), encode_indent and indent.
  * Dict keys are sorted on encoding, like starlark-go, so output is deterministic. Ints decode exactly.
  */
+import { charge, STRING_BYTES } from "../values/budget.ts";
 import { positional, unpackArgs, wantString } from "../values/args.ts";
 import { StarError } from "../values/errors.ts";
 import { compareStrings } from "../values/compare.ts";
@@ -122,7 +123,9 @@ function within(where: string, f: () => void): void {
 function encodeJSON(v: Value): string {
   const out: string[] = [];
   encode(v, [], out);
-  return out.join("");
+  const text = out.join("");
+  charge(STRING_BYTES + text.length);
+  return text;
 }
 
 /** A decoding failure at a byte offset; rendered `at offset N, message` like starlark-go. */

@@ -17,6 +17,8 @@ import { StarError } from "./errors.ts";
 export const SLOT_BYTES = 16;
 export const ENTRY_BYTES = 48;
 export const STRING_BYTES = 48;
+/** A tuple made by a builtin (enumerate, zip): its object and array. */
+export const TUPLE_BYTES = 48;
 
 export class MemoryBudget {
   used = 0;

@@ -4,7 +4,7 @@
  * String methods work on UTF-8 byte offsets: non-ASCII strings are converted to a one-char-per-byte form for the
  * index-sensitive operations.
  */
-import { charge, SLOT_BYTES } from "./budget.ts";
+import { charge, SLOT_BYTES, STRING_BYTES } from "./budget.ts";
 import { StarError } from "./errors.ts";
 import { equals } from "./compare.ts";
 import { Dict, StarSet } from "./hashtable.ts";
@@ -292,7 +292,11 @@ export const stringMethods = table({
   },
   endswith: (_t, s: string, a, k) => affixImpl("endswith", s, a, k, true),
   find: (_t, s: string, a, k) => findImpl("find", s, a, k, false),
-  format: (_t, s: string, a, k) => strFormat(s, a, k),
+  format(_t, s: string, a, k) {
+    const out = strFormat(s, a, k);
+    charge(STRING_BYTES + out.length);
+    return out;
+  },
   index(_t, s: string, a, k) {
     const i = findImpl("index", s, a, k, false);
     if (i < 0) throw new StarError("index: substring not found");
