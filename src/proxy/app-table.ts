@@ -7,6 +7,7 @@
 import { CONTAINER_URL, type ProxyRoute } from "../runtime/app-config.ts";
 import { FixedUpstream } from "./fixed-upstream.ts";
 import { isToken } from "./http1/chars.ts";
+import { ProxyMetrics, type AppMetrics } from "./metrics.ts";
 import type { AppUpstream } from "./upstream.ts";
 
 /** Why a mounted app cannot serve: it answers 500 with both lines. */
@@ -68,6 +69,8 @@ export interface MountedApp {
   readonly loadError: AppLoadError | undefined;
   readonly redirectBarePath: boolean;
   readonly responseHeaderTimeout: number | undefined;
+  /** The app's counters (kept across reloads at the same mount point). */
+  readonly metrics: AppMetrics;
   /** Longest prefix first. */
   readonly routes: readonly CompiledRoute[];
   /** Upstreams of fixed-URL routes, for status. */
@@ -91,6 +94,8 @@ export class AppTable {
   private readonly byDomain = new Map<string, MountedApp[]>();
   /** Raw Host header → the app list it resolves to: one Map lookup per request instead of parsing the header. */
   private hostCache = new Map<string, MountedApp[] | undefined>();
+  /** Counters of every app mounted here, for /_clace_lite/metrics. */
+  readonly metrics = new ProxyMetrics();
 
   constructor(options: { defaultDomain?: string } = {}) {
     this.defaultDomain = normalizeDomain(options.defaultDomain ?? "localhost", "localhost");
@@ -98,7 +103,7 @@ export class AppTable {
 
   /** Mount a new app; refuses one that overlaps an app in the same domain. */
   add(mount: AppMount): MountedApp {
-    const app = compileMount(mount, this.defaultDomain);
+    const app = compileMount(mount, this.defaultDomain, this.metrics);
     const list = this.byDomain.get(app.domain) ?? [];
     for (const other of list) {
       if (overlaps(app.prefix, other.prefix)) {
@@ -115,7 +120,7 @@ export class AppTable {
 
   /** Mount an app, replacing the one at the same domain and path if there is one (a reload). */
   replace(mount: AppMount): MountedApp {
-    const app = compileMount(mount, this.defaultDomain);
+    const app = compileMount(mount, this.defaultDomain, this.metrics);
     const list = (this.byDomain.get(app.domain) ?? []).filter((other) => other.prefix !== app.prefix);
     for (const other of list) {
       if (overlaps(app.prefix, other.prefix)) {
@@ -137,6 +142,7 @@ export class AppTable {
     const rest = list.filter((app) => app.prefix !== prefix);
     if (rest.length === list.length) return false;
     this.store(d, rest);
+    this.metrics.drop(`${d}:${prefix}`);
     return true;
   }
 
@@ -237,7 +243,7 @@ function describe(app: MountedApp): string {
   return `${app.domain}:${app.path}`;
 }
 
-function compileMount(mount: AppMount, defaultDomain: string): MountedApp {
+function compileMount(mount: AppMount, defaultDomain: string, metrics: ProxyMetrics): MountedApp {
   const domain = normalizeDomain(mount.domain ?? "", defaultDomain);
   const { path, prefix } = normalizePath(mount.path);
   if (hasPrefix(prefix, RESERVED_PREFIX)) {
@@ -279,6 +285,7 @@ function compileMount(mount: AppMount, defaultDomain: string): MountedApp {
     loadError: mount.loadError,
     redirectBarePath: mount.redirectBarePath ?? false,
     responseHeaderTimeout: mount.responseHeaderTimeout,
+    metrics: metrics.forApp(`${domain}:${prefix}`, mount.name ?? path),
     routes,
     fixedUpstreams: [...fixed.values()],
   };

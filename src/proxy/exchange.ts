@@ -15,7 +15,8 @@ import { hasToken } from "./http1/chars.ts";
 import type { RequestHead } from "./http1/request.ts";
 import { findResponseHeadEnd, MAX_RESPONSE_HEAD, parseResponseHead } from "./http1/response.ts";
 import { headWith, joined } from "./outbox.ts";
-import type { AppUpstream, ReadyUrlProbe } from "./upstream.ts";
+import type { AppMetrics, StreamKind } from "./metrics.ts";
+import { UpstreamError, type AppUpstream, type ReadyUrlProbe } from "./upstream.ts";
 import { poolFor, type UpstreamConn, type UpstreamOwner } from "./upstream-pool.ts";
 
 /** Request body bytes held while the app starts, before the client is paused. */
@@ -41,6 +42,8 @@ export interface ClientSide {
   answerLocal(page: ErrorPage, accept: string | null, close: boolean): void;
   /** Cut the connection off (an answer is half written and cannot be completed). */
   abort(): void;
+  /** The exchange is settled (answered, failed or abandoned): for the access log. */
+  exchangeEnded(ex: Exchange): void;
 }
 
 const enum Phase {
@@ -92,6 +95,14 @@ export class Exchange implements UpstreamOwner {
   /** The upstream's origin (lower case) and the client's, for Location rewriting; undefined to leave Location alone. */
   private upstreamOrigin: string | undefined;
   private clientOrigin = "";
+  /** For the metrics and the access log. */
+  readonly startedAt = performance.now();
+  metrics: AppMetrics | undefined;
+  status = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  private streamKind: StreamKind = "body";
+  private ended = false;
   /** Epoch ms by which the answer head must arrive (0: no deadline running). */
   responseDeadline = 0;
   private timeoutSecs = 0;
@@ -116,10 +127,17 @@ export class Exchange implements UpstreamOwner {
     return this.app?.name;
   }
 
+  /** The app this request is for, when the proxy answers for it without starting (load error, redirect). */
+  assign(app: MountedApp): void {
+    this.app = app;
+    this.metrics = app.metrics;
+  }
+
   /** Proxy to the route's upstream. `timeoutSecs`: the answer-head deadline. */
   start(app: MountedApp, route: CompiledRoute, timeoutSecs: number): void {
     this.app = app;
     this.route = route;
+    this.metrics = app.metrics;
     this.timeoutSecs = timeoutSecs;
     const upstream = route.upstream;
     this.upstream = upstream;
@@ -136,7 +154,7 @@ export class Exchange implements UpstreamOwner {
       },
       (err: unknown) => {
         this.controller = undefined;
-        if (this.phase === Phase.Waiting) this.fail(readinessErrorPage(err, this.app.name));
+        if (this.phase === Phase.Waiting) this.fail(readinessErrorPage(err, this.app.name), err instanceof UpstreamError ? err.failure : "start-failed");
       },
     );
   }
@@ -166,7 +184,7 @@ export class Exchange implements UpstreamOwner {
     this.pool!.connect(this).then(
       (conn) => this.attach(conn),
       (err: unknown) => {
-        if (this.phase === Phase.Waiting) this.fail(badGatewayPage(this.app.name, err));
+        if (this.phase === Phase.Waiting) this.fail(badGatewayPage(this.app.name, err), "connect");
       },
     );
   }
@@ -198,6 +216,7 @@ export class Exchange implements UpstreamOwner {
    */
   requestBody(pieces: Uint8Array[], done: boolean, transient = false): void {
     if (done) this.requestComplete = true;
+    for (let i = 0; i < pieces.length; i++) this.bytesIn += pieces[i]!.length;
     if (this.phase === Phase.Done) return;
     const up = this.up;
     if (up === undefined || this.phase === Phase.Waiting) {
@@ -234,7 +253,7 @@ export class Exchange implements UpstreamOwner {
     this.responseDeadline = 0;
     this.up?.destroy();
     this.up = undefined;
-    this.fail(answerTimeoutPage(this.app.name, this.timeoutSecs));
+    this.fail(answerTimeoutPage(this.app.name, this.timeoutSecs), "answer-timeout");
   }
 
   tunnelFromClient(data: Buffer): void {
@@ -257,7 +276,7 @@ export class Exchange implements UpstreamOwner {
       case Phase.Body:
         return this.relayBody(data, 0);
       case Phase.Tunnel:
-        if (!this.client.send(data)) this.up?.socket?.pause();
+        if (!this.sendOut(data)) this.up?.socket?.pause();
         return;
       default:
         this.up?.destroy();
@@ -286,18 +305,20 @@ export class Exchange implements UpstreamOwner {
           this.toStream();
           const text = clientResponseHead(res, this.route, { framing: Framing.None, close: false, keepAlive10: false, upgrade: true, path: head.path });
           client.startTunnel();
-          if (!client.send(headWith(text, [buf.subarray(end)]))) this.up?.socket?.pause();
+          this.answeredWith(101);
+          if (!this.sendOut(headWith(text, [buf.subarray(end)]))) this.up?.socket?.pause();
           return;
         }
         // Interim answers (100 Continue, 103 Early Hints) go on to HTTP/1.1 clients.
         if (head.minor === 1) {
-          client.send(Buffer.from(clientResponseHead(res, undefined, { framing: Framing.None, close: false, keepAlive10: false, upgrade: false, path: head.path }), "latin1"));
+          this.sendOut(Buffer.from(clientResponseHead(res, undefined, { framing: Framing.None, close: false, keepAlive10: false, upgrade: false, path: head.path }), "latin1"));
         }
         if (end === buf.length) return;
         buf = buf.subarray(end);
         continue;
       }
       this.responseDeadline = 0;
+      this.answeredWith(res.status);
       this.upstreamKeepAlive = res.keepAlive;
       let close = client.wantsClose;
       if (head.method === "HEAD" || res.status === 204 || res.status === 304) {
@@ -330,12 +351,12 @@ export class Exchange implements UpstreamOwner {
         // The whole answer is in this read and its head written anew is byte for byte what came: pass the read
         // buffer itself (no copy, no allocation: the common small answer).
         this.left = 0;
-        client.send(buf);
+        this.sendOut(buf);
         return this.complete();
       }
       if (this.framing === Framing.None) {
         if (end < buf.length) this.upstreamKeepAlive = false;
-        client.send(res.highBytes ? Buffer.from(text, "latin1") : text);
+        this.sendOut(res.highBytes ? Buffer.from(text, "latin1") : text);
         return this.complete();
       }
       return this.relayBody(buf, end, text);
@@ -377,7 +398,7 @@ export class Exchange implements UpstreamOwner {
       if (head !== undefined) out = headWith(head, pieces);
       else if (pieces.length > 0) out = joined(pieces);
     }
-    const ok = out === undefined || this.client.send(out);
+    const ok = out === undefined || this.sendOut(out);
     if (ended) return this.complete();
     if (this.count === Count.Request) this.toStream();
     if (!ok) this.up?.socket?.pause();
@@ -408,7 +429,7 @@ export class Exchange implements UpstreamOwner {
           this.connectFresh();
           return;
         }
-        this.fail(badGatewayPage(this.app.name, err ?? closedError(this.gotAnswerBytes)));
+        this.fail(badGatewayPage(this.app.name, err ?? closedError(this.gotAnswerBytes)), "closed");
         return;
       }
       case Phase.Body:
@@ -443,40 +464,67 @@ export class Exchange implements UpstreamOwner {
   private broken(reason: string): void {
     this.up?.destroy();
     this.up = undefined;
-    this.fail(brokenAnswerPage(this.app.name, reason));
+    this.fail(brokenAnswerPage(this.app.name, reason), "invalid-answer");
   }
 
   private brokenBody(pieces: Uint8Array[]): void {
     // The head is out already: pass what was good, then cut the client off.
-    if (pieces.length > 0) this.client.send(joined(pieces));
+    if (pieces.length > 0) this.sendOut(joined(pieces));
     this.up?.destroy();
     this.up = undefined;
     this.end();
     this.client.abort();
   }
 
-  /** No answer from the app: the proxy answers with `page`. */
-  private fail(page: ErrorPage): void {
+  /** No answer from the app (`kind` says why, for the metrics): the proxy answers with `page`. */
+  private fail(page: ErrorPage, kind: string): void {
+    this.metrics?.upstreamError(kind);
     this.up?.destroy();
     this.up = undefined;
-    this.end();
+    // The client connection writes the page and settles this exchange (end) with the page's status.
     this.client.answerLocal(page, acceptOf(this.head), !this.requestComplete);
+    this.end();
   }
 
   private toStream(): void {
     if (this.count !== Count.Request) return;
     this.count = Count.Stream;
+    this.metrics?.streamOpened(this.phase === Phase.Tunnel ? "websocket" : "body");
+    this.streamKind = this.phase === Phase.Tunnel ? "websocket" : "body";
     this.upstream.openStream();
     this.upstream.endRequest();
   }
 
-  private end(): void {
+  /** Write to the client, counting the bytes. */
+  private sendOut(bytes: Uint8Array | string): boolean {
+    this.bytesOut += bytes.length;
+    return this.client.send(bytes);
+  }
+
+  /** The answer's status, and the time to its head, for the metrics and the access log. */
+  answeredWith(status: number): void {
+    this.status = status;
+    this.metrics?.answered(status, (performance.now() - this.startedAt) / 1000);
+  }
+
+  /** Settles the exchange exactly once: activity accounting, the stream gauge, the access log. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
     this.phase = Phase.Done;
     this.responseDeadline = 0;
     this.held = undefined;
     if (this.count === Count.Request) this.upstream.endRequest();
-    else if (this.count === Count.Stream) this.upstream.closeStream();
+    else if (this.count === Count.Stream) {
+      this.upstream.closeStream();
+      this.metrics?.streamClosed(this.streamKind);
+    }
     this.count = Count.Settled;
+    if (this.metrics !== undefined) {
+      this.metrics.receivedBytes += this.bytesIn;
+      this.metrics.sentBytes += this.bytesOut;
+    }
+    this.client.exchangeEnded(this);
   }
 }
 

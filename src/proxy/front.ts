@@ -39,6 +39,23 @@ export interface ProxyEvent {
   app?: string;
 }
 
+/** One line of the access log: a request and how it was answered. */
+export interface AccessEntry {
+  /** When the exchange ended. */
+  time: Date;
+  client: string;
+  method: string;
+  /** Path and query as the client sent them (dot segments resolved). */
+  target: string;
+  /** The app's name, "" when no app took the request. */
+  app: string;
+  /** 0 when the client went away before any answer. */
+  status: number;
+  durationMs: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 /** A handler for a path under RESERVED_PREFIX: Web-standard request in, response out. */
 export type OwnEndpoint = (req: Request, client: { ip: string; trusted: boolean }) => Response | Promise<Response>;
 
@@ -55,6 +72,7 @@ export interface FrontOptions {
   /** Which clients may see internals (log tails, the app list); default: those on loopback. */
   trusted?: (ip: string) => boolean;
   onEvent?: (event: ProxyEvent) => void;
+  onAccess?: (entry: AccessEntry) => void;
 }
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
@@ -312,6 +330,7 @@ export class ClientConn implements ClientSide {
     const close = !ex.requestComplete;
     const app = this.front.options.apps.match(head.host, path);
     if (app === undefined) return this.answerLocal(notFoundPage(path), acceptOf(head), close);
+    ex.assign(app);
     if (app.loadError !== undefined) return this.answerLocal(loadErrorPage(app.loadError, app.name), acceptOf(head), close);
     if (app.redirectBarePath && path === app.prefix && app.prefix !== "") {
       return this.writeAnswer({ status: 308, headers: [["location", `${path}/${head.query}`]], body: "" }, close);
@@ -399,14 +418,24 @@ export class ClientConn implements ClientSide {
     }
     text += `content-length: ${body.length}\r\n${shut ? "connection: close\r\n" : ""}\r\n`;
     const head = Buffer.from(text, "latin1");
-    this.send(method === "HEAD" || body.length === 0 ? head : joined([head, body]));
+    const bytes = method === "HEAD" || body.length === 0 ? head : joined([head, body]);
+    this.send(bytes);
+    const ex = this.exchange;
+    if (ex !== undefined) {
+      (ex.metrics ?? this.front.options.apps.metrics.unrouted).answered(answer.status, (performance.now() - ex.startedAt) / 1000);
+      ex.status = answer.status;
+      ex.bytesOut += bytes.length;
+      ex.end();
+    }
     this.exchangeDone(shut);
   }
 
-  /** A request refused before any exchange: answer and close. */
-  refuse(page: ErrorPage): void {
+  /** A request refused before any exchange: answer and close (`logged`: its access line is written already). */
+  refuse(page: ErrorPage, logged = false): void {
     this.report(page);
     if (this.state === State.Closed) return;
+    this.front.options.apps.metrics.unrouted.answered(page.status, 0);
+    if (!logged) this.access({ time: new Date(), client: this.ip, method: "", target: "", app: "", status: page.status, durationMs: 0, bytesIn: 0, bytesOut: 0 });
     const answer = errorAnswer(page, null, this.trusted);
     const body = Buffer.from(answer.body as string, "utf8");
     let text = `HTTP/1.1 ${page.status} ${STATUS_TEXT[page.status] ?? ""}\r\n`;
@@ -426,9 +455,10 @@ export class ClientConn implements ClientSide {
     const ex = this.exchange;
     this.bodyDone = true;
     if (ex !== undefined && !ex.answerStarted) {
+      ex.status = page.status;
       ex.requestBroken();
       this.exchange = undefined;
-      this.refuse(page);
+      this.refuse(page, true);
     } else {
       this.report(page);
       ex?.requestBroken();
@@ -471,6 +501,26 @@ export class ClientConn implements ClientSide {
     const ex = this.exchange;
     this.exchange = undefined;
     ex?.clientGone();
+  }
+
+  exchangeEnded(ex: Exchange): void {
+    if (this.front.options.onAccess === undefined) return;
+    const head = ex.head;
+    this.access({
+      time: new Date(),
+      client: this.ip,
+      method: head.method,
+      target: head.path + head.query,
+      app: ex.appName ?? "",
+      status: ex.status,
+      durationMs: performance.now() - ex.startedAt,
+      bytesIn: ex.bytesIn,
+      bytesOut: ex.bytesOut,
+    });
+  }
+
+  private access(entry: AccessEntry): void {
+    this.front.options.onAccess?.(entry);
   }
 
   private report(page: ErrorPage): void {

@@ -4,7 +4,8 @@
  * (it drops pipelined requests when the handler is async and closes requests that await a cold start).
  */
 import type { AppTable, MountedApp } from "./app-table.ts";
-import { FrontListener, type FrontLimits, type OwnEndpoint, type ProxyEvent } from "./front.ts";
+import { FrontListener, type AccessEntry, type FrontLimits, type OwnEndpoint, type ProxyEvent } from "./front.ts";
+import type { Gauge } from "./metrics.ts";
 import { RESERVED_PREFIX } from "./app-table.ts";
 import type { DescribesState } from "./upstream.ts";
 
@@ -49,6 +50,10 @@ export interface ProxyServerOptions {
   endpoints?: ReadonlyMap<string, OwnEndpoint>;
   /** Refused requests (4xx) and broken or late answers from apps (502, 504), for the host's log. */
   onEvent?: (event: ProxyEvent) => void;
+  /** Every exchange once it ends, for an access log (none when unset). */
+  onAccess?: (entry: AccessEntry) => void;
+  /** Server-level samples the host adds to /_clace_lite/metrics (apps by state, cold starts, builds). */
+  metrics?: () => readonly Gauge[];
 }
 
 export interface ProxyServer {
@@ -84,16 +89,20 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     () => (gate = undefined),
     () => (gate = undefined),
   );
-  const endpoints = new Map<string, OwnEndpoint>(ownEndpoints(options.apps, options.publicStatus ?? false));
+  const listeners: FrontListener[] = [];
+  const connections = () => listeners.reduce((n, l) => n + l.clients.size, 0);
+  const endpoints = new Map<string, OwnEndpoint>(ownEndpoints(options, connections));
   for (const [path, handler] of options.endpoints ?? []) endpoints.set(path, handler);
   const host = options.host ?? "127.0.0.1";
-  const common = { apps: options.apps, limits, gate: () => gate, endpoints, trusted: options.trusted, onEvent: options.onEvent };
+  const common = { apps: options.apps, limits, gate: () => gate, endpoints, trusted: options.trusted, onEvent: options.onEvent, onAccess: options.onAccess };
 
   const http = new FrontListener({ ...common, hostname: host, port: options.port, proto: "http" });
+  listeners.push(http);
   let https: FrontListener | undefined;
   if (options.httpsPort !== undefined && options.tls !== undefined) {
     try {
       https = new FrontListener({ ...common, hostname: options.httpsHost ?? host, port: options.httpsPort, proto: "https", tls: options.tls });
+      listeners.push(https);
     } catch (err) {
       http.stop(true);
       throw err;
@@ -104,7 +113,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     httpsUrl: https === undefined ? undefined : urlOf("https", https.hostname, https.port),
     apps: options.apps,
     get connections() {
-      return http.clients.size + (https?.clients.size ?? 0);
+      return connections();
     },
     async stop(force = false) {
       http.stop(force);
@@ -113,18 +122,31 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   };
 }
 
-/** The server's own endpoints: health for anyone, the app list for loopback clients unless made public. */
-function ownEndpoints(apps: AppTable, publicStatus: boolean): [string, OwnEndpoint][] {
+/**
+ * The server's own endpoints: health for anyone; the app list and the metrics for clients trusted with internals
+ * (loopback by default) unless `publicStatus` opens them.
+ */
+function ownEndpoints(options: ProxyServerOptions, connections: () => number): [string, OwnEndpoint][] {
+  const apps = options.apps;
+  const internal = (handler: OwnEndpoint): OwnEndpoint => (req, client) =>
+    client.trusted || options.publicStatus
+      ? handler(req, client)
+      : new Response("403 Forbidden: this is shown only to clients on this machine\n", { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } });
   return [
     [`${RESERVED_PREFIX}/health`, () => new Response('{"status":"ok"}\n', { headers: JSON_HEADERS })],
+    [`${RESERVED_PREFIX}/apps`, internal(() => new Response(`${JSON.stringify({ apps: apps.list().map(appStatus) }, null, 2)}\n`, { headers: JSON_HEADERS }))],
     [
-      `${RESERVED_PREFIX}/apps`,
-      (_req, client) => {
-        if (!client.trusted && !publicStatus) {
-          return new Response("403 Forbidden: the app list is shown only to clients on this machine\n", { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } });
-        }
-        return new Response(`${JSON.stringify({ apps: apps.list().map(appStatus) }, null, 2)}\n`, { headers: JSON_HEADERS });
-      },
+      `${RESERVED_PREFIX}/metrics`,
+      internal(() => {
+        const memory = process.memoryUsage();
+        const gauges: Gauge[] = [
+          { name: "clace_lite_open_connections", help: "Client connections open on the proxy's listeners.", samples: [["", connections()]] },
+          { name: "process_resident_memory_bytes", help: "Resident memory of the server process.", samples: [["", memory.rss]] },
+          { name: "process_heap_bytes", help: "JavaScript heap in use by the server process.", samples: [["", memory.heapUsed]] },
+          ...(options.metrics?.() ?? []),
+        ];
+        return new Response(apps.metrics.render(gauges), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" } });
+      }),
     ],
   ];
 }

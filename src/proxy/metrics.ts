@@ -1,0 +1,129 @@
+/**
+ * What the proxy counts, per app, for `/_clace_lite/metrics` (Prometheus text format): answers by status class,
+ * the time to the answer's head as a histogram, bytes each way, open streams, and failures to reach the app by
+ * kind. Recording is a few additions on plain fields of an object the exchange already holds (no lookups, no
+ * allocation), so it costs nothing measurable per request. Counters live in the table's registry by mount point,
+ * so they survive reloads of an app.
+ */
+
+/** Upper bounds, in seconds, of the answer-time histogram's buckets (+Inf is implied). */
+export const DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export type StreamKind = "body" | "websocket";
+
+export class AppMetrics {
+  /** Answers by status class: index 1 for 1xx ... 5 for 5xx. */
+  readonly byClass = [0, 0, 0, 0, 0, 0];
+  /** Per-bucket (not yet cumulative) counts of answer times; the last slot is above every bound. */
+  readonly buckets = new Array<number>(DURATION_BUCKETS.length + 1).fill(0);
+  durationSum = 0;
+  durationCount = 0;
+  receivedBytes = 0;
+  sentBytes = 0;
+  openBodies = 0;
+  openWebSockets = 0;
+  readonly upstreamErrors = new Map<string, number>();
+
+  constructor(readonly app: string) {}
+
+  /** An answer's head went to the client `seconds` after the request arrived. */
+  answered(status: number, seconds: number): void {
+    const cls = (status / 100) | 0;
+    if (cls >= 1 && cls <= 5) this.byClass[cls]!++;
+    let i = 0;
+    while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]!) i++;
+    this.buckets[i]!++;
+    this.durationSum += seconds;
+    this.durationCount++;
+  }
+
+  upstreamError(kind: string): void {
+    this.upstreamErrors.set(kind, (this.upstreamErrors.get(kind) ?? 0) + 1);
+  }
+
+  streamOpened(kind: StreamKind): void {
+    if (kind === "websocket") this.openWebSockets++;
+    else this.openBodies++;
+  }
+
+  streamClosed(kind: StreamKind): void {
+    if (kind === "websocket") this.openWebSockets--;
+    else this.openBodies--;
+  }
+}
+
+/** The registry: one AppMetrics per mount point, plus answers for requests no app took (app=""). */
+export class ProxyMetrics {
+  private readonly apps = new Map<string, AppMetrics>();
+  readonly unrouted = new AppMetrics("");
+
+  /** The counters of the app mounted at `key`; a reload under the same name keeps them (a new name starts anew). */
+  forApp(key: string, name: string): AppMetrics {
+    let m = this.apps.get(key);
+    if (m === undefined || m.app !== name) {
+      m = new AppMetrics(name);
+      this.apps.set(key, m);
+    }
+    return m;
+  }
+
+  /** Forget an app that was removed. */
+  drop(key: string): void {
+    this.apps.delete(key);
+  }
+
+  /** The Prometheus text exposition of every family, with `gauges` (server-level samples) after them. */
+  render(gauges: readonly Gauge[] = []): string {
+    const all = [this.unrouted, ...this.apps.values()];
+    const out: string[] = [];
+    family(out, "clace_lite_http_requests_total", "counter", "Answers sent to clients, by app and status class.");
+    for (const m of all) {
+      for (let c = 1; c <= 5; c++) if (m.byClass[c]! > 0 || m !== this.unrouted) out.push(`clace_lite_http_requests_total{app=${q(m.app)},status_class="${c}xx"} ${m.byClass[c]}`);
+    }
+    family(out, "clace_lite_http_request_duration_seconds", "histogram", "Time from a request's arrival to its answer's head, including any cold start.");
+    for (const m of all) {
+      let cumulative = 0;
+      for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+        cumulative += m.buckets[i]!;
+        out.push(`clace_lite_http_request_duration_seconds_bucket{app=${q(m.app)},le="${DURATION_BUCKETS[i]}"} ${cumulative}`);
+      }
+      cumulative += m.buckets[DURATION_BUCKETS.length]!;
+      out.push(`clace_lite_http_request_duration_seconds_bucket{app=${q(m.app)},le="+Inf"} ${cumulative}`);
+      out.push(`clace_lite_http_request_duration_seconds_sum{app=${q(m.app)}} ${m.durationSum}`);
+      out.push(`clace_lite_http_request_duration_seconds_count{app=${q(m.app)}} ${m.durationCount}`);
+    }
+    family(out, "clace_lite_http_received_bytes_total", "counter", "Request body bytes received from clients and passed to apps.");
+    for (const m of all) out.push(`clace_lite_http_received_bytes_total{app=${q(m.app)}} ${m.receivedBytes}`);
+    family(out, "clace_lite_http_sent_bytes_total", "counter", "Answer bytes (heads and bodies) sent to clients.");
+    for (const m of all) out.push(`clace_lite_http_sent_bytes_total{app=${q(m.app)}} ${m.sentBytes}`);
+    family(out, "clace_lite_open_streams", "gauge", "Answers still streaming (SSE, downloads) and WebSocket tunnels open, by app.");
+    for (const m of all) {
+      out.push(`clace_lite_open_streams{app=${q(m.app)},kind="body"} ${m.openBodies}`);
+      out.push(`clace_lite_open_streams{app=${q(m.app)},kind="websocket"} ${m.openWebSockets}`);
+    }
+    family(out, "clace_lite_upstream_errors_total", "counter", "Requests the proxy answered itself because the app could not be reached or answered wrongly, by kind.");
+    for (const m of all) for (const [kind, n] of m.upstreamErrors) out.push(`clace_lite_upstream_errors_total{app=${q(m.app)},kind=${q(kind)}} ${n}`);
+    for (const g of gauges) {
+      family(out, g.name, g.type ?? "gauge", g.help);
+      for (const [labels, value] of g.samples) out.push(`${g.name}${labels === "" ? "" : `{${labels}}`} ${value}`);
+    }
+    return `${out.join("\n")}\n`;
+  }
+}
+
+/** A family of samples a host adds (apps by state, cold starts, memory). `labels` is written as given: a="b". */
+export interface Gauge {
+  name: string;
+  help: string;
+  type?: "gauge" | "counter";
+  samples: readonly (readonly [labels: string, value: number])[];
+}
+
+function family(out: string[], name: string, type: string, help: string): void {
+  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+}
+
+/** A label value, quoted and escaped per the text format. */
+export function q(value: string): string {
+  return `"${value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')}"`;
+}
