@@ -11,7 +11,7 @@ import { matchRoute, RESERVED_PREFIX, type AppTable } from "./app-table.ts";
 import { clientErrorPage, errorAnswer, loadErrorPage, STATUS_TEXT, type ErrorPage, type LocalAnswer } from "./errors.ts";
 import { acceptOf, Exchange, type ClientSide } from "./exchange.ts";
 import { normaliseIp } from "./headers.ts";
-import { ChunkedDecoder } from "./http1/chunked.ts";
+import { chunk, ChunkedDecoder, LAST_CHUNK } from "./http1/chunked.ts";
 import { MAX_REQUEST_HEAD, parseRequestHead, RequestHeadError, type RequestHead } from "./http1/request.ts";
 import { Outbox, joined } from "./outbox.ts";
 
@@ -197,6 +197,9 @@ export class ClientConn implements ClientSide {
   private paused = false;
   private closing = false;
   private readonly out = new Outbox();
+  /** A streamed answer of the server's own in progress, and its wait for the socket to drain. */
+  private ownStream: { cancel(): Promise<void> } | undefined;
+  private drainWaiter: (() => void) | undefined;
   /** The current request's body: done, or what is left of it. */
   bodyDone = true;
   private bodyLeft = 0;
@@ -342,18 +345,53 @@ export class ClientConn implements ClientSide {
 
   private ownEndpoint(ex: Exchange, head: RequestHead): void {
     const close = !ex.requestComplete;
-    const handler = this.front.options.endpoints.get(head.path);
+    const handler = findEndpoint(this.front.options.endpoints, head.path);
     if (handler === undefined) return this.answerLocal(notFoundPage(head.path), acceptOf(head), close);
     const headers = new Headers();
     for (let i = 0; i < head.names.length; i++) headers.append(head.names[i]!, head.values[i]!);
     const url = `${this.proto}://${head.host || "localhost"}${head.path}${head.query}`;
+    const current = () => this.state === State.Busy && this.exchange === ex;
     Promise.resolve()
       .then(() => handler(new Request(url, { method: head.method, headers }), { ip: this.ip, trusted: this.trusted }))
-      .then(async (res) => ({ status: res.status, headers: [...res.headers], body: new Uint8Array(await res.arrayBuffer()) }))
-      .then(
-        (answer) => this.state === State.Busy && this.exchange === ex && this.writeAnswer(answer, close),
-        (err: unknown) => this.state === State.Busy && this.exchange === ex && this.answerLocal(clientErrorPage(500, String((err as Error)?.message ?? err)), null, true),
-      );
+      .then(async (res) => {
+        if (!current()) return void res.body?.cancel();
+        // An event stream is written as it comes; anything else is read whole and sent with its length.
+        if (res.body !== null && (res.headers.get("content-type") ?? "").startsWith("text/event-stream")) return this.streamAnswer(ex, res, close);
+        const answer = { status: res.status, headers: [...res.headers], body: new Uint8Array(await res.arrayBuffer()) };
+        if (current()) this.writeAnswer(answer, close);
+      })
+      .catch((err: unknown) => current() && this.answerLocal(clientErrorPage(500, String((err as Error)?.message ?? err)), null, true));
+  }
+
+  /** Write a streamed answer of the server's own (status page events): chunked to HTTP/1.1, until close to 1.0. */
+  private async streamAnswer(ex: Exchange, res: Response, close: boolean): Promise<void> {
+    const chunked = ex.head.minor === 1;
+    const shut = close || this.wantsClose || this.front.stopping || !chunked;
+    let text = `HTTP/1.1 ${res.status} ${STATUS_TEXT[res.status] ?? ""}\r\n`;
+    for (const [name, value] of res.headers) {
+      const lower = name.toLowerCase();
+      if (lower !== "content-length" && lower !== "connection" && lower !== "transfer-encoding") text += `${name}: ${value}\r\n`;
+    }
+    text += `${chunked ? "transfer-encoding: chunked\r\n" : ""}${shut ? "connection: close\r\n" : ""}\r\n`;
+    this.send(Buffer.from(text, "latin1"));
+    ex.status = res.status;
+    const reader = res.body!.getReader();
+    this.ownStream = reader;
+    try {
+      while (ex.head.method !== "HEAD") {
+        const { done, value } = await reader.read();
+        if (done || this.state !== State.Busy || this.exchange !== ex) break;
+        ex.bytesOut += value.length;
+        if (!this.send(chunked ? joined(chunk(value)) : value)) await new Promise<void>((resolve) => (this.drainWaiter = resolve));
+      }
+    } finally {
+      this.ownStream = undefined;
+      void reader.cancel().catch(() => {});
+    }
+    if (this.state !== State.Busy || this.exchange !== ex) return;
+    if (chunked && ex.head.method !== "HEAD") this.send(LAST_CHUNK);
+    ex.end();
+    this.exchangeDone(shut);
   }
 
   send(bytes: Uint8Array | string): boolean {
@@ -489,12 +527,17 @@ export class ClientConn implements ClientSide {
 
   onDrain(): void {
     if (!this.out.flush(this.socket)) return;
+    const waiter = this.drainWaiter;
+    this.drainWaiter = undefined;
+    waiter?.();
     if (this.closing) this.socket.end();
     else this.exchange?.clientDrained();
   }
 
   onClose(): void {
     this.state = State.Closed;
+    void this.ownStream?.cancel().catch(() => {});
+    this.drainWaiter?.();
     this.closing = false;
     this.out.clear();
     this.front.clients.delete(this);
@@ -529,6 +572,17 @@ export class ClientConn implements ClientSide {
     const head = this.exchange?.head;
     onEvent({ status: page.status, reason: page.detail, client: this.ip, method: head?.method ?? "", path: head?.path ?? "", app: this.exchange?.appName });
   }
+}
+
+/** The endpoint for `path`: an exact match, else the longest key ending in "/" that `path` starts with. */
+function findEndpoint(endpoints: ReadonlyMap<string, OwnEndpoint>, path: string): OwnEndpoint | undefined {
+  const exact = endpoints.get(path);
+  if (exact !== undefined) return exact;
+  let best: string | undefined;
+  for (const key of endpoints.keys()) {
+    if (key.endsWith("/") && path.startsWith(key) && (best === undefined || key.length > best.length)) best = key;
+  }
+  return best === undefined ? undefined : endpoints.get(best);
 }
 
 function notFoundPage(path: string): ErrorPage {

@@ -114,3 +114,46 @@ test("one access entry per exchange, matching the request and its answer", async
   expect(post).toMatchObject({ method: "POST", target: "/app/upload", app: "app", status: 200, bytesIn: 3 });
   expect(missing).toMatchObject({ method: "GET", target: "/nowhere-else", app: "", status: 404 });
 });
+
+test("an endpoint of the server's own can stream events (for live pages); prefix endpoints serve sub paths", async () => {
+  const apps = new AppTable();
+  let cancelled = false;
+  const events = createProxyServer({
+    port: 0,
+    apps,
+    endpoints: new Map([
+      [
+        "/_clace_lite/events",
+        () => {
+          let i = 0;
+          return new Response(
+            new ReadableStream({
+              async pull(c) {
+                if (i > 0) await Bun.sleep(50);
+                c.enqueue(new TextEncoder().encode(`data: ${i++}\n\n`));
+              },
+              cancel() {
+                cancelled = true;
+              },
+            }),
+            { headers: { "content-type": "text/event-stream" } },
+          );
+        },
+      ],
+      ["/_clace_lite/page/", (req) => new Response(`page for ${new URL(req.url).pathname}`)],
+    ]),
+  });
+  try {
+    const res = await fetch(`${events.url}/_clace_lite/events`);
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const reader = res.body!.getReader();
+    let text = "";
+    while (!text.includes("data: 2")) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toContain("data: 0\n\ndata: 1\n\n");
+    await reader.cancel();
+    expect(await waitFor(() => cancelled)).toBe(true);
+    expect(await (await fetch(`${events.url}/_clace_lite/page/apps/x`)).text()).toBe("page for /_clace_lite/page/apps/x");
+  } finally {
+    await events.stop(true);
+  }
+});
