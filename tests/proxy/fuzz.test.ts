@@ -11,6 +11,7 @@ import type { Socket, TCPSocketListener } from "bun";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { AppTable, createProxyServer, FixedUpstream, type ProxyServer } from "../../src/proxy/index.ts";
+import { prng } from "../fixtures/prng.ts";
 import { route } from "./helpers.ts";
 
 const CASES = Number(process.env.FUZZ_CASES ?? 2400);
@@ -57,18 +58,6 @@ function recordingApp(lane: { current: number }) {
       },
     },
   }) as unknown as Lane["app"];
-}
-
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const H = "Host: localhost\r\n";

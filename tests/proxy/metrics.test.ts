@@ -140,7 +140,7 @@ test("an endpoint of the server's own can stream events (for live pages); prefix
           );
         },
       ],
-      ["/_clace_lite/page/", (req) => new Response(`page for ${new URL(req.url).pathname}`)],
+      ["/_clace_lite/page/", (req: Request) => new Response(`page for ${new URL(req.url).pathname}`)],
     ]),
   });
   try {

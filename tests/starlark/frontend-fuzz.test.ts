@@ -7,18 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAndResolve, UNIVERSE_NAMES } from "../../src/starlark/resolve/index.ts";
 import { StarlarkSyntaxError } from "../../src/starlark/syntax/errors.ts";
-
-/** mulberry32: a small seeded PRNG, so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from "../fixtures/prng.ts";
 
 const names = { isPredeclared: () => false, isUniversal: (n: string) => UNIVERSE_NAMES.has(n) };
 const opts = [{}, { while: true, set: true, topLevelControl: true }, { globalReassign: true, loadBindsGlobally: true }];

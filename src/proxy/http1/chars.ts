@@ -107,3 +107,21 @@ export function specialName(name: string): string {
 function lowerIf(name: string, lower: string): string {
   return name === lower || name.toLowerCase() === lower ? lower : "";
 }
+
+/**
+ * A Content-Length value (RFC 9112 §6.3: one length, or a list of equal ones) combined with `previous` (-1: none
+ * seen yet): the length, INVALID_LENGTH for anything but digits, or CONFLICTING_LENGTH when lengths differ.
+ */
+export function combineContentLength(value: string, previous: number): number {
+  let n = previous;
+  for (const part of value.split(",")) {
+    const v = parseDigits(trimmedSlice(part, 0, part.length));
+    if (v < 0) return INVALID_LENGTH;
+    if (n >= 0 && v !== n) return CONFLICTING_LENGTH;
+    n = v;
+  }
+  return n;
+}
+
+export const INVALID_LENGTH = -2;
+export const CONFLICTING_LENGTH = -3;

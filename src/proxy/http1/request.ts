@@ -5,7 +5,7 @@
  * list not ending in chunked are refused). What is refused gets a status and a short reason; what is accepted is
  * held as parsed values, and only those are ever written upstream.
  */
-import { HOST, listTokens, parseDigits, REQUEST_VALUE, specialName, TARGET, TCHAR, trimmedSlice } from "./chars.ts";
+import { combineContentLength, CONFLICTING_LENGTH, HOST, INVALID_LENGTH, listTokens, REQUEST_VALUE, specialName, TARGET, TCHAR, trimmedSlice } from "./chars.ts";
 
 const NO_TOKENS: string[] = [];
 
@@ -125,13 +125,10 @@ export function parseRequestHead(text: string): RequestHead | RequestHeadError {
         host = value;
         break;
       case "content-length":
-        for (const part of value.split(",")) {
-          const n = parseDigits(trimmedSlice(part, 0, part.length));
-          if (n < 0) return bad("invalid Content-Length");
-          if (lengthSeen && n !== contentLength) return bad("conflicting Content-Length values");
-          contentLength = n;
-          lengthSeen = true;
-        }
+        contentLength = combineContentLength(value, contentLength);
+        if (contentLength === INVALID_LENGTH) return bad("invalid Content-Length");
+        if (contentLength === CONFLICTING_LENGTH) return bad("conflicting Content-Length values");
+        lengthSeen = true;
         break;
       case "transfer-encoding":
         codings = (codings ?? ([] as string[])).concat(listTokens(value));

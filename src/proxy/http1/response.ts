@@ -4,7 +4,7 @@
  * on framing: Content-Length must be digits and agree with itself, a chunked coding wins over a length (and the
  * connection is not reused after such an answer). Anything else that is not HTTP/1.x is a broken answer (502).
  */
-import { listTokens, parseDigits, specialName, TCHAR, trimmedSlice } from "./chars.ts";
+import { combineContentLength, CONFLICTING_LENGTH, INVALID_LENGTH, listTokens, parseDigits, specialName, TCHAR, trimmedSlice } from "./chars.ts";
 
 const NO_TOKENS: string[] = [];
 
@@ -118,12 +118,9 @@ export function parseResponseHead(text: string): ResponseHead | ResponseHeadErro
     const value = values[i]!;
     switch (lower) {
       case "content-length":
-        for (const part of value.split(",")) {
-          const n = parseDigits(trimmedSlice(part, 0, part.length));
-          if (n < 0) return new ResponseHeadError("invalid Content-Length");
-          if (contentLength >= 0 && n !== contentLength) return new ResponseHeadError("conflicting Content-Length values");
-          contentLength = n;
-        }
+        contentLength = combineContentLength(value, contentLength);
+        if (contentLength === INVALID_LENGTH) return new ResponseHeadError("invalid Content-Length");
+        if (contentLength === CONFLICTING_LENGTH) return new ResponseHeadError("conflicting Content-Length values");
         break;
       case "transfer-encoding":
         codings = (codings ?? ([] as string[])).concat(listTokens(value));
