@@ -72,8 +72,8 @@ export class ProxyMetrics {
     this.apps.delete(key);
   }
 
-  /** The Prometheus text exposition of every family, with `gauges` (server-level samples) after them. */
-  render(gauges: readonly Gauge[] = []): string {
+  /** The Prometheus text exposition of every family, with `extra` (server-level families) after them. */
+  render(extra: readonly MetricFamily[] = []): string {
     const all = [this.unrouted, ...this.apps.values()];
     const out: string[] = [];
     family(out, "clace_lite_http_requests_total", "counter", "Answers sent to clients, by app and status class.");
@@ -103,20 +103,31 @@ export class ProxyMetrics {
     }
     family(out, "clace_lite_upstream_errors_total", "counter", "Requests the proxy answered itself because the app could not be reached or answered wrongly, by kind.");
     for (const m of all) for (const [kind, n] of m.upstreamErrors) out.push(`clace_lite_upstream_errors_total{app=${q(m.app)},kind=${q(kind)}} ${n}`);
-    for (const g of gauges) {
-      family(out, g.name, g.type ?? "gauge", g.help);
-      for (const [labels, value] of g.samples) out.push(`${g.name}${labels === "" ? "" : `{${labels}}`} ${value}`);
+    for (const f of extra) {
+      family(out, f.name, f.type ?? "gauge", f.help);
+      const series = f.type === "histogram" ? `${f.name}_bucket` : f.name;
+      for (const [labels, value] of f.samples) out.push(`${series}${labels === "" ? "" : `{${labels}}`} ${value}`);
+      for (const [labels, value] of f.sums ?? []) out.push(`${f.name}_sum${labels === "" ? "" : `{${labels}}`} ${value}`);
+      for (const [labels, value] of f.counts ?? []) out.push(`${f.name}_count${labels === "" ? "" : `{${labels}}`} ${value}`);
     }
     return `${out.join("\n")}\n`;
   }
 }
 
-/** A family of samples a host adds (apps by state, cold starts, memory). `labels` is written as given: a="b". */
-export interface Gauge {
+/** Samples as label text (written as given: a="b",c="d") and a value. */
+export type Samples = readonly (readonly [labels: string, value: number])[];
+
+/**
+ * A family of samples a host adds (apps by state, cold starts, memory). For a histogram, `samples` are its
+ * cumulative buckets (labels with le) and `sums`/`counts` its _sum and _count series.
+ */
+export interface MetricFamily {
   name: string;
   help: string;
-  type?: "gauge" | "counter";
-  samples: readonly (readonly [labels: string, value: number])[];
+  type?: "gauge" | "counter" | "histogram";
+  samples: Samples;
+  sums?: Samples;
+  counts?: Samples;
 }
 
 function family(out: string[], name: string, type: string, help: string): void {

@@ -5,7 +5,7 @@
  */
 import type { AppTable, MountedApp } from "./app-table.ts";
 import { FrontListener, type AccessEntry, type FrontLimits, type OwnEndpoint, type ProxyEvent } from "./front.ts";
-import type { Gauge } from "./metrics.ts";
+import type { MetricFamily } from "./metrics.ts";
 import { RESERVED_PREFIX } from "./app-table.ts";
 import type { DescribesState } from "./upstream.ts";
 
@@ -53,7 +53,7 @@ export interface ProxyServerOptions {
   /** Every exchange once it ends, for an access log (none when unset). */
   onAccess?: (entry: AccessEntry) => void;
   /** Server-level samples the host adds to /_clace_lite/metrics (apps by state, cold starts, builds). */
-  metrics?: () => readonly Gauge[];
+  metrics?: () => readonly MetricFamily[];
 }
 
 export interface ProxyServer {
@@ -139,13 +139,13 @@ function ownEndpoints(options: ProxyServerOptions, connections: () => number): [
       `${RESERVED_PREFIX}/metrics`,
       internal(() => {
         const memory = process.memoryUsage();
-        const gauges: Gauge[] = [
+        const families: MetricFamily[] = [
           { name: "clace_lite_open_connections", help: "Client connections open on the proxy's listeners.", samples: [["", connections()]] },
           { name: "process_resident_memory_bytes", help: "Resident memory of the server process.", samples: [["", memory.rss]] },
           { name: "process_heap_bytes", help: "JavaScript heap in use by the server process.", samples: [["", memory.heapUsed]] },
           ...(options.metrics?.() ?? []),
         ];
-        return new Response(apps.metrics.render(gauges), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" } });
+        return new Response(apps.metrics.render(families), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" } });
       }),
     ],
   ];
