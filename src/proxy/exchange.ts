@@ -504,7 +504,8 @@ export class Exchange implements UpstreamOwner {
   /** The answer's status, and the time to its head, for the metrics and the access log. */
   answeredWith(status: number): void {
     this.status = status;
-    this.metrics?.answered(status, (performance.now() - this.startedAt) / 1000);
+    const now = performance.now();
+    this.metrics?.answered(status, (now - this.startedAt) / 1000, now);
   }
 
   /** Settles the exchange exactly once: activity accounting, the stream gauge, the access log. */

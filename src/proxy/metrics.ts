@@ -11,6 +11,15 @@ export const DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.
 
 export type StreamKind = "body" | "websocket";
 
+/** The window of the status page's "requests and errors in the last minutes". */
+export const RECENT_MINUTES = 5;
+
+function sum(xs: readonly number[]): number {
+  let n = 0;
+  for (const x of xs) n += x;
+  return n;
+}
+
 export class AppMetrics {
   /** Answers by status class: index 1 for 1xx ... 5 for 5xx. */
   readonly byClass = [0, 0, 0, 0, 0, 0];
@@ -23,18 +32,46 @@ export class AppMetrics {
   openBodies = 0;
   openWebSockets = 0;
   readonly upstreamErrors = new Map<string, number>();
+  /** Answers and 5xx answers per minute over the last RECENT_MINUTES minutes (a ring indexed by minute). */
+  private readonly recentAnswers = new Array<number>(RECENT_MINUTES).fill(0);
+  private readonly recentErrors = new Array<number>(RECENT_MINUTES).fill(0);
+  private recentMinute = 0;
 
   constructor(readonly app: string) {}
 
-  /** An answer's head went to the client `seconds` after the request arrived. */
-  answered(status: number, seconds: number): void {
+  /** An answer's head went to the client `seconds` after the request arrived; `now` is performance.now(). */
+  answered(status: number, seconds: number, now = performance.now()): void {
     const cls = (status / 100) | 0;
     if (cls >= 1 && cls <= 5) this.byClass[cls]!++;
+    const slot = this.advance(now);
+    this.recentAnswers[slot]!++;
+    if (cls === 5) this.recentErrors[slot]!++;
     let i = 0;
     while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]!) i++;
     this.buckets[i]!++;
     this.durationSum += seconds;
     this.durationCount++;
+  }
+
+  /** Answers and 5xx answers in the last RECENT_MINUTES minutes. */
+  recent(now = performance.now()): { requests: number; errors: number } {
+    this.advance(now);
+    return { requests: sum(this.recentAnswers), errors: sum(this.recentErrors) };
+  }
+
+  /** Move the ring to the minute of `now`, clearing the minutes skipped; the slot of that minute. */
+  private advance(now: number): number {
+    const minute = Math.floor(now / 60_000);
+    if (minute !== this.recentMinute) {
+      const steps = Math.min(minute - this.recentMinute, RECENT_MINUTES);
+      for (let i = 1; i <= steps; i++) {
+        const slot = (this.recentMinute + i) % RECENT_MINUTES;
+        this.recentAnswers[slot] = 0;
+        this.recentErrors[slot] = 0;
+      }
+      this.recentMinute = minute;
+    }
+    return minute % RECENT_MINUTES;
   }
 
   upstreamError(kind: string): void {
