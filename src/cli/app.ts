@@ -1,8 +1,11 @@
 /** `clace-lite app ...` and `clace-lite param ...`: client commands for the multi-app server's admin API. */
 import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 import type { AppStatus, CreateAppRequest, ParamStatus } from "../server/types.ts";
 import { AdminClient } from "./admin-client.ts";
 import { addAppOptions, appSettings } from "./options.ts";
+import { UserError } from "./output.ts";
 
 function printApps(apps: AppStatus[], format: string): void {
   if (format === "json") {
@@ -18,15 +21,34 @@ function printApps(apps: AppStatus[], format: string): void {
   for (const row of rows) process.stdout.write(row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd() + "\n");
 }
 
-function printResult(apps: AppStatus[], verb: string, json: boolean): void {
-  if (json) {
-    process.stdout.write(JSON.stringify(apps, null, 2) + "\n");
-    return;
-  }
-  if (apps.length === 0) process.stdout.write(`no app matched; nothing ${verb}\n`);
+/**
+ * Prints what a command did to each app it matched. Nothing matched, or a reload refused, is a failure (exit 1):
+ * a script that approves or deletes the wrong glob must not carry on as if it had worked.
+ */
+function printResult(apps: AppStatus[], verb: string, glob: string, json: boolean): void {
+  if (json) process.stdout.write(JSON.stringify(apps, null, 2) + "\n");
+  if (apps.length === 0) throw new UserError(`no app matches ${glob}; nothing ${verb} (see: clace-lite app list)`);
+  let refused = 0;
   for (const app of apps) {
-    process.stdout.write(`${verb} ${app.location}${app.error ? `: ${app.error}` : ""}\n`);
+    if (app.reload && !app.reload.ok) {
+      refused++;
+      if (!json) process.stderr.write(`error: ${app.location}: reload failed, still serving the previous version: ${app.reload.error ?? ""}\n`);
+      continue;
+    }
+    if (json) continue;
+    const changes = app.reload?.changes.length ? ` (${app.reload.changes.join(", ")})` : "";
+    process.stdout.write(`${verb} ${app.location}${changes}${app.error ? `: ${app.error}` : ""}\n`);
   }
+  if (refused > 0) throw new UserError(`${refused} of ${apps.length} app(s) not reloaded`);
+}
+
+/**
+ * A source that names a local folder is resolved here, against the client's working directory: the server runs
+ * elsewhere, and stores the absolute path so that a later reload finds the same folder.
+ */
+function clientSidePath(source: string): string {
+  if (source === "-" || isAbsolute(source) || /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^git@[^:]+:/.test(source)) return source;
+  return existsSync(source) || /^\.\.?(\/|$)/.test(source) ? resolve(source) : source;
 }
 
 export function registerAppCommands(program: Command): void {
@@ -45,7 +67,7 @@ export function registerAppCommands(program: Command): void {
     .option("--json", "print the result as JSON", false)
     .action(async (source: string, location: string, opts) => {
       const request: CreateAppRequest = {
-        source,
+        source: clientSidePath(source),
         location,
         ...appSettings(opts),
         dev: opts.dev,
@@ -80,7 +102,7 @@ export function registerAppCommands(program: Command): void {
     .argument("<glob>", "which apps")
     .option("--json", "print the result as JSON", false)
     .action(async (glob: string, opts) => {
-      printResult(await new AdminClient().json<AppStatus[]>("DELETE", `/v1/apps?glob=${encodeURIComponent(glob)}`), "deleted", opts.json);
+      printResult(await new AdminClient().json<AppStatus[]>("DELETE", `/v1/apps?glob=${encodeURIComponent(glob)}`), "deleted", glob, opts.json);
     });
 
   app
@@ -89,7 +111,7 @@ export function registerAppCommands(program: Command): void {
     .argument("<glob>", "which apps")
     .option("--json", "print the result as JSON", false)
     .action(async (glob: string, opts) => {
-      printResult(await new AdminClient().json<AppStatus[]>("POST", `/v1/apps/approve?glob=${encodeURIComponent(glob)}`), "approved", opts.json);
+      printResult(await new AdminClient().json<AppStatus[]>("POST", `/v1/apps/approve?glob=${encodeURIComponent(glob)}`), "approved", glob, opts.json);
     });
 
   app
@@ -100,7 +122,7 @@ export function registerAppCommands(program: Command): void {
     .option("--json", "print the result as JSON", false)
     .action(async (glob: string, opts) => {
       const path = `/v1/apps/reload?glob=${encodeURIComponent(glob)}&approve=${opts.approve ? "true" : "false"}`;
-      printResult(await new AdminClient().json<AppStatus[]>("POST", path), "reloaded", opts.json);
+      printResult(await new AdminClient().json<AppStatus[]>("POST", path), "reloaded", glob, opts.json);
     });
 
   for (const verb of ["stop", "start"] as const) {
@@ -148,6 +170,6 @@ export function registerAppCommands(program: Command): void {
     .option("--json", "print the result as JSON", false)
     .action(async (name: string, value: string, glob: string, opts) => {
       const apps = await new AdminClient().json<AppStatus[]>("POST", "/v1/params", { name, value: value === "-" ? null : value, glob });
-      printResult(apps, "updated", opts.json);
+      printResult(apps, "updated", glob, opts.json);
     });
 }

@@ -68,10 +68,20 @@ class Timings {
   }
 }
 
-function singleOptions(command: "serve" | "check", dir: string, opts: CommonOptions, printer: ProgressPrinter, timings: Timings, extra: Pick<SingleAppOptions, "location" | "host" | "port" | "httpsPort">): SingleAppOptions {
+function singleOptions(
+  command: "serve" | "check",
+  dir: string,
+  opts: CommonOptions,
+  printer: ProgressPrinter,
+  timings: Timings,
+  extra: Pick<SingleAppOptions, "location" | "host" | "port" | "httpsPort">,
+  timeoutSecs?: number,
+): SingleAppOptions {
+  const settings = appSettings(opts);
   return {
     source: sourceOf(dir),
-    ...appSettings(opts),
+    ...settings,
+    conf: timeoutSecs === undefined ? settings.conf : readinessLimits(settings.conf, timeoutSecs),
     approveCommand: `clace-lite ${command} ${dir}${opts.spec ? ` --spec ${opts.spec}` : ""} --approve`,
     onEvent: (e) => {
       timings.observe(e);
@@ -81,18 +91,36 @@ function singleOptions(command: "serve" | "check", dir: string, opts: CommonOpti
   };
 }
 
-/** Starts the app's container now and waits for it to answer; throws with the reason and log tail when it does not. */
+/**
+ * `--wait-ready N` and `check --timeout N` bound the whole start (build, container start, health check), so the
+ * app's own readiness limits are raised to N unless --conf sets them: an app that needs 35 s comes up under N=180.
+ */
+function readinessLimits(conf: Record<string, string>, timeoutSecs: number): Record<string, string> {
+  const secs = String(Math.max(1, Math.ceil(timeoutSecs)));
+  return { "container.health_attempts_after_startup": secs, "container.start_timeout_secs": secs, ...conf };
+}
+
+/**
+ * Starts the app's container now and waits for it to answer within `timeoutSecs` (build included); throws with
+ * the reason and the container's last log lines when it does not. On timeout the start is cancelled, so nothing
+ * keeps running past the limit.
+ */
 async function waitReady(app: SingleApp, timeoutSecs: number): Promise<void> {
-  if (app.loadError) throw new UserError(app.loadError.message);
-  if (!app.container) return; // a proxy-only app: nothing to start
+  if (app.loadError) throw new UserError(app.loadError.render().replace(/^error: /, ""));
+  const container = app.container;
+  if (!container) return; // a proxy-only app: nothing to start
   const signal = AbortSignal.timeout(timeoutSecs * 1000);
+  let failure: unknown;
   try {
-    await app.container.ensureReady(signal);
+    await container.ensureReady(signal);
+    return;
   } catch (err) {
-    const reason = signal.aborted ? `the app did not become ready within ${timeoutSecs}s` : err instanceof Error ? err.message : String(err);
-    const tail = (err as { logTail?: string }).logTail;
-    throw new UserError(tail ? `${reason}\nlast log lines:\n${tail}` : reason);
+    failure = err;
   }
+  if (signal.aborted) failure = (await container.cancelStart(`the app did not become ready within ${timeoutSecs}s (--wait-ready / --timeout)`)) ?? failure;
+  const reason = signal.aborted ? `the app did not become ready within ${timeoutSecs}s (state: ${container.state})` : failure instanceof Error ? failure.message : String(failure);
+  const tail = (failure as { logTail?: string } | null)?.logTail?.trimEnd();
+  throw new UserError(tail ? `${reason}\nlast log lines:\n${tail}` : `${reason}\n(no container log lines)`);
 }
 
 /** Ctrl-C / SIGTERM: clean up once; a second signal exits at once. */
@@ -126,10 +154,11 @@ export function registerServeCommands(program: Command): void {
     const printer = createProgressPrinter(opts.logFormat);
     const timings = new Timings();
     const started = performance.now();
+    const waitSecs = opts.waitReady === undefined ? undefined : opts.waitReady === true ? 120 : parseSeconds("--wait-ready")(opts.waitReady);
     // Loaded on use: the container and proxy layers are not needed by other commands.
     const { startSingleApp } = await import("../server/single.ts");
     const app = await startSingleApp({
-      ...singleOptions("serve", dir, opts, printer, timings, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }),
+      ...singleOptions("serve", dir, opts, printer, timings, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }, waitSecs),
       dev: opts.dev,
       onReload: (outcome) => (outcome.ok ? printer.info("reloaded after a source change") : printer.error(`reload failed, still serving the previous version:\n${outcome.error}`)),
     });
@@ -140,12 +169,12 @@ export function registerServeCommands(program: Command): void {
     });
     printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
     if (app.loadError) printer.error(app.loadError.message);
-    if (opts.waitReady !== undefined) {
-      const timeout = opts.waitReady === true ? 120 : parseSeconds("--wait-ready")(opts.waitReady);
+    if (waitSecs !== undefined) {
       try {
-        await waitReady(app, timeout);
+        await waitReady(app, waitSecs);
       } catch (err) {
-        await close();
+        // A preview that never came up leaves nothing behind: its container and the image built for it go.
+        await app.close({ removeImages: true });
         throw err;
       }
       const secs = ((performance.now() - started) / 1000).toFixed(2);
@@ -174,8 +203,9 @@ export function registerServeCommands(program: Command): void {
     const timings = new Timings();
     const started = performance.now();
     const { startSingleApp } = await import("../server/single.ts");
-    const app = await startSingleApp(singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }));
+    const app = await startSingleApp(singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }, opts.timeout));
     onSignals(() => app.close({ removeImages: opts.rmImage }));
+    let passed = false;
     try {
       await waitReady(app, opts.timeout);
       const target = new URL(opts.path.replace(/^\//, ""), app.url);
@@ -190,8 +220,10 @@ export function registerServeCommands(program: Command): void {
       }
       process.stdout.write(`ok ${target.pathname} answered ${response.status} in ${secs}s\n`);
       printer.info(timings.summary(app.requestCount()));
+      passed = true;
     } finally {
-      await app.close({ removeImages: opts.rmImage });
+      // A failed check leaves nothing behind: the image built for it goes too.
+      await app.close({ removeImages: opts.rmImage || !passed });
     }
   });
 }

@@ -37,6 +37,7 @@ export {
   type AppContainersOptions,
   type AppState,
   type ContainerEvent,
+  type Upgrade,
 } from "./lifecycle.ts";
 export type { ContainerSpec, ContainerSettings, ImageSource, VolumeSpec } from "./spec.ts";
 export { DEFAULT_CONTAINER_SETTINGS } from "./spec.ts";

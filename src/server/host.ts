@@ -6,7 +6,7 @@
  * requests get a 500 that says what is wrong and how to fix it. Operations are the admin API's (types.ts).
  */
 import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import type { AppContainer, AppContainers } from "../containers/index.ts";
 import {
   AppPathError,
@@ -31,7 +31,7 @@ import type { AppTable } from "../proxy/index.ts";
 import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
 import type { HomePaths } from "./home.ts";
-import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus } from "./types.ts";
+import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus, type ReloadOutcome } from "./types.ts";
 
 const NOTHING_APPROVED: Approval = Object.freeze({ loads: [], permissions: [] });
 
@@ -69,6 +69,31 @@ function newAppId(): string {
 function messageOf(err: unknown): string {
   if (err instanceof RuntimeError) return err.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The message, the fix and the log lines that explain a failure, for a person reading the CLI's output. */
+function explain(err: unknown): string {
+  let text = messageOf(err);
+  const fix = err instanceof RuntimeError ? err.fix : undefined;
+  if (fix) text += `\nfix: ${fix}`;
+  const tail = (err as { logTail?: string } | null)?.logTail?.trimEnd();
+  if (tail) text += `\nlast lines:\n${tail.split("\n").slice(-20).join("\n")}`;
+  return text;
+}
+
+/** What people see of an app's config, to tell whether a reload changed it (the container is compared by hash). */
+function configSummary(config: AppConfig | null): string {
+  if (!config) return "";
+  const { name, routes, params, permissions, settings } = config;
+  return JSON.stringify({ name, routes, params, permissions, settings });
+}
+
+/** A reload's new version was refused: the message says why and what to run. */
+class ReloadRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ReloadRefused";
+  }
 }
 
 export class AppHost implements AppHostOperations {
@@ -263,13 +288,23 @@ export class AppHost implements AppHostOperations {
       this.loadConfig(draft, "all-audited");
     } catch (err) {
       rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
-      throw new HostError("usage", messageOf(err));
+      throw new HostError("usage", explain(err));
     }
     try {
       this.opts.store.insert(draft, (existing) => {
         const clash = existing.find((e) => locationsOverlap(e, where));
+        if (clash && clash.domain === where.domain && clash.path === where.path) {
+          const at = formatAppLocation(where);
+          throw new HostError(
+            "conflict",
+            `an app already exists at ${at}; to pick up changes to its source run \`clace-lite app reload ${at}\`, to change a param \`clace-lite param update NAME VALUE ${at}\`, or to replace it \`clace-lite app delete ${at}\` first`,
+          );
+        }
         if (clash) {
-          throw new HostError("conflict", `${formatAppLocation(where)} overlaps the app at ${formatAppLocation(clash)}; two apps may not share a path prefix in one domain`);
+          throw new HostError(
+            "conflict",
+            `${formatAppLocation(where)} overlaps the app at ${formatAppLocation(clash)}; two apps may not share a path prefix in one domain: choose another path, or delete that app first`,
+          );
         }
       });
     } catch (err) {
@@ -310,26 +345,83 @@ export class AppHost implements AppHostOperations {
 
   async reload(glob: string, options: { approve: boolean }): Promise<AppStatus[]> {
     const result: AppStatus[] = [];
-    for (const app of this.matching(glob)) {
-      let record = app.record;
-      if (record.source !== "-" && !record.dev) {
+    for (const app of this.matching(glob)) result.push(await this.reloadOne(app, options.approve));
+    return result;
+  }
+
+  /**
+   * Loads and builds the new version beside the serving one and switches only when it is ready; when it fails,
+   * the previous version keeps serving and the outcome says why. The new source is checked out into a fresh folder
+   * so that the running version's files stay as they were until the switch.
+   */
+  private async reloadOne(app: LoadedApp, approve: boolean): Promise<AppStatus> {
+    const location = formatAppLocation(app.record);
+    const appDir = join(this.opts.paths.appsDir, app.record.id);
+    const changes: string[] = [];
+    let staged: string | undefined;
+    try {
+      let draft = app.record;
+      if (draft.source !== "-" && !draft.dev) {
+        staged = join(appDir, `source-${Date.now().toString(36)}`);
+        let materialized;
         try {
-          const materialized = await materializeSource(
-            { source: record.source, branch: record.metadata.branch || undefined },
-            join(this.opts.paths.appsDir, record.id, "source"),
-          );
-          record = this.opts.store.update(record.id, { sourceDir: materialized.dir, metadata: { ...record.metadata, commit: materialized.commit } });
+          materialized = await materializeSource({ source: draft.source, branch: draft.metadata.branch || undefined }, staged);
         } catch (err) {
-          throw new HostError("failed", `${formatAppLocation(record)}: ${messageOf(err)}`);
+          throw new ReloadRefused(`cannot read the source ${draft.source}: ${messageOf(err)}`);
+        }
+        if (materialized.commit && materialized.commit !== draft.metadata.commit) {
+          changes.push(`commit ${draft.metadata.commit.slice(0, 12) || "-"} -> ${materialized.commit.slice(0, 12)}`);
+        }
+        draft = { ...draft, sourceDir: materialized.dir, metadata: { ...draft.metadata, commit: materialized.commit } };
+      }
+      if (approve) {
+        const before = JSON.stringify(draft.metadata.approved);
+        draft = { ...draft, metadata: this.approveAudited(draft) };
+        if (JSON.stringify(draft.metadata.approved) !== before) changes.push("new permissions approved");
+      }
+      let config: AppConfig;
+      try {
+        config = this.loadConfig(draft, draft.metadata.approved ?? NOTHING_APPROVED);
+      } catch (err) {
+        if (err instanceof RuntimeError && err.kind === "not-approved") {
+          throw new ReloadRefused(`the new version needs approval: ${err.message}\nfix: clace-lite app reload --approve ${location}`);
+        }
+        throw new ReloadRefused(explain(err));
+      }
+      changes.push(configSummary(config) === configSummary(app.config) ? "config unchanged" : "config changed");
+      if (config.container) {
+        this.opts.log(`${location}: reload: preparing the new version`);
+        const upgrade = await this.opts.containers.upgrade(config.container).catch((err: unknown) => {
+          throw new ReloadRefused(`the new version did not come up: ${explain(err)}`);
+        });
+        if (config.container.image.kind === "build") changes.push(upgrade.imageBuilt ? "image rebuilt" : "image unchanged");
+        if (upgrade.restarted) changes.push("running container replaced by the new version");
+        else if (upgrade.containerChanged) changes.push("new container on the next request");
+      }
+      const previousDir = app.record.sourceDir;
+      const record = this.opts.store.update(app.record.id, { sourceDir: draft.sourceDir, metadata: draft.metadata });
+      const loaded = await this.mountRecord(record);
+      staged = undefined;
+      // The previous checkout is no longer read by anything once the new version serves.
+      const previousRoot = previousDir ? relative(appDir, previousDir).split(sep)[0] : "";
+      if (previousRoot && !previousRoot.startsWith("..") && previousDir !== record.sourceDir) rmSync(join(appDir, previousRoot), { recursive: true, force: true });
+      // Image apps: pull again, and recreate the container when the tag now names another image.
+      if (loaded.container?.spec.image.kind === "image") {
+        try {
+          changes.push((await loaded.container.refresh()) ? "image re-pulled: new image, the container is recreated" : "image re-pulled: unchanged");
+        } catch (err) {
+          throw new ReloadRefused(`pulling ${loaded.container.spec.image.ref} again failed (the current image keeps serving): ${explain(err)}`);
         }
       }
-      if (options.approve) record = this.opts.store.update(record.id, { metadata: this.approveAudited(record) });
-      const loaded = await this.mountRecord(record);
-      // Image apps: pull again, and recreate the container when the tag now names another image.
-      if (loaded.container?.spec.image.kind === "image") await loaded.container.refresh();
-      result.push(this.status(loaded));
+      this.opts.log(`${location}: reloaded (${changes.join(", ")})`);
+      return { ...this.status(loaded), reload: { ok: true, changes } };
+    } catch (err) {
+      if (staged) rmSync(staged, { recursive: true, force: true });
+      if (!(err instanceof ReloadRefused)) throw err;
+      const outcome: ReloadOutcome = { ok: false, changes, error: err.message };
+      this.opts.log(`${location}: reload refused, still serving the previous version: ${err.message}`);
+      return { ...this.status(app), reload: outcome };
     }
-    return result;
   }
 
   async stop(target: string): Promise<AppStatus> {
