@@ -168,7 +168,10 @@ export function registerServeCommands(program: Command): void {
       printer.info(`${timings.summary(app.requestCount())}; containers removed`);
     });
     printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
-    if (app.loadError) printer.error(app.loadError.message);
+    if (app.loadError) {
+      // Said at start, not only in the 500 page a browser gets: the app answers nothing until approved.
+      printer.error(`${app.loadError.message}; every request gets a 500 until then${app.loadError.fix ? `\nfix: ${app.loadError.fix}` : ""}`);
+    }
     if (waitSecs !== undefined) {
       try {
         await waitReady(app, waitSecs);

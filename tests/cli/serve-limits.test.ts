@@ -1,0 +1,102 @@
+/**
+ * `serve --wait-ready N` and `check --timeout N` bound the whole start and say why it failed; a failed run leaves
+ * neither its container nor its image behind; an app that needs approval says so, with the command, at once.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { LABEL_APP, LABEL_MANAGED, type ContainerEngine } from "../../src/containers/index.ts";
+import { defaultAppId } from "../../src/runtime/index.ts";
+import { testEngine } from "../fixtures/engine.ts";
+import { BUSYBOX_IMAGE, busyboxImage, PYTHON_IMAGE, pythonImage } from "../fixtures/images.ts";
+import { PY_APP } from "../fixtures/pyapp.ts";
+import { appFolder, CliProcess, containersOf, runCli } from "./helpers.ts";
+
+let engine: ContainerEngine;
+const folders: string[] = [];
+
+function folder(files: Record<string, string>): string {
+  const dir = appFolder(files);
+  folders.push(dir);
+  return dir;
+}
+
+/** An app whose container logs a line and then never listens. */
+function neverListens(): string {
+  return folder({
+    Containerfile: `FROM ${BUSYBOX_IMAGE}\nEXPOSE 8080\nCMD ["/bin/busybox", "sh", "-c", "echo warming up the cache; exec /bin/busybox sleep 600"]\n`,
+  });
+}
+
+async function imagesOf(appId: string) {
+  return engine.listImages([`${LABEL_MANAGED}=true`, `${LABEL_APP}=${appId}`]);
+}
+
+beforeAll(async () => {
+  engine = await testEngine();
+  await Promise.all([busyboxImage(engine), pythonImage(engine)]);
+});
+
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("readiness limits", () => {
+  test("--wait-ready=5 on an app that never listens fails after about 5 s with its log lines, and removes its image", async () => {
+    const dir = neverListens();
+    const appId = defaultAppId({ source: dir, domain: "", path: "/" });
+    const started = Date.now();
+    const result = await runCli(["serve", dir, "--approve", "--port", "0", "--wait-ready=5"]);
+    const took = Date.now() - started;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("did not become ready within 5s");
+    expect(result.stderr).toContain("warming up the cache");
+    expect(took).toBeLessThan(15_000);
+    expect(await containersOf(engine, appId)).toEqual([]);
+    expect(await imagesOf(appId)).toEqual([]);
+  });
+
+  test("check --timeout 4 fails after about 4 s with the log lines, and leaves no container or image", async () => {
+    const dir = neverListens();
+    const appId = defaultAppId({ source: dir, domain: "", path: "/" });
+    const started = Date.now();
+    const result = await runCli(["check", dir, "--approve", "--timeout", "4"]);
+    expect(result.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(result.stderr).toContain("did not become ready within 4s");
+    expect(result.stderr).toContain("warming up the cache");
+    expect(await containersOf(engine, appId)).toEqual([]);
+    expect(await imagesOf(appId)).toEqual([]);
+  });
+
+  test("check --timeout 90 waits for an app that needs 33 s, past the default 30 health attempts", async () => {
+    const dir = folder({
+      Containerfile: `FROM ${PYTHON_IMAGE}\nCOPY app.py /app/app.py\nENV START_DELAY=33\nEXPOSE 8080\nCMD ["python3", "-u", "/app/app.py"]\n`,
+      "app.py": PY_APP,
+    });
+    const result = await runCli(["check", dir, "--approve", "--timeout", "90"]);
+    expect(result.stderr + result.stdout).toMatch(/ok \/ answered 200/);
+    expect(result.code).toBe(0);
+  }, 150_000);
+});
+
+describe("approval", () => {
+  test("check without --approve exits 1 naming the command that approves", async () => {
+    const dir = neverListens();
+    const result = await runCli(["check", dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("needs approval");
+    expect(result.stderr).toContain(`clace-lite check ${dir} --approve`);
+  });
+
+  test("serve without --approve says so when it starts, with the fix", async () => {
+    const dir = neverListens();
+    const serve = new CliProcess(["serve", dir, "--port", "0"]);
+    try {
+      await serve.waitFor(/serving .* at http/);
+      await serve.waitFor(/needs approval/);
+      expect(serve.stderr).toContain(`clace-lite serve ${dir} --approve`);
+    } finally {
+      await serve.stop();
+    }
+  });
+});
