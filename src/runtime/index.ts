@@ -12,6 +12,7 @@ export { parseKeyValues, parseParamValue } from "./params.ts";
 export { argMatches, callPermitted, describePermission, type Approval } from "./permissions.ts";
 export { parseVolume } from "./volumes.ts";
 export { readContainerfile } from "./containerfile.ts";
+export { APP_STAR_NAMES, PARAMS_STAR_NAMES } from "./dialect.ts";
 export { AppStore, EMPTY_METADATA, type AppMetadata, type AppRecord } from "./registry/store.ts";
 export {
   AppPathError,
