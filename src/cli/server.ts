@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { homePaths, LABEL_OWNER, serverOwner } from "../server/home.ts";
+import { listenOrExplain } from "../server/listen.ts";
 import { AdminClient } from "./admin-client.ts";
 import { parsePort } from "./options.ts";
 import { UserError } from "./output.ts";
@@ -104,14 +105,17 @@ export function registerServerCommands(program: Command): void {
       const httpsSetting = opts.httpsPort ?? config.https.port;
       const httpsPort = httpsSetting < 0 ? undefined : httpsSetting;
       let openGate!: () => void;
-      const proxy = createProxyServer({
-        host: opts.host ?? config.http.host,
-        port: opts.port ?? config.http.port,
-        httpsPort,
-        tls: httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir),
-        apps: table,
-        ready: new Promise<void>((resolve) => (openGate = resolve)),
-      });
+      const listenHost = opts.host ?? config.http.host;
+      const port = opts.port ?? config.http.port;
+      const tls = httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir);
+      const proxy = listenOrExplain(
+        listenHost,
+        [
+          { what: "HTTP", port, fix: "--port N or [http] port in the config" },
+          { what: "HTTPS", port: httpsPort, fix: "--https-port N (off for none) or [https] port in the config (-1 for none)" },
+        ],
+        () => createProxyServer({ host: listenHost, port, httpsPort, tls, apps: table, ready: new Promise<void>((resolve) => (openGate = resolve)) }),
+      );
       const httpUrl = new URL(proxy.url);
 
       let shutdown: () => Promise<void>;

@@ -3,7 +3,9 @@
  * neither its container nor its image behind; an app that needs approval says so, with the command, at once.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { LABEL_APP, LABEL_MANAGED, type ContainerEngine } from "../../src/containers/index.ts";
 import { defaultAppId } from "../../src/runtime/index.ts";
 import { testEngine } from "../fixtures/engine.ts";
@@ -97,6 +99,25 @@ describe("approval", () => {
       expect(serve.stderr).toContain(`clace-lite serve ${dir} --approve`);
     } finally {
       await serve.stop();
+    }
+  });
+});
+
+describe("a busy port", () => {
+  test("serve and server start name the port and the flag that picks another, and exit 1", async () => {
+    const taken = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("taken") });
+    const home = mkdtempSync(join(tmpdir(), "clace-lite-home-"));
+    try {
+      const serve = await runCli(["serve", "-", "--spec", "proxy", "--param", "url=http://127.0.0.1:9", "--approve", "--port", String(taken.port)]);
+      expect(serve.code).toBe(1);
+      expect(serve.stderr).toContain(`cannot listen on 127.0.0.1:${taken.port} (HTTP): the port is already in use; choose another with --port N`);
+      const server = await runCli(["server", "start", "--port", "0", "--https-port", String(taken.port)], { CL_HOME: home });
+      expect(server.code).toBe(1);
+      expect(server.stderr).toContain(`cannot listen on 127.0.0.1:${taken.port} (HTTPS)`);
+      expect(server.stderr).toContain("--https-port N (off for none) or [https] port in the config");
+    } finally {
+      taken.stop(true);
+      rmSync(home, { recursive: true, force: true });
     }
   });
 });
