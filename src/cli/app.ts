@@ -1,5 +1,5 @@
 /** `clace-lite app ...` and `clace-lite param ...`: client commands for the multi-app server's admin API. */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { AppStatus, CreateAppRequest, ParamStatus } from "../server/types.ts";
@@ -61,16 +61,16 @@ export function registerAppCommands(program: Command): void {
       .argument("<source>", "a folder, a git URL (github.com/org/repo[/dir], https://..., file://...), or - for none")
       .argument("<path>", "where the app lives: /x, domain:/x, or sub.:/x"),
   )
-    .option("-d, --dev", "dev mode: serve the folder live, rebuilding on changes", false)
+    .option("-d, --dev", "dev mode: serve the folder live, rebuilding on changes")
     .option("-b, --branch <branch>", "git branch")
     .option("-c, --commit <sha>", "git commit")
-    .option("--json", "print the result as JSON", false)
+    .option("--json", "print the result as JSON")
     .action(async (source: string, location: string, opts) => {
       const request: CreateAppRequest = {
         source: clientSidePath(source),
         location,
         ...appSettings(opts),
-        dev: opts.dev,
+        dev: opts.dev ?? false,
         branch: opts.branch,
         commit: opts.commit,
       };
@@ -90,17 +90,19 @@ export function registerAppCommands(program: Command): void {
   app
     .command("list")
     .description("list apps")
-    .argument("[glob]", "which apps: /x, /x/*, domain:**, all", "all")
-    .option("-f, --format <format>", "table or json", "table")
-    .action(async (glob: string, opts) => {
-      printApps(await new AdminClient().json<AppStatus[]>("GET", `/v1/apps?glob=${encodeURIComponent(glob)}`), opts.format);
+    .argument("[glob]", "which apps: /x, /x/*, domain:**, or all (the default)")
+    .option("--json", "print the apps as JSON")
+    .addOption(new Option("-f, --format <format>", "table or json (--format json is --json)").choices(["table", "json"]))
+    .action(async (glob: string | undefined, opts: { json?: boolean; format?: string }) => {
+      const format = opts.json || opts.format === "json" ? "json" : "table";
+      printApps(await new AdminClient().json<AppStatus[]>("GET", `/v1/apps?glob=${encodeURIComponent(glob ?? "all")}`), format);
     });
 
   app
     .command("delete")
     .description("delete apps, with their containers and images")
     .argument("<glob>", "which apps")
-    .option("--json", "print the result as JSON", false)
+    .option("--json", "print the result as JSON")
     .action(async (glob: string, opts) => {
       printResult(await new AdminClient().json<AppStatus[]>("DELETE", `/v1/apps?glob=${encodeURIComponent(glob)}`), "deleted", glob, opts.json);
     });
@@ -109,7 +111,7 @@ export function registerAppCommands(program: Command): void {
     .command("approve")
     .description("approve the plugins and permissions apps ask for")
     .argument("<glob>", "which apps")
-    .option("--json", "print the result as JSON", false)
+    .option("--json", "print the result as JSON")
     .action(async (glob: string, opts) => {
       printResult(await new AdminClient().json<AppStatus[]>("POST", `/v1/apps/approve?glob=${encodeURIComponent(glob)}`), "approved", glob, opts.json);
     });
@@ -118,8 +120,8 @@ export function registerAppCommands(program: Command): void {
     .command("reload")
     .description("re-read apps' sources; rebuild when they changed, re-pull image apps")
     .argument("<glob>", "which apps")
-    .option("-a, --approve", "approve what the new version asks for", false)
-    .option("--json", "print the result as JSON", false)
+    .option("-a, --approve", "approve what the new version asks for")
+    .option("--json", "print the result as JSON")
     .action(async (glob: string, opts) => {
       const path = `/v1/apps/reload?glob=${encodeURIComponent(glob)}&approve=${opts.approve ? "true" : "false"}`;
       printResult(await new AdminClient().json<AppStatus[]>("POST", path), "reloaded", glob, opts.json);
@@ -140,7 +142,7 @@ export function registerAppCommands(program: Command): void {
     .command("logs")
     .description("show an app's container logs")
     .argument("<app>", "the app's [domain:]path")
-    .option("-f, --follow", "keep streaming new lines", false)
+    .option("-f, --follow", "keep streaming new lines")
     .action(async (target: string, opts) => {
       const path = `/v1/apps/logs?app=${encodeURIComponent(target)}&follow=${opts.follow ? "true" : "false"}`;
       const response = await new AdminClient().request("GET", path);
@@ -152,7 +154,7 @@ export function registerAppCommands(program: Command): void {
     .command("list")
     .description("list an app's params and their values")
     .argument("<app>", "the app's [domain:]path")
-    .option("--json", "print as JSON", false)
+    .option("--json", "print as JSON")
     .action(async (target: string, opts) => {
       const params = await new AdminClient().json<ParamStatus[]>("GET", `/v1/params?app=${encodeURIComponent(target)}`);
       if (opts.json) {
@@ -167,7 +169,7 @@ export function registerAppCommands(program: Command): void {
     .argument("<name>", "the param")
     .argument("<value>", "the new value, or - to remove it")
     .argument("<glob>", "which apps")
-    .option("--json", "print the result as JSON", false)
+    .option("--json", "print the result as JSON")
     .action(async (name: string, value: string, glob: string, opts) => {
       const apps = await new AdminClient().json<AppStatus[]>("POST", "/v1/params", { name, value: value === "-" ? null : value, glob });
       printResult(apps, "updated", glob, opts.json);

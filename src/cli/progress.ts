@@ -3,6 +3,7 @@
  * a single updating line for pull progress on a terminal, or JSON lines with --log-format json.
  */
 import type { ContainerEvent } from "../containers/index.ts";
+import { jsonLine } from "./output.ts";
 
 export type LogFormat = "text" | "json";
 
@@ -24,7 +25,7 @@ export function createProgressPrinter(format: LogFormat, out: NodeJS.WriteStream
     out.write(line + "\n");
   };
   const emit = (level: string, message: string, fields: Record<string, unknown> = {}) => {
-    if (format === "json") out.write(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields }) + "\n");
+    if (format === "json") out.write(jsonLine(level, message, fields) + "\n");
     else write(level === "error" ? `error: ${message}` : message);
   };
 

@@ -2,14 +2,14 @@
  * `clace-lite serve` (one app, for local use and CI previews) and `clace-lite check` (does this app come up?).
  */
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ContainerEvent } from "../containers/index.ts";
 import type { SingleApp, SingleAppOptions } from "../server/single.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
 import { addAppOptions, appSettings, parsePort, type AppFlags } from "./options.ts";
-import { EXIT_FAILED, UserError } from "./output.ts";
+import { EXIT_FAILED, jsonLine, setErrorFormat, UserError } from "./output.ts";
 
 interface CommonOptions extends AppFlags {
   logFormat: LogFormat;
@@ -124,12 +124,12 @@ async function waitReady(app: SingleApp, timeoutSecs: number): Promise<void> {
 }
 
 /** Ctrl-C / SIGTERM: clean up once; a second signal exits at once. */
-function onSignals(cleanup: () => Promise<void>): void {
+function onSignals(cleanup: () => Promise<void>, printer: ProgressPrinter): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stderr.write(`${signal}: stopping (again to exit at once)\n`);
+    printer.info(`${signal}: stopping (again to exit at once)`, { event: "signal", signal });
     void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
   process.on("SIGINT", handler);
@@ -141,16 +141,19 @@ export function registerServeCommands(program: Command): void {
     program
       .command("serve")
       .description("serve one app: build and start its container on the first request, stop it when idle")
-      .argument("[dir]", "the app folder, or - for a spec-only app", ".")
+      .argument("[dir]", "the app folder (default: the current one), or - for a spec-only app")
       .option("--port <port>", "HTTP port", parsePort, 25222)
       .option("--https-port <port>", "also serve HTTPS on this port (self-signed certificate for localhost)", parsePort)
       .option("--host <address>", "address to listen on", "127.0.0.1")
-      .option("--path <[domain:]path>", "where the app is mounted", "/")
-      .option("--wait-ready [seconds]", "start the container now and print a ready line once it answers (default 120 s)")
+      .option("--app-path <[domain:]path>", "where the app is mounted (default: /)")
+      .addOption(new Option("--path <[domain:]path>", "the old name of --app-path").hideHelp())
+      .option("--wait-ready [seconds]", "start the container now and print a ready line once it answers; N bounds build, start and health check (default: 120)")
       .option("--ready-file <file>", "with --wait-ready: write the app's URL to this file when ready")
-      .option("--rm-image", "on exit, also remove the images built for the app", false)
-      .option("-d, --dev", "watch the app folder: rebuild and restart on changes, serving the old version until the new one is ready", false),
-  ).action(async (dir: string, opts: CommonOptions & { dev: boolean; port: number; httpsPort?: number; host: string; path: string; waitReady?: string | true; readyFile?: string; rmImage: boolean }) => {
+      .option("--rm-image", "on exit, also remove the images built for the app")
+      .option("-d, --dev", "watch the app folder: rebuild and restart on changes, serving the old version until the new one is ready"),
+  ).action(async (dirArg: string | undefined, opts: CommonOptions & { dev?: boolean; port: number; httpsPort?: number; host: string; appPath?: string; path?: string; waitReady?: string | true; readyFile?: string; rmImage?: boolean }) => {
+    const dir = dirArg ?? ".";
+    setErrorFormat(opts.logFormat);
     const printer = createProgressPrinter(opts.logFormat);
     const timings = new Timings();
     const started = performance.now();
@@ -158,15 +161,15 @@ export function registerServeCommands(program: Command): void {
     // Loaded on use: the container and proxy layers are not needed by other commands.
     const { startSingleApp } = await import("../server/single.ts");
     const app = await startSingleApp({
-      ...singleOptions("serve", dir, opts, printer, timings, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }, waitSecs),
-      dev: opts.dev,
+      ...singleOptions("serve", dir, opts, printer, timings, { location: opts.appPath ?? opts.path ?? "/", host: opts.host, port: opts.port, httpsPort: opts.httpsPort }, waitSecs),
+      dev: opts.dev ?? false,
       onReload: (outcome) => (outcome.ok ? printer.info("reloaded after a source change") : printer.error(`reload failed, still serving the previous version:\n${outcome.error}`)),
     });
-    const close = () => app.close({ removeImages: opts.rmImage });
+    const close = () => app.close({ removeImages: opts.rmImage ?? false });
     onSignals(async () => {
       await close();
       printer.info(`${timings.summary(app.requestCount())}; containers removed`);
-    });
+    }, printer);
     printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
     if (app.loadError) {
       // Said at start, not only in the 500 page a browser gets: the app answers nothing until approved.
@@ -181,7 +184,9 @@ export function registerServeCommands(program: Command): void {
         throw err;
       }
       const secs = ((performance.now() - started) / 1000).toFixed(2);
-      process.stdout.write(`ready ${app.url} in ${secs}s\n`);
+      process.stdout.write(
+        (opts.logFormat === "json" ? jsonLine("info", `ready ${app.url} in ${secs}s`, { event: "ready", url: app.url, seconds: Number(secs) }) : `ready ${app.url} in ${secs}s`) + "\n",
+      );
       if (opts.readyFile) await Bun.write(opts.readyFile, app.url + "\n");
     }
   });
@@ -190,28 +195,30 @@ export function registerServeCommands(program: Command): void {
     program
       .command("check")
       .description("build and start an app, request a path through the proxy, check the answer, then remove everything")
-      .argument("[dir]", "the app folder, or - for a spec-only app", ".")
-      .option("--path <path>", "the path to request, relative to the app", "/")
+      .argument("[dir]", "the app folder (default: the current one), or - for a spec-only app")
+      .option("--path <path>", "the path to request, relative to the app (default: /)")
       .option("--expect <status>", "the HTTP status to expect", (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 100 || n > 599) throw new InvalidArgumentError(`--expect takes an HTTP status, not "${v}"`);
         return n;
       }, 200)
       .option("--expect-body <regexp>", "a regular expression the body must match")
-      .option("--timeout <seconds>", "how long the app may take to come up", parseSeconds("--timeout"), 120)
-      .option("--rm-image", "also remove the images built for the app", false),
-  ).action(async (dir: string, opts: CommonOptions & { path: string; expect: number; expectBody?: string; timeout: number; rmImage: boolean }) => {
+      .option("--timeout <seconds>", "how long the app may take to come up: build, start and health check", parseSeconds("--timeout"), 120)
+      .option("--rm-image", "also remove the images built for the app"),
+  ).action(async (dirArg: string | undefined, opts: CommonOptions & { path?: string; expect: number; expectBody?: string; timeout: number; rmImage?: boolean }) => {
+    const dir = dirArg ?? ".";
+    setErrorFormat(opts.logFormat);
     const printer = createProgressPrinter(opts.logFormat);
     const bodyPattern = opts.expectBody === undefined ? null : compilePattern(opts.expectBody);
     const timings = new Timings();
     const started = performance.now();
     const { startSingleApp } = await import("../server/single.ts");
     const app = await startSingleApp(singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }, opts.timeout));
-    onSignals(() => app.close({ removeImages: opts.rmImage }));
+    onSignals(() => app.close({ removeImages: opts.rmImage ?? false }), printer);
     let passed = false;
     try {
       await waitReady(app, opts.timeout);
-      const target = new URL(opts.path.replace(/^\//, ""), app.url);
+      const target = new URL((opts.path ?? "/").replace(/^\//, ""), app.url);
       const response = await fetch(target, { signal: AbortSignal.timeout(opts.timeout * 1000), redirect: "manual" });
       const body = await response.text();
       const problems: string[] = [];
@@ -221,12 +228,13 @@ export function registerServeCommands(program: Command): void {
       if (problems.length) {
         throw new UserError(`check failed for ${target.pathname}: ${problems.join("; ")}`, EXIT_FAILED);
       }
-      process.stdout.write(`ok ${target.pathname} answered ${response.status} in ${secs}s\n`);
+      const ok = `ok ${target.pathname} answered ${response.status} in ${secs}s`;
+      process.stdout.write((opts.logFormat === "json" ? jsonLine("info", ok, { event: "ok", path: target.pathname, status: response.status, seconds: Number(secs) }) : ok) + "\n");
       printer.info(timings.summary(app.requestCount()));
       passed = true;
     } finally {
       // A failed check leaves nothing behind: the image built for it goes too.
-      await app.close({ removeImages: opts.rmImage || !passed });
+      await app.close({ removeImages: opts.rmImage === true || !passed });
     }
   });
 }

@@ -79,9 +79,9 @@ export function registerStarCommands(program: Command): void {
     .command("check")
     .description("parse and resolve Starlark files and print every static error; app.star, params.star and the files beside an app.star are checked with the names the app server predeclares")
     .argument("<files...>", "the .star files")
-    .option("--predeclared <names>", "comma-separated names the host predeclares, besides those of the file's kind", "")
+    .option("--predeclared <names>", "comma-separated names the host predeclares, besides those of the file's kind")
     .option("--kind <kind>", "the kind of file: app, params or plain (default: from the file's name and folder)")
-    .action(async (files: string[], opts: { predeclared: string; kind?: string }) => {
+    .action(async (files: string[], opts: { predeclared?: string; kind?: string }) => {
       if (opts.kind !== undefined && !FILE_KINDS.includes(opts.kind as FileKind)) {
         throw new UserError(`--kind is one of ${FILE_KINDS.join(", ")}, not "${opts.kind}"`, EXIT_USAGE);
       }
@@ -89,7 +89,7 @@ export function registerStarCommands(program: Command): void {
         import("../starlark/index.ts"),
         import("../runtime/index.ts"),
       ]);
-      const extra = opts.predeclared.split(",").map((n) => n.trim()).filter(Boolean);
+      const extra = (opts.predeclared ?? "").split(",").map((n) => n.trim()).filter(Boolean);
       const byKind: Record<FileKind, readonly string[]> = { app: APP_STAR_NAMES, params: PARAMS_STAR_NAMES, plain: ["struct"] };
       let bad = 0;
       for (const file of files) {

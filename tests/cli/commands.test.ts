@@ -144,6 +144,11 @@ describe("commands that match nothing fail", () => {
     await cli("app", "create", "--spec", "proxy", "--param", "url=http://127.0.0.1:9", "-", "/lst/a");
     await cli("app", "create", "--spec", "proxy", "--param", "url=http://127.0.0.1:9", "-", "/lst/b");
     expect((await cli("app", "approve", "/lst/*")).stdout).toBe("approved /lst/a\napproved /lst/b\n");
+    // `app list <glob>` lists only what matches; --json and its alias --format json agree.
+    const listedJson = JSON.parse((await cli("app", "list", "--json", "/lst/*")).stdout) as ListedApp[];
+    expect(listedJson.map((a) => a.location)).toEqual(["/lst/a", "/lst/b"]);
+    expect(JSON.parse((await cli("app", "list", "--format", "json", "/lst/*")).stdout)).toEqual(listedJson);
+    expect((await cli("app", "list", "/lst/b")).stdout).toMatch(/^PATH .*\n\/lst\/b .*\n$/);
     expect((await cli("app", "delete", "/lst/*")).stdout).toBe("deleted /lst/a\ndeleted /lst/b\n");
   });
 });

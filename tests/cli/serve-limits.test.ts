@@ -121,3 +121,48 @@ describe("a busy port", () => {
     }
   });
 });
+
+describe("--log-format json", () => {
+  const lines = (text: string) => text.split("\n").filter((l) => l !== "");
+
+  test("every line on both streams is JSON; stdout holds the ready line only, stderr the log; a second signal exits at once", async () => {
+    const dir = folder({
+      Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+      "www/index.html": "json logs\n",
+    });
+    const serve = new CliProcess(["serve", dir, "--approve", "--port", "0", "--wait-ready=60", "--log-format", "json"]);
+    try {
+      await serve.waitFor(/"event":"ready","url"/);
+      const ready = lines(serve.stdout).map((l) => JSON.parse(l) as { event: string; url: string });
+      expect(ready).toHaveLength(1);
+      expect(ready[0]!.event).toBe("ready");
+      expect(await (await fetch(ready[0]!.url)).text()).toBe("json logs\n");
+      serve.signal("SIGTERM");
+      // Two signals sent together may arrive as one: the second goes once the first is being handled.
+      await serve.waitFor(/"event":"signal"/);
+      serve.signal("SIGTERM");
+      expect(await serve.exited()).toBe(130);
+      const logged = lines(serve.stderr).map((l) => JSON.parse(l) as { level: string; message: string; event?: string });
+      expect(logged.some((l) => l.event === "build")).toBe(true);
+      expect(logged.some((l) => l.event === "signal")).toBe(true);
+      for (const l of logged) expect(typeof l.message).toBe("string");
+    } finally {
+      await serve.stop();
+      const appId = defaultAppId({ source: dir, domain: "", path: "/" });
+      for (const c of await containersOf(engine, appId)) await engine.removeContainer(c.id);
+      for (const i of await imagesOf(appId)) await engine.removeImage(i.id, true);
+    }
+  });
+
+  test("the failure path of --wait-ready is JSON too, with the log lines in the message", async () => {
+    const dir = neverListens();
+    const result = await runCli(["serve", dir, "--approve", "--port", "0", "--wait-ready=3", "--log-format", "json"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    const logged = lines(result.stderr).map((l) => JSON.parse(l) as { level: string; message: string });
+    const last = logged.at(-1)!;
+    expect(last.level).toBe("error");
+    expect(last.message).toContain("did not become ready within 3s");
+    expect(last.message).toContain("warming up the cache");
+  });
+});
