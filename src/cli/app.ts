@@ -58,7 +58,7 @@ export function registerAppCommands(program: Command): void {
     app
       .command("create")
       .description("create an app from a folder, a git repo, or - (spec only), at [domain:]path")
-      .argument("<source>", "a folder, a git URL (github.com/org/repo[/dir], https://..., file://...), or - for none")
+      .argument("<source>", "a folder, a git source (github.com/org/repo[/dir], https://host/repo.git[#dir], file:///repo[/dir], a folder in a local repo with --branch), or - for none")
       .argument("<path>", "where the app lives: /x, domain:/x, or sub.:/x"),
   )
     .option("-d, --dev", "dev mode: serve the folder live, rebuilding on changes")
