@@ -154,7 +154,7 @@ export function registerServeCommands(program: Command): void {
   ).action(async (dirArg: string | undefined, opts: CommonOptions & { dev?: boolean; port: number; httpsPort?: number; host: string; appPath?: string; path?: string; waitReady?: string | true; readyFile?: string; rmImage?: boolean }) => {
     const dir = dirArg ?? ".";
     setErrorFormat(opts.logFormat);
-    const printer = createProgressPrinter(opts.logFormat);
+    const printer = createProgressPrinter(opts.logFormat, process.stderr, { live: true });
     const timings = new Timings();
     const started = performance.now();
     const waitSecs = opts.waitReady === undefined ? undefined : opts.waitReady === true ? 120 : parseSeconds("--wait-ready")(opts.waitReady);
@@ -165,6 +165,7 @@ export function registerServeCommands(program: Command): void {
       dev: opts.dev ?? false,
       onReload: (outcome) => (outcome.ok ? printer.info("reloaded after a source change") : printer.error(`reload failed, still serving the previous version:\n${outcome.error}`)),
     });
+    printer.appUrl = app.url;
     const close = () => app.close({ removeImages: opts.rmImage ?? false });
     onSignals(async () => {
       await close();
@@ -208,12 +209,13 @@ export function registerServeCommands(program: Command): void {
   ).action(async (dirArg: string | undefined, opts: CommonOptions & { path?: string; expect: number; expectBody?: string; timeout: number; rmImage?: boolean }) => {
     const dir = dirArg ?? ".";
     setErrorFormat(opts.logFormat);
-    const printer = createProgressPrinter(opts.logFormat);
+    const printer = createProgressPrinter(opts.logFormat, process.stderr, { live: true });
     const bodyPattern = opts.expectBody === undefined ? null : compilePattern(opts.expectBody);
     const timings = new Timings();
     const started = performance.now();
     const { startSingleApp } = await import("../server/single.ts");
     const app = await startSingleApp(singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }, opts.timeout));
+    printer.appUrl = app.url;
     onSignals(() => app.close({ removeImages: opts.rmImage ?? false }), printer);
     let passed = false;
     try {

@@ -10,6 +10,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UpstreamError, type AppUpstream } from "../proxy/upstream.ts";
+import { BuildOutputFilter } from "./build-output.ts";
 import { collectContext, contextTar } from "./context.ts";
 import { EngineError, type ContainerEngine, type EngineEvent, type EventSubscription, type PullProgress, type Ulimit } from "./engine.ts";
 import {
@@ -35,7 +36,8 @@ export type ContainerEvent =
   | { type: "state"; appId: string; appName: string; state: AppState; previous: AppState; reason?: string; candidate?: true }
   | { type: "build-line"; appId: string; line: string }
   | { type: "pull-progress"; appId: string; progress: PullProgress }
-  | { type: "ready"; appId: string; url: string; coldStartMs: number; adopted: boolean }
+  /** `url` is the container's published address (127.0.0.1:<host port>), not the app's URL through the proxy. */
+  | { type: "ready"; appId: string; appName: string; url: string; coldStartMs: number; adopted: boolean }
   | { type: "crash"; appId: string; exitCode?: number; logTail: string }
   | { type: "crash-loop"; appId: string; retryInMs: number; failures: number }
   | { type: "removed"; appId: string; what: "container" | "image" | "volume"; name: string };
@@ -354,16 +356,22 @@ export class AppContainer implements AppUpstream {
       this.setState("building");
       const source = spec.image;
       const ctx = collectContext(source.contextDirs, source.containerFile);
-      const build = () =>
-        engine.build({
+      const labels = this.labels(this.imgHash);
+      const build = () => {
+        const output = new BuildOutputFilter(Object.keys(labels));
+        return engine.build({
           context: contextTar(ctx),
           tag: ref,
           containerFile: source.containerFile,
           buildArgs: source.buildArgs,
-          labels: this.labels(this.imgHash),
+          labels,
           signal: this.startAbort.signal,
-          onLine: (line) => this.shared.emit({ type: "build-line", appId: spec.appId, line }),
+          onLine: (line) => {
+            const shown = output.line(line);
+            if (shown !== null) this.shared.emit({ type: "build-line", appId: spec.appId, line: shown });
+          },
         });
+      };
       try {
         return { ref, id: (await build()).imageId };
       } catch (err) {
@@ -515,7 +523,7 @@ export class AppContainer implements AppUpstream {
     this.lastActivity = Date.now();
     this.statusFailures = 0;
     this.setState("ready");
-    this.shared.emit({ type: "ready", appId: this._spec.appId, url, coldStartMs, adopted });
+    this.shared.emit({ type: "ready", appId: this._spec.appId, appName: this._spec.appName, url, coldStartMs, adopted });
     this.armIdle(this._spec.settings.idleShutdownSecs * 1000);
     this.armStatus();
   }

@@ -11,7 +11,7 @@ import { defaultAppId } from "../../src/runtime/index.ts";
 import { testEngine } from "../fixtures/engine.ts";
 import { BUSYBOX_IMAGE, busyboxImage, PYTHON_IMAGE, pythonImage } from "../fixtures/images.ts";
 import { PY_APP } from "../fixtures/pyapp.ts";
-import { appFolder, CliProcess, containersOf, runCli } from "./helpers.ts";
+import { appFolder, CLI, CliProcess, containersOf, runCli } from "./helpers.ts";
 
 let engine: ContainerEngine;
 const folders: string[] = [];
@@ -164,5 +164,38 @@ describe("--log-format json", () => {
     expect(last.level).toBe("error");
     expect(last.message).toContain("did not become ready within 3s");
     expect(last.message).toContain("warming up the cache");
+  });
+});
+
+describe("build output", () => {
+  const containerFile = `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`;
+
+  test("plain lines show the container file's own steps only, and the ready line names the app's URL", async () => {
+    const dir = folder({ Containerfile: containerFile, "www/index.html": `plain ${Date.now()}\n` });
+    const result = await runCli(["check", dir, "--approve", "--rm-image"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain("LABEL dev.clace-lite");
+    const steps = [...result.stderr.matchAll(/(?:Step|STEP) (\d+)\/(\d+)/g)].map((m) => `${m[1]}/${m[2]}`);
+    expect(steps).toEqual(["1/4", "2/4", "3/4", "4/4"]);
+    expect(result.stderr).toMatch(/^\/: ready in [\d.]+s at http:\/\/127\.0\.0\.1:\d+\/ \(built in [\d.]+s, started in [\d.]+s; container at http:\/\/127\.0\.0\.1:\d+\)$/m);
+  });
+
+  test("on a terminal one live line per phase with its elapsed time, then a summary; a failed build shows its output", async () => {
+    const dir = folder({ Containerfile: containerFile, "www/index.html": `tty ${Date.now()}\n` });
+    const tty = (args: string[]) => {
+      const command = ["bun", CLI, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+      const run = Bun.spawnSync(["script", "-qec", `stty cols 200; ${command}`, "/dev/null"], { stdout: "pipe", stderr: "pipe", timeout: 120_000 });
+      return { code: run.exitCode, output: run.stdout.toString() };
+    };
+    const ok = tty(["check", dir, "--approve", "--rm-image"]);
+    expect(ok.code).toBe(0);
+    expect(ok.output).toMatch(/\r\x1b\[K\/: building \d+\.\ds {2}/);
+    expect(ok.output).toMatch(/\r\x1b\[K\/: starting \d+\.\ds {2}waiting for the health check/);
+    expect(ok.output).toMatch(/\/: ready in [\d.]+s at http:\/\/127\.0\.0\.1:\d+\//);
+    expect(ok.output).not.toContain("build | "); // the build went well: its lines stay hidden
+    await Bun.write(join(dir, "Containerfile"), containerFile.replace("EXPOSE 8080", "RUN /bin/busybox false\nEXPOSE 8080"));
+    const failed = tty(["check", dir, "--approve"]);
+    expect(failed.code).toBe(1);
+    expect(failed.output).toContain("build | Step 3/5 : RUN /bin/busybox false");
   });
 });
