@@ -57,11 +57,28 @@ function parseHttpsPort(value: string): number {
   return value === "off" ? -1 : parsePort(value);
 }
 
-/** The HTTPS certificate: the config's files, or a self-signed one for localhost kept under CL_HOME. */
-async function tlsFiles(config: ServerConfig, certsDir: string): Promise<{ cert: string; key: string }> {
+/** The app domains in the registry (app.localhost), for the self-signed certificate to name. */
+async function storedDomains(database: string): Promise<string[]> {
+  if (!existsSync(database)) return [];
+  const { AppStore } = await import("../runtime/registry/store.ts");
+  const store = new AppStore(database);
+  try {
+    return [...new Set(store.list().map((r) => r.domain).filter(Boolean))];
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * The HTTPS certificate: the config's files, or a self-signed one kept under CL_HOME for localhost, *.localhost,
+ * the default domain and the domains of the apps there are at start (an app on a new domain is covered after a
+ * restart).
+ */
+async function tlsFiles(config: ServerConfig, certsDir: string, database: string): Promise<{ cert: string; key: string }> {
   const { loadTlsFiles, selfSignedTls, TlsSetupError } = await import("../proxy/index.ts");
   try {
-    return config.https.cert_file ? await loadTlsFiles(config.https.cert_file, config.https.key_file) : await selfSignedTls(certsDir);
+    if (config.https.cert_file) return await loadTlsFiles(config.https.cert_file, config.https.key_file);
+    return await selfSignedTls(certsDir, [config.system.default_domain, ...(await storedDomains(database))]);
   } catch (err) {
     if (err instanceof TlsSetupError) throw new UserError(`${err.message}; check [https] cert_file and key_file in the config`);
     throw err;
@@ -107,7 +124,7 @@ export function registerServerCommands(program: Command): void {
       let openGate!: () => void;
       const listenHost = opts.host ?? config.http.host;
       const port = opts.port ?? config.http.port;
-      const tls = httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir);
+      const tls = httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir, paths.database);
       const proxy = listenOrExplain(
         listenHost,
         [

@@ -312,7 +312,9 @@ export class AppHost implements AppHostOperations {
       throw err;
     }
     const record = this.opts.store.get(id)!;
-    return this.status(await this.mountRecord(record));
+    const loaded = await this.mountRecord(record);
+    this.opts.log(`${formatAppLocation(record)}: created from ${record.source}${record.spec ? ` (spec ${record.spec})` : ""}${loaded.needsApproval ? "; needs approval" : ""}`);
+    return this.status(loaded);
   }
 
   async delete(glob: string): Promise<AppStatus[]> {
@@ -324,6 +326,7 @@ export class AppHost implements AppHostOperations {
       this.opts.store.delete(app.record.id);
       this.apps.delete(app.record.id);
       rmSync(join(this.opts.paths.appsDir, app.record.id), { recursive: true, force: true });
+      this.opts.log(`${formatAppLocation(app.record)}: deleted, with its containers and images`);
     }
     return apps.map((app) => this.status(app));
   }
@@ -339,6 +342,7 @@ export class AppHost implements AppHostOperations {
       }
       const record = this.opts.store.update(app.record.id, { metadata });
       result.push(this.status(await this.mountRecord(record)));
+      this.opts.log(`${formatAppLocation(record)}: approved ${metadata.approved?.loads.join(", ") || "no plugins"} and ${metadata.approved?.permissions.length ?? 0} permission(s)`);
     }
     return result;
   }
@@ -446,24 +450,54 @@ export class AppHost implements AppHostOperations {
     const id = app.container?.currentContainerId;
     const engine = this.opts.containers.engine;
     const encoder = new TextEncoder();
-    if (!id) return new Response(`${formatAppLocation(app.record)} has no container yet (it starts on the first request)\n`).body!;
-    const tail = await engine.logs(id, 200);
-    if (!options.follow) return new Response(tail.endsWith("\n") || !tail ? tail : tail + "\n").body!;
+    if (!id && !options.follow) return new Response(`${formatAppLocation(app.record)} has no container yet (it starts on the first request)\n`).body!;
+    const logged = id ? await engine.logs(id, 200) : "";
+    const tail = logged.endsWith("\n") || !logged ? logged : logged + "\n";
+    if (!options.follow) return new Response(tail).body!;
     const abort = new AbortController();
     options.signal?.addEventListener("abort", () => abort.abort(), { once: true });
+    const appId = app.record.id;
+    const location = formatAppLocation(app.record);
+    const current = () => this.apps.get(appId)?.container ?? null;
     return new ReadableStream<Uint8Array>({
       start(controller) {
-        // followLogs replays from the start of the stream too; the tail above is enough history.
-        void engine
-          .followLogs(id, (line) => controller.enqueue(encoder.encode(line + "\n")), abort.signal)
-          .catch(() => {})
-          .finally(() => {
-            try {
-              controller.close();
-            } catch {
-              // already closed by the client going away
+        const send = (text: string) => controller.enqueue(encoder.encode(text));
+        send(id ? tail : `-- ${location} has no container yet; the log follows it once the first request starts it --\n`);
+        // Follows the container while it runs; when it stops (idle, app stop, a crash) says so and waits for the
+        // next start, so that `app logs -f` never ends silently. Ends when the client goes or the app is deleted.
+        void (async () => {
+          let following: string | undefined = id;
+          // After a stop, the lines since the stop: those of the request that started the container again too.
+          let sinceSecs: number | undefined;
+          while (!abort.signal.aborted) {
+            if (following) {
+              // Without sinceSecs followLogs starts at the end of the log; the tail above is enough history.
+              await engine.followLogs(following, (line) => send(line + "\n"), abort.signal, sinceSecs).catch(() => {});
+              sinceSecs = Date.now() / 1000;
+              if (abort.signal.aborted) break;
+              const container = current();
+              if (!container) {
+                send(`-- ${location} was deleted --\n`);
+                break;
+              }
+              send(`-- ${location}: the container stopped; it starts again on the next request, and the log follows it --\n`);
             }
-          });
+            following = undefined;
+            while (!abort.signal.aborted && !following) {
+              await Bun.sleep(500);
+              const container = current();
+              if (!container) break;
+              if (container.state === "ready") following = container.currentContainerId;
+            }
+            if (!following) break;
+            send(`-- ${location}: started again --\n`);
+          }
+          try {
+            controller.close();
+          } catch {
+            // already closed by the client going away
+          }
+        })();
       },
       cancel() {
         abort.abort();

@@ -183,3 +183,39 @@ describe("app create", () => {
   });
 });
 
+
+describe("app logs -f", () => {
+  test("follows the container through an idle stop and the next start, saying what happened", async () => {
+    const dir = appFolder({
+      Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-vv", "-p", "8080", "-h", "/www"]\n`,
+      "www/index.html": "logged\n",
+    });
+    cleanup.push(dir);
+    await cli("app", "create", "--spec", "container", "--approve", "--conf", "container.idle_shutdown_secs=2", dir, "/lg");
+    expect((await get("/lg/first-visit")).status).toBe(404);
+    const follow = new CliProcess(["app", "logs", "-f", "/lg"], env());
+    try {
+      await follow.waitFor(/first-visit/);
+      await follow.waitFor(/-- \/lg: the container stopped; it starts again on the next request/, 30_000);
+      expect(follow.proc.exitCode).toBeNull(); // still following
+      expect((await get("/lg/second-visit")).status).toBe(404);
+      await follow.waitFor(/-- \/lg: started again --/, 30_000);
+      await follow.waitFor(/second-visit/, 30_000);
+    } finally {
+      await follow.stop();
+    }
+  }, 90_000);
+});
+
+describe("the server log", () => {
+  test("records create, approve, reload and delete", async () => {
+    await cli("app", "create", "--spec", "proxy", "--param", "url=http://127.0.0.1:9", "-", "/logged");
+    await cli("app", "approve", "/logged");
+    await cli("app", "reload", "/logged");
+    await cli("app", "delete", "/logged");
+    await server.waitFor(/\/logged: deleted/);
+    expect(server.stderr).toContain("/logged: created from - (spec proxy); needs approval");
+    expect(server.stderr).toMatch(/\/logged: approved proxy\.in and 1 permission\(s\)/);
+    expect(server.stderr).toContain("/logged: reloaded (config unchanged)");
+  });
+});
