@@ -10,12 +10,16 @@ test("container options map onto HostConfig; an unknown option is an error namin
   expect(m.workingDir).toBe("/app");
   expect(m.env).toEqual({ A: "b=c" });
   expect(() => mapOptions({ privileged: "" })).toThrow(/container option "privileged" is not supported/);
+  let caught: unknown;
   try {
     mapOptions({ memory: "lots" });
   } catch (e) {
-    expect((e as EngineError).kind).toBe("bad-option");
-    expect((e as EngineError).message).toContain("memory=lots");
+    caught = e;
   }
+  // Checked outside the catch, so that nothing thrown fails the test instead of skipping the checks.
+  expect(caught).toBeInstanceOf(EngineError);
+  expect((caught as EngineError).kind).toBe("bad-option");
+  expect((caught as EngineError).message).toContain("memory=lots");
 });
 
 test("secret templates substitute {{ .params.KEY }} and refuse unknown keys", () => {
