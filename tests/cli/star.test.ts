@@ -74,6 +74,14 @@ describe("star check", () => {
     expect(bad.stderr).toContain("--kind is one of app, params, plain");
   });
 
+  test("an unclosed bracket is shown where it opens, beside the error where the parser gave up", async () => {
+    const path = file("unclosed.star", "x = foo(1,\n  2\nw = 3\n");
+    const result = await runCli(["star", "check", path]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("unclosed.star:3:1: got identifier, want ','");
+    expect(result.stderr).toContain("unclosed.star:1:8: note: this '(' is never closed\n    x = foo(1,\n           ^");
+  });
+
   test("misspelt builtins are suggested; a module name says how to load it", async () => {
     const path = file("typos.star", 'x = lenn([1])\ny = json.encode(1)\n');
     const result = await runCli(["star", "check", path]);
