@@ -199,3 +199,22 @@ describe("build output", () => {
     expect(failed.output).toContain("build | Step 3/5 : RUN /bin/busybox false");
   });
 });
+
+describe("serve --dev", () => {
+  test("a broken rebuild says the previous version keeps serving, and it does", async () => {
+    const containerFile = `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`;
+    const dir = folder({ Containerfile: containerFile, "www/index.html": "dev one\n" });
+    const serve = new CliProcess(["serve", dir, "--approve", "--port", "0", "--dev", "--rm-image"]);
+    try {
+      const [, url] = await serve.waitFor(/serving .* at (http:\/\/\S+)/);
+      expect(await (await fetch(url!)).text()).toBe("dev one\n");
+      await Bun.write(join(dir, "Containerfile"), containerFile.replace("EXPOSE 8080", "RUN /bin/busybox false\nEXPOSE 8080"));
+      await serve.waitFor(/reload failed, still serving the previous version/, 60_000);
+      expect(serve.stderr).toContain("/ (new version): failed");
+      expect(serve.stderr).not.toMatch(/^\/: stopped/m);
+      expect(await (await fetch(url!)).text()).toBe("dev one\n");
+    } finally {
+      await serve.stop();
+    }
+  }, 90_000);
+});
