@@ -38,6 +38,7 @@ function printResult(apps: AppStatus[], verb: string, glob: string, json: boolea
     if (json) continue;
     const changes = app.reload?.changes.length ? ` (${app.reload.changes.join(", ")})` : "";
     process.stdout.write(`${verb} ${app.location}${changes}${app.error ? `: ${app.error}` : ""}\n`);
+    for (const approval of app.approvals ?? []) process.stdout.write(`  ${approval}\n`);
   }
   if (refused > 0) throw new UserError(`${refused} of ${apps.length} app(s) not reloaded`);
 }

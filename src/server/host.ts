@@ -12,6 +12,7 @@ import {
   AppPathError,
   auditApp,
   compileAppGlob,
+  describePermission,
   EMPTY_METADATA,
   formatAppLocation,
   loadApp,
@@ -341,7 +342,8 @@ export class AppHost implements AppHostOperations {
         throw new HostError("failed", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
       }
       const record = this.opts.store.update(app.record.id, { metadata });
-      result.push(this.status(await this.mountRecord(record)));
+      const approvals = [...(metadata.approved?.loads ?? []).map((l) => `load ${l}`), ...(metadata.approved?.permissions ?? []).map(describePermission)];
+      result.push({ ...this.status(await this.mountRecord(record)), approvals });
       this.opts.log(`${formatAppLocation(record)}: approved ${metadata.approved?.loads.join(", ") || "no plugins"} and ${metadata.approved?.permissions.length ?? 0} permission(s)`);
     }
     return result;

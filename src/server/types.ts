@@ -40,6 +40,8 @@ export interface AppStatus {
   url: string;
   /** Set by `reload`: what it did to this app. */
   reload?: ReloadOutcome;
+  /** Set by `approve`: the plugins and permissions now approved, for people ("load proxy.in", a permission). */
+  approvals?: string[];
 }
 
 /** What `app reload` did to one app. */
