@@ -179,7 +179,10 @@ export function registerServerCommands(program: Command): void {
           log: (line) => printer.info(line),
         });
         await host.boot();
-        admin = Bun.serve({ unix: paths.adminSocket, fetch: adminHandler(host) });
+        // No idle timeout: an operation may be quiet for minutes (a reload builds and starts the new version;
+        // logs -f waits for an idle app to start again). Bun's types omit idleTimeout for unix sockets; Bun honours it.
+        const adminOptions = { unix: paths.adminSocket, idleTimeout: 0, fetch: adminHandler(host) };
+        admin = Bun.serve(adminOptions as unknown as Parameters<typeof Bun.serve>[0]);
       } catch (err) {
         await proxy.stop(true);
         throw err;

@@ -6,12 +6,7 @@
 import type { AppHostOperations, CreateAppRequest } from "./types.ts";
 import { HostError } from "./types.ts";
 
-/** The part of Bun's server a route may use: lifting the idle timeout of a long response. */
-interface RequestControl {
-  timeout(req: Request, seconds: number): void;
-}
-
-type Handler = (host: AppHostOperations, url: URL, req: Request, server?: RequestControl) => Promise<Response>;
+type Handler = (host: AppHostOperations, url: URL, req: Request) => Promise<Response>;
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -32,9 +27,7 @@ const ROUTES: Record<string, Handler> = {
     json(await host.reload(required(url, "glob"), { approve: url.searchParams.get("approve") === "true" })),
   "POST /v1/apps/stop": async (host, url) => json(await host.stop(required(url, "app"))),
   "POST /v1/apps/start": async (host, url) => json(await host.start(required(url, "app"))),
-  "GET /v1/apps/logs": async (host, url, req, server) => {
-    // `app logs -f` may carry nothing for minutes while the app is idle: no idle timeout for it.
-    server?.timeout(req, 0);
+  "GET /v1/apps/logs": async (host, url, req) => {
     const stream = await host.logs(required(url, "app"), { follow: url.searchParams.get("follow") === "true", signal: req.signal });
     return new Response(stream, { headers: { "content-type": "text/plain; charset=utf-8" } });
   },
@@ -58,13 +51,13 @@ const STATUS_BY_KIND: Record<HostError["kind"], number> = {
 };
 
 /** Builds the fetch handler for Bun.serve({ unix }). */
-export function adminHandler(host: AppHostOperations): (req: Request, server?: RequestControl) => Promise<Response> {
-  return async (req, server) => {
+export function adminHandler(host: AppHostOperations): (req: Request) => Promise<Response> {
+  return async (req) => {
     const url = new URL(req.url);
     const route = ROUTES[`${req.method} ${url.pathname}`];
     if (!route) return json({ error: `no admin route ${req.method} ${url.pathname}` }, 404);
     try {
-      return await route(host, url, req, server);
+      return await route(host, url, req);
     } catch (err) {
       if (err instanceof HostError) return json({ error: err.message }, STATUS_BY_KIND[err.kind]);
       const message = err instanceof Error ? err.message : String(err);

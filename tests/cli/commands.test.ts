@@ -109,6 +109,16 @@ describe("app reload", () => {
     expect((await engine.listImages([`${LABEL_MANAGED}=true`, `${LABEL_APP}=${id}`])).length).toBe(1);
   });
 
+  test("a build quieter than the admin socket's idle timeout still reloads", async () => {
+    const dir = webFolder("quick\n");
+    await cli("app", "create", "--spec", "container", "--approve", dir, "/rl4");
+    await Bun.write(join(dir, "Containerfile"), HTTPD.replace("COPY www /www", 'COPY www /www\nRUN ["/bin/busybox", "sleep", "12"]'));
+    await Bun.write(join(dir, "www/index.html"), "slow build\n");
+    const reloaded = await cli("app", "reload", "/rl4");
+    expect(reloaded.stdout).toContain("image rebuilt");
+    expect(await get("/rl4/")).toEqual({ status: 200, body: "slow build\n" });
+  }, 90_000);
+
   test("a new permission is refused until --approve; then it is approved and served", async () => {
     const dir = webFolder("approved\n");
     await cli("app", "create", "--spec", "container", "--approve", dir, "/rl3");
