@@ -74,7 +74,8 @@ function messageOf(err: unknown): string {
 
 /** The message, the fix and the log lines that explain a failure, for a person reading the CLI's output. */
 function explain(err: unknown): string {
-  let text = messageOf(err);
+  // A Starlark error's detail has the source line, a caret and the backtrace.
+  let text = err instanceof RuntimeError && err.detail ? err.detail.trimEnd() : messageOf(err);
   const fix = err instanceof RuntimeError ? err.fix : undefined;
   if (fix) text += `\nfix: ${fix}`;
   const tail = (err as { logTail?: string } | null)?.logTail?.trimEnd();
