@@ -863,8 +863,14 @@ export class AppContainers {
     const old = this.apps.get(spec.appId);
     if (!old) {
       const app = await this.add(spec);
-      const { built } = await app.prepareImage();
-      return { container: app, containerChanged: true, imageBuilt: built, restarted: false };
+      try {
+        const { built } = await app.prepareImage();
+        return { container: app, containerChanged: true, imageBuilt: built, restarted: false };
+      } catch (err) {
+        // Not kept: the next upgrade must try the build again rather than find this spec already registered.
+        await this.remove(spec.appId).catch(() => {});
+        throw err;
+      }
     }
     const hashes = await old.computeHashes(spec);
     const imageChanged = hashes.imgHash !== old.imageHash;
