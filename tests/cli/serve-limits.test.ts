@@ -75,7 +75,7 @@ describe("readiness limits", () => {
       Containerfile: `FROM ${PYTHON_IMAGE}\nCOPY app.py /app/app.py\nENV START_DELAY=33\nEXPOSE 8080\nCMD ["python3", "-u", "/app/app.py"]\n`,
       "app.py": PY_APP,
     });
-    const result = await runCli(["check", dir, "--approve", "--timeout", "90"]);
+    const result = await runCli(["check", dir, "--approve", "--timeout", "90", "--rm-image"]);
     expect(result.stderr + result.stdout).toMatch(/ok \/ answered 200/);
     expect(result.code).toBe(0);
   }, 150_000);
