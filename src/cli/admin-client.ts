@@ -19,9 +19,13 @@ export class AdminClient {
         unix: this.socketPath,
         headers: body === undefined ? undefined : { "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
+        // A reload may build for minutes and `logs -f` streams for as long as it is asked to.
+        timeout: false,
       });
-    } catch {
-      throw this.notRunning();
+    } catch (err) {
+      // A socket that refuses is a server that is gone; a request cut midway is something else, and says what.
+      if ((err as { code?: string }).code === "ECONNREFUSED" || (err as { code?: string }).code === "ENOENT") throw this.notRunning();
+      throw new UserError(`the request to the clace-lite server failed: ${(err as Error).message} (see the server's log)`);
     }
     if (!response.ok) {
       const text = await response.text();

@@ -1,13 +1,15 @@
 /** `clace-lite config DIR|-`: load an app and print its resolved config, without building or running anything. */
 import { addEvalLimitOptions, evalLimitsOf, type EvalLimitFlags } from "./eval-limits.ts";
 import { resolve } from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
+import { EXIT_USAGE, UserError } from "./output.ts";
 import type { AppConfig, Permission } from "../runtime/index.ts";
 import { addAppOptions, appSettings, type AppFlags } from "./options.ts";
 
 interface ConfigFlags extends AppFlags {
-  path: string;
-  domain: string;
+  appPath?: string;
+  path?: string;
+  domain?: string;
   json?: boolean;
 }
 
@@ -79,17 +81,25 @@ export function registerConfigCommands(program: Command): void {
       .description("load an app (app.star + params.star, over its spec) and print its resolved config")
       .argument("<source>", 'the app folder, or "-" for none (spec only)'),
   ))
-    .option("--path <path>", "the app path", "/")
-    .option("--domain <domain>", "the app domain (default: any)", "")
+    .option("--app-path <[domain:]path>", "where the app would be mounted, as serve's --app-path (default: /)")
+    .addOption(new Option("--path <path>", "the old name of --app-path").hideHelp())
+    .addOption(new Option("--domain <domain>", "the domain, for the old --path").hideHelp())
     .option("--json", "print the config as JSON")
     .action(async (source: string, flags: ConfigFlags & EvalLimitFlags) => {
       // Loaded on use, so that other commands start without the interpreter.
-      const { describePermission, loadApp } = await import("../runtime/index.ts");
+      const { describePermission, loadApp, parseAppLocation, AppPathError } = await import("../runtime/index.ts");
+      let where;
+      try {
+        where = parseAppLocation(flags.appPath ?? `${flags.domain ? `${flags.domain}:` : ""}${flags.path ?? "/"}`, "");
+      } catch (err) {
+        if (err instanceof AppPathError) throw new UserError(`--app-path: ${err.message}`, EXIT_USAGE);
+        throw err;
+      }
       const cfg = loadApp({
         ...appSettings(flags),
         source: source === "-" ? null : resolve(source),
-        domain: flags.domain,
-        path: flags.path,
+        domain: where.domain,
+        path: where.path,
         approved: flags.approve ? "all-audited" : undefined,
         approveCommand: `clace-lite config ${source} --approve`,
         print: (m) => process.stderr.write(m + "\n"),

@@ -34,7 +34,20 @@ export function formatError(err: unknown): string {
   return `error: ${String(err)}`;
 }
 
+/** How errors reach stderr: "json" (a command's --log-format json) makes them one JSON line like every other line. */
+let errorFormat: "text" | "json" = "text";
+
+export function setErrorFormat(format: "text" | "json"): void {
+  errorFormat = format;
+}
+
+/** One log line as JSON: the shape every --log-format json line has. */
+export function jsonLine(level: string, message: string, fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({ time: new Date().toISOString(), level, message, ...fields });
+}
+
 export function exitWithError(err: unknown): never {
-  process.stderr.write(formatError(err) + "\n");
+  const text = formatError(err);
+  process.stderr.write((errorFormat === "json" ? jsonLine("error", text.replace(/^error: /, "")) : text) + "\n");
   process.exit(err instanceof UserError ? err.exitCode : EXIT_FAILED);
 }

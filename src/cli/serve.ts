@@ -2,14 +2,14 @@
  * `clace-lite serve` (one app, for local use and CI previews) and `clace-lite check` (does this app come up?).
  */
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ContainerEvent } from "../containers/index.ts";
 import type { SingleApp, SingleAppOptions } from "../server/single.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
 import { addAppOptions, appSettings, parsePort, type AppFlags } from "./options.ts";
-import { EXIT_FAILED, UserError } from "./output.ts";
+import { EXIT_FAILED, jsonLine, setErrorFormat, UserError } from "./output.ts";
 import { reachLines } from "./reach-output.ts";
 import { describeReach } from "../runtime/reach.ts";
 import { addEvalLimitOptions, evalLimitsOf, type EvalLimitFlags } from "./eval-limits.ts";
@@ -71,10 +71,20 @@ class Timings {
   }
 }
 
-function singleOptions(command: "serve" | "check", dir: string, opts: CommonOptions, printer: ProgressPrinter, timings: Timings, extra: Pick<SingleAppOptions, "location" | "host" | "port" | "httpsPort">): SingleAppOptions {
+function singleOptions(
+  command: "serve" | "check",
+  dir: string,
+  opts: CommonOptions,
+  printer: ProgressPrinter,
+  timings: Timings,
+  extra: Pick<SingleAppOptions, "location" | "host" | "port" | "httpsPort">,
+  timeoutSecs?: number,
+): SingleAppOptions {
+  const settings = appSettings(opts);
   return {
     source: sourceOf(dir),
-    ...appSettings(opts),
+    ...settings,
+    conf: timeoutSecs === undefined ? settings.conf : readinessLimits(settings.conf, timeoutSecs),
     approveCommand: `clace-lite ${command} ${dir}${opts.spec ? ` --spec ${opts.spec}` : ""} --approve`,
     evalLimits: evalLimitsOf(opts),
     onEvent: (e) => {
@@ -86,18 +96,36 @@ function singleOptions(command: "serve" | "check", dir: string, opts: CommonOpti
   };
 }
 
-/** Starts the app's container now and waits for it to answer; throws with the reason and log tail when it does not. */
+/**
+ * `--wait-ready N` and `check --timeout N` bound the whole start (build, container start, health check), so the
+ * app's own readiness limits are raised to N unless --conf sets them: an app that needs 35 s comes up under N=180.
+ */
+function readinessLimits(conf: Record<string, string>, timeoutSecs: number): Record<string, string> {
+  const secs = String(Math.max(1, Math.ceil(timeoutSecs)));
+  return { "container.health_attempts_after_startup": secs, "container.start_timeout_secs": secs, ...conf };
+}
+
+/**
+ * Starts the app's container now and waits for it to answer within `timeoutSecs` (build included); throws with
+ * the reason and the container's last log lines when it does not. On timeout the start is cancelled, so nothing
+ * keeps running past the limit.
+ */
 async function waitReady(app: SingleApp, timeoutSecs: number): Promise<void> {
-  if (app.loadError) throw new UserError(app.loadError.message);
-  if (!app.container) return; // a proxy-only app: nothing to start
+  if (app.loadError) throw new UserError(app.loadError.render().replace(/^error: /, ""));
+  const container = app.container;
+  if (!container) return; // a proxy-only app: nothing to start
   const signal = AbortSignal.timeout(timeoutSecs * 1000);
+  let failure: unknown;
   try {
-    await app.container.ensureReady(signal);
+    await container.ensureReady(signal);
+    return;
   } catch (err) {
-    const reason = signal.aborted ? `the app did not become ready within ${timeoutSecs}s` : err instanceof Error ? err.message : String(err);
-    const tail = (err as { logTail?: string }).logTail;
-    throw new UserError(tail ? `${reason}\nlast log lines:\n${tail}` : reason);
+    failure = err;
   }
+  if (signal.aborted) failure = (await container.cancelStart(`the app did not become ready within ${timeoutSecs}s (--wait-ready / --timeout)`)) ?? failure;
+  const reason = signal.aborted ? `the app did not become ready within ${timeoutSecs}s (state: ${container.state})` : failure instanceof Error ? failure.message : String(failure);
+  const tail = (failure as { logTail?: string } | null)?.logTail?.trimEnd();
+  throw new UserError(tail ? `${reason}\nlast log lines:\n${tail}` : `${reason}\n(no container log lines)`);
 }
 
 /** How long the clean-up after a signal may take (a cold start is cut short), and after a second signal. */
@@ -113,7 +141,7 @@ function bounded(work: Promise<unknown>, ms: number): Promise<unknown> {
  * remove the app's containers, so that neither a cold start nor a slow engine keeps the process (or a container)
  * around.
  */
-function onSignals(cleanup: () => Promise<void>, removeNow: () => Promise<void>): void {
+function onSignals(cleanup: () => Promise<void>, removeNow: () => Promise<void>, printer: ProgressPrinter): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     const code = signal === "SIGINT" ? 130 : 143;
@@ -122,7 +150,7 @@ function onSignals(cleanup: () => Promise<void>, removeNow: () => Promise<void>)
       return;
     }
     stopping = true;
-    process.stderr.write(`${signal}: stopping (again to exit at once)\n`);
+    printer.info(`${signal}: stopping (again to exit at once)`, { event: "signal", signal });
     void bounded(cleanup(), CLEANUP_BOUND_MS).finally(() => process.exit(code));
   };
   process.on("SIGINT", handler);
@@ -134,47 +162,58 @@ export function registerServeCommands(program: Command): void {
     program
       .command("serve")
       .description("serve one app: build and start its container on the first request, stop it when idle")
-      .argument("[dir]", "the app folder, or - for a spec-only app", ".")
+      .argument("[dir]", "the app folder (default: the current one), or - for a spec-only app")
       .option("--port <port>", "HTTP port", parsePort, 25222)
       .option("--https-port <port>", "also serve HTTPS on this port (self-signed certificate for localhost)", parsePort)
       .option("--host <address>", "address to listen on", "127.0.0.1")
-      .option("--path <[domain:]path>", "where the app is mounted", "/")
-      .option("--wait-ready [seconds]", "start the container now and print a ready line once it answers (default 120 s)")
+      .option("--app-path <[domain:]path>", "where the app is mounted (default: /)")
+      .addOption(new Option("--path <[domain:]path>", "the old name of --app-path").hideHelp())
+      .option("--wait-ready [seconds]", "start the container now and print a ready line once it answers; N bounds build, start and health check (default: 120)")
       .option("--ready-file <file>", "with --wait-ready: write the app's URL to this file when ready")
-      .option("--rm-image", "on exit, also remove the images built for the app", false)
-      .option("-d, --dev", "watch the app folder: rebuild and restart on changes, serving the old version until the new one is ready", false),
-  ).action(async (dir: string, opts: CommonOptions & { dev: boolean; port: number; httpsPort?: number; host: string; path: string; waitReady?: string | true; readyFile?: string; rmImage: boolean }) => {
-    const printer = createProgressPrinter(opts.logFormat);
+      .option("--rm-image", "on exit, also remove the images built for the app")
+      .option("-d, --dev", "watch the app folder: rebuild and restart on changes, serving the old version until the new one is ready"),
+  ).action(async (dirArg: string | undefined, opts: CommonOptions & { dev?: boolean; port: number; httpsPort?: number; host: string; appPath?: string; path?: string; waitReady?: string | true; readyFile?: string; rmImage?: boolean }) => {
+    const dir = dirArg ?? ".";
+    setErrorFormat(opts.logFormat);
+    const printer = createProgressPrinter(opts.logFormat, process.stderr, { live: true });
     const timings = new Timings();
     const started = performance.now();
+    const waitSecs = opts.waitReady === undefined ? undefined : opts.waitReady === true ? 120 : parseSeconds("--wait-ready")(opts.waitReady);
     // Loaded on use: the container and proxy layers are not needed by other commands.
     const { startSingleApp } = await import("../server/single.ts");
     const app = await startSingleApp({
-      ...singleOptions("serve", dir, opts, printer, timings, { location: opts.path, host: opts.host, port: opts.port, httpsPort: opts.httpsPort }),
-      dev: opts.dev,
+      ...singleOptions("serve", dir, opts, printer, timings, { location: opts.appPath ?? opts.path ?? "/", host: opts.host, port: opts.port, httpsPort: opts.httpsPort }, waitSecs),
+      dev: opts.dev ?? false,
       onReload: (outcome) => (outcome.ok ? printer.info("reloaded after a source change") : printer.error(`reload failed, still serving the previous version:\n${outcome.error}`)),
     });
-    const close = () => app.close({ removeImages: opts.rmImage });
+    printer.appUrl = app.url;
+    const close = () => app.close({ removeImages: opts.rmImage ?? false });
     onSignals(
       async () => {
         await close();
         printer.info(`${timings.summary(app.requestCount())}; containers removed`);
       },
       () => app.abandon(),
+      printer,
     );
     printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
-    if (app.loadError) printer.error(app.loadError.message);
+    if (app.loadError) {
+      // Said at start, not only in the 500 page a browser gets: the app answers nothing until approved.
+      printer.error(`${app.loadError.message}; every request gets a 500 until then${app.loadError.fix ? `\nfix: ${app.loadError.fix}` : ""}`);
+    }
     if (opts.approve && app.config) printer.info(`approved ${reachLines(app.config.audit.reach.map(describeReach), "").trimEnd()}`);
-    if (opts.waitReady !== undefined) {
-      const timeout = opts.waitReady === true ? 120 : parseSeconds("--wait-ready")(opts.waitReady);
+    if (waitSecs !== undefined) {
       try {
-        await waitReady(app, timeout);
+        await waitReady(app, waitSecs);
       } catch (err) {
-        await close();
+        // A preview that never came up leaves nothing behind: its container and the image built for it go.
+        await app.close({ removeImages: true });
         throw err;
       }
       const secs = ((performance.now() - started) / 1000).toFixed(2);
-      process.stdout.write(`ready ${app.url} in ${secs}s\n`);
+      process.stdout.write(
+        (opts.logFormat === "json" ? jsonLine("info", `ready ${app.url} in ${secs}s`, { event: "ready", url: app.url, seconds: Number(secs) }) : `ready ${app.url} in ${secs}s`) + "\n",
+      );
       if (opts.readyFile) await Bun.write(opts.readyFile, app.url + "\n");
     }
   });
@@ -183,27 +222,31 @@ export function registerServeCommands(program: Command): void {
     program
       .command("check")
       .description("build and start an app, request a path through the proxy, check the answer, then remove everything")
-      .argument("[dir]", "the app folder, or - for a spec-only app", ".")
-      .option("--path <path>", "the path to request, relative to the app", "/")
+      .argument("[dir]", "the app folder (default: the current one), or - for a spec-only app")
+      .option("--path <path>", "the path to request, relative to the app (default: /)")
       .option("--expect <status>", "the HTTP status to expect", (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 100 || n > 599) throw new InvalidArgumentError(`--expect takes an HTTP status, not "${v}"`);
         return n;
       }, 200)
       .option("--expect-body <regexp>", "a regular expression the body must match")
-      .option("--timeout <seconds>", "how long the app may take to come up", parseSeconds("--timeout"), 120)
-      .option("--rm-image", "also remove the images built for the app", false),
-  ).action(async (dir: string, opts: CommonOptions & { path: string; expect: number; expectBody?: string; timeout: number; rmImage: boolean }) => {
-    const printer = createProgressPrinter(opts.logFormat);
+      .option("--timeout <seconds>", "how long the app may take to come up: build, start and health check", parseSeconds("--timeout"), 120)
+      .option("--rm-image", "also remove the images built for the app"),
+  ).action(async (dirArg: string | undefined, opts: CommonOptions & { path?: string; expect: number; expectBody?: string; timeout: number; rmImage?: boolean }) => {
+    const dir = dirArg ?? ".";
+    setErrorFormat(opts.logFormat);
+    const printer = createProgressPrinter(opts.logFormat, process.stderr, { live: true });
     const bodyPattern = opts.expectBody === undefined ? null : compilePattern(opts.expectBody);
     const timings = new Timings();
     const started = performance.now();
     const { startSingleApp } = await import("../server/single.ts");
-    const app = await startSingleApp(singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }));
-    onSignals(() => app.close({ removeImages: opts.rmImage }), () => app.abandon());
+    const app = await startSingleApp(singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }, opts.timeout));
+    printer.appUrl = app.url;
+    onSignals(() => app.close({ removeImages: opts.rmImage ?? false }), () => app.abandon(), printer);
+    let passed = false;
     try {
       await waitReady(app, opts.timeout);
-      const target = new URL(opts.path.replace(/^\//, ""), app.url);
+      const target = new URL((opts.path ?? "/").replace(/^\//, ""), app.url);
       const response = await fetch(target, { signal: AbortSignal.timeout(opts.timeout * 1000), redirect: "manual" });
       const body = await response.text();
       const problems: string[] = [];
@@ -213,10 +256,13 @@ export function registerServeCommands(program: Command): void {
       if (problems.length) {
         throw new UserError(`check failed for ${target.pathname}: ${problems.join("; ")}`, EXIT_FAILED);
       }
-      process.stdout.write(`ok ${target.pathname} answered ${response.status} in ${secs}s\n`);
+      const ok = `ok ${target.pathname} answered ${response.status} in ${secs}s`;
+      process.stdout.write((opts.logFormat === "json" ? jsonLine("info", ok, { event: "ok", path: target.pathname, status: response.status, seconds: Number(secs) }) : ok) + "\n");
       printer.info(timings.summary(app.requestCount()));
+      passed = true;
     } finally {
-      await app.close({ removeImages: opts.rmImage });
+      // A failed check leaves nothing behind: the image built for it goes too.
+      await app.close({ removeImages: opts.rmImage === true || !passed });
     }
   });
 }

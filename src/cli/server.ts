@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { homePaths, LABEL_OWNER, serverOwner, type HomePaths } from "../server/home.ts";
+import { listenOrExplain } from "../server/listen.ts";
 import { acquireServerLock, ServerLockedError } from "../server/lock.ts";
 import { secureStateFiles } from "../server/state-perms.ts";
 import { AdminClient } from "./admin-client.ts";
@@ -62,11 +63,28 @@ function parseHttpsPort(value: string): number {
   return value === "off" ? -1 : parsePort(value);
 }
 
-/** The HTTPS certificate: the config's files, or a self-signed one for localhost kept under CL_HOME. */
-async function tlsFiles(config: ServerConfig, certsDir: string): Promise<{ cert: string; key: string }> {
+/** The app domains in the registry (app.localhost), for the self-signed certificate to name. */
+async function storedDomains(database: string): Promise<string[]> {
+  if (!existsSync(database)) return [];
+  const { AppStore } = await import("../runtime/registry/store.ts");
+  const store = new AppStore(database);
+  try {
+    return [...new Set(store.list().map((r) => r.domain).filter(Boolean))];
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * The HTTPS certificate: the config's files, or a self-signed one kept under CL_HOME for localhost, *.localhost,
+ * the default domain and the domains of the apps there are at start (an app on a new domain is covered after a
+ * restart).
+ */
+async function tlsFiles(config: ServerConfig, certsDir: string, database: string): Promise<{ cert: string; key: string }> {
   const { loadTlsFiles, selfSignedTls, TlsSetupError } = await import("../proxy/index.ts");
   try {
-    return config.https.cert_file ? await loadTlsFiles(config.https.cert_file, config.https.key_file) : await selfSignedTls(certsDir);
+    if (config.https.cert_file) return await loadTlsFiles(config.https.cert_file, config.https.key_file);
+    return await selfSignedTls(certsDir, [config.system.default_domain, ...(await storedDomains(database))]);
   } catch (err) {
     if (err instanceof TlsSetupError) throw new UserError(`${err.message}; check [https] cert_file and key_file in the config`);
     throw err;
@@ -124,16 +142,27 @@ export function registerServerCommands(program: Command): void {
       const httpsSetting = opts.httpsPort ?? config.https.port;
       const httpsPort = httpsSetting < 0 ? undefined : httpsSetting;
       let openGate!: () => void;
-      const proxy = createProxyServer({
-        host: opts.host ?? config.http.host,
-        port: opts.port ?? config.http.port,
-        httpsPort,
-        tls: httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir),
-        apps: table,
-        ready: new Promise<void>((resolve) => (openGate = resolve)),
-        headerTimeout: config.http.read_header_timeout_secs,
-        onEvent: (e) => printer.proxy(e),
-      });
+      const listenHost = opts.host ?? config.http.host;
+      const port = opts.port ?? config.http.port;
+      const tls = httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir, paths.database);
+      const proxy = listenOrExplain(
+        listenHost,
+        [
+          { what: "HTTP", port, fix: "--port N or [http] port in the config" },
+          { what: "HTTPS", port: httpsPort, fix: "--https-port N (off for none) or [https] port in the config (-1 for none)" },
+        ],
+        () =>
+          createProxyServer({
+            host: listenHost,
+            port,
+            httpsPort,
+            tls,
+            apps: table,
+            ready: new Promise<void>((resolve) => (openGate = resolve)),
+            headerTimeout: config.http.read_header_timeout_secs,
+            onEvent: (e) => printer.proxy(e),
+          }),
+      );
       const httpUrl = new URL(proxy.url);
 
       let shutdown: () => Promise<void>;
@@ -185,7 +214,10 @@ export function registerServerCommands(program: Command): void {
           evalLimits: evalLimitsOf(opts, config.eval),
         });
         await host.boot();
-        admin = Bun.serve({ unix: paths.adminSocket, fetch: adminHandler(host) });
+        // No idle timeout: an operation may be quiet for minutes (a reload builds and starts the new version;
+        // logs -f waits for an idle app to start again). Bun's types omit idleTimeout for unix sockets; Bun honours it.
+        const adminOptions = { unix: paths.adminSocket, idleTimeout: 0, fetch: adminHandler(host) };
+        admin = Bun.serve(adminOptions as unknown as Parameters<typeof Bun.serve>[0]);
       } catch (err) {
         await proxy.stop(true);
         throw err;

@@ -1,8 +1,23 @@
 /** `clace-lite star run|test|check`: the Starlark interpreter on its own. */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Value } from "../starlark/index.ts";
-import { UserError, EXIT_FAILED, formatError } from "./output.ts";
+import { basename, dirname, join } from "node:path";
+import { UserError, EXIT_FAILED, EXIT_USAGE, formatError } from "./output.ts";
+
+const FILE_KINDS = ["app", "params", "plain"] as const;
+type FileKind = (typeof FILE_KINDS)[number];
+
+/** The modules `star run` and `star test` load by name. */
+const STAR_MODULES = ["json", "math"];
+
+/** params.star is a params file; app.star, and any .star file in a folder with an app.star, an app file. */
+function kindOf(file: string): FileKind {
+  const name = basename(file);
+  if (name === "params.star") return "params";
+  if (name === "app.star" || existsSync(join(dirname(file), "app.star"))) return "app";
+  return "plain";
+}
 
 function readSource(file: string): string {
   try {
@@ -68,15 +83,31 @@ export function registerStarCommands(program: Command): void {
 
   star
     .command("check")
-    .description("parse and resolve Starlark files (app dialect) and print every static error")
+    .description("parse and resolve Starlark files and print every static error; app.star, params.star and the files beside an app.star are checked with the names the app server predeclares")
     .argument("<files...>", "the .star files")
-    .option("--predeclared <names>", "comma-separated names the host predeclares", "struct")
-    .action(async (files: string[], opts: { predeclared: string }) => {
-      const { APP_DIALECT, checkFile, StarlarkSyntaxError, UNIVERSE_NAMES } = await import("../starlark/index.ts");
-      const predeclared = new Set(opts.predeclared.split(",").map((n) => n.trim()).filter(Boolean));
-      const names = { isPredeclared: (n: string) => predeclared.has(n), isUniversal: (n: string) => UNIVERSE_NAMES.has(n) };
+    .option("--predeclared <names>", "comma-separated names the host predeclares, besides those of the file's kind")
+    .option("--kind <kind>", "the kind of file: app, params or plain (default: from the file's name and folder)")
+    .action(async (files: string[], opts: { predeclared?: string; kind?: string }) => {
+      if (opts.kind !== undefined && !FILE_KINDS.includes(opts.kind as FileKind)) {
+        throw new UserError(`--kind is one of ${FILE_KINDS.join(", ")}, not "${opts.kind}"`, EXIT_USAGE);
+      }
+      const [{ APP_DIALECT, checkFile, StarlarkSyntaxError, UNIVERSE_NAMES }, { APP_STAR_NAMES, PARAMS_STAR_NAMES }] = await Promise.all([
+        import("../starlark/index.ts"),
+        import("../runtime/index.ts"),
+      ]);
+      const extra = (opts.predeclared ?? "").split(",").map((n) => n.trim()).filter(Boolean);
+      const byKind: Record<FileKind, readonly string[]> = { app: APP_STAR_NAMES, params: PARAMS_STAR_NAMES, plain: ["struct"] };
       let bad = 0;
       for (const file of files) {
+        const kind = (opts.kind as FileKind | undefined) ?? kindOf(file);
+        const predeclared = new Set([...byKind[kind], ...extra]);
+        const names = {
+          isPredeclared: (n: string) => predeclared.has(n),
+          isUniversal: (n: string) => UNIVERSE_NAMES.has(n),
+          suggestions: () => [...UNIVERSE_NAMES, ...predeclared],
+          // `star run` and `star test` offer these modules; app files load only plugins and their own files.
+          loadFor: (n: string) => (kind === "plain" && STAR_MODULES.includes(n) ? `load("${n}.star", "${n}")` : undefined),
+        };
         try {
           checkFile(file, readSource(file), APP_DIALECT, names);
         } catch (e) {

@@ -461,10 +461,13 @@ export class DockerEngine implements ContainerEngine {
     return demuxLogs(buf);
   }
 
-  async followLogs(id: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+  async followLogs(id: string, onLine: (line: string) => void, signal: AbortSignal, sinceSecs?: number): Promise<void> {
     this.count("followLogs");
     const res = await this.request("GET", `/containers/${id}/logs`, {
-      query: { stdout: "1", stderr: "1", follow: "1", tail: "0" },
+      query:
+        sinceSecs === undefined
+          ? { stdout: "1", stderr: "1", follow: "1", tail: "0" }
+          : { stdout: "1", stderr: "1", follow: "1", since: String(Math.floor(sinceSecs)) },
       signal,
     });
     if (res.statusCode !== 200) {

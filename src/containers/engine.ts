@@ -191,8 +191,11 @@ export interface ContainerEngine {
   listContainers(labels: LabelFilter, all?: boolean): Promise<ContainerSummary[]>;
   /** The last `tail` lines of stdout+stderr, demultiplexed. */
   logs(id: string, tail: number): Promise<string>;
-  /** Follow stdout+stderr lines until the signal aborts or the container stops. */
-  followLogs(id: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Follow stdout+stderr lines until the signal aborts or the container stops: new lines only, or with `sinceSecs`
+   * (a Unix time) every line written since then.
+   */
+  followLogs(id: string, onLine: (line: string) => void, signal: AbortSignal, sinceSecs?: number): Promise<void>;
 
   /** Container events matching the label filters, until close(). Reconnects on its own when the stream drops. */
   events(labels: LabelFilter, onEvent: (e: EngineEvent) => void): EventSubscription;

@@ -38,6 +38,7 @@ export {
   type AppContainersOptions,
   type AppState,
   type ContainerEvent,
+  type Upgrade,
 } from "./lifecycle.ts";
 export { StartError, type StartFailure } from "./start-error.ts";
 export type { ContainerSpec, ContainerSettings, ImageSource, VolumeSpec } from "./spec.ts";

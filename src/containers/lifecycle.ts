@@ -9,6 +9,7 @@
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BuildOutputFilter } from "./build-output.ts";
 import { collectContext, contextTar } from "./context.ts";
 import { EngineError, type ContainerEngine, type EngineEvent, type EventSubscription, type PullProgress, type Ulimit } from "./engine.ts";
 import {
@@ -31,10 +32,12 @@ export type AppState = "stopped" | "building" | "starting" | "ready" | "stopping
 
 /** What the manager reports as it works, for the CLI to print and tests to observe. Never printed here. */
 export type ContainerEvent =
-  | { type: "state"; appId: string; appName: string; state: AppState; previous: AppState; reason?: string }
+  /** `candidate`: the state of a new version being prepared beside the one that serves (a reload, a dev rebuild). */
+  | { type: "state"; appId: string; appName: string; state: AppState; previous: AppState; reason?: string; candidate?: true }
   | { type: "build-line"; appId: string; line: string }
   | { type: "pull-progress"; appId: string; progress: PullProgress }
-  | { type: "ready"; appId: string; url: string; coldStartMs: number; adopted: boolean }
+  /** `url` is the container's published address (127.0.0.1:<host port>), not the app's URL through the proxy. */
+  | { type: "ready"; appId: string; appName: string; url: string; coldStartMs: number; adopted: boolean }
   | { type: "crash"; appId: string; exitCode?: number; logTail: string }
   | { type: "crash-loop"; appId: string; retryInMs: number; failures: number }
   | { type: "removed"; appId: string; what: "container" | "image" | "volume"; name: string };
@@ -120,6 +123,12 @@ export class AppContainer {
   /** The process is exiting (abandon): a start in progress is cut short rather than waited for. */
   private abandoned = false;
   private abandoning: Promise<void> | undefined;
+  /** Why the start in progress was cancelled (a caller's overall deadline passed), checked by the probe loop. */
+  private cancelReason: string | undefined;
+  /** Aborts the build or pull of the start in progress when it is cancelled. */
+  private startAbort = new AbortController();
+  /** A new version prepared beside the serving one; it becomes the app's container once it takes over. */
+  candidate = false;
 
   constructor(
     spec: ContainerSpec,
@@ -177,7 +186,9 @@ export class AppContainer {
     const previous = this._state;
     if (previous === state) return;
     this._state = state;
-    this.shared.emit({ type: "state", appId: this._spec.appId, appName: this._spec.appName, state, previous, reason });
+    const event: ContainerEvent = { type: "state", appId: this._spec.appId, appName: this._spec.appName, state, previous, reason };
+    if (this.candidate) event.candidate = true;
+    this.shared.emit(event);
   }
 
   // ---- what the proxy calls (through the server's adapter) ----
@@ -269,14 +280,49 @@ export class AppContainer {
 
   // ---- start ----
 
+  /**
+   * Gives up the start in progress (the caller's overall limit passed): the probe loop stops at its next step, the
+   * container is stopped, and the start fails with `reason` and the container's last log lines, which this returns.
+   * Without a start in progress it returns undefined.
+   */
+  async cancelStart(reason: string): Promise<StartError | undefined> {
+    const start = this.startPromise;
+    if (!start) return undefined;
+    this.cancelReason = reason;
+    this.startAbort.abort();
+    this.wakeProbe?.();
+    try {
+      await start;
+      return undefined;
+    } catch (err) {
+      return err instanceof StartError ? err : toStartError(err, this._spec.appName);
+    }
+  }
+
+  /** Builds or pulls the image without starting a container (a reload checks the new version builds). */
+  async prepareImage(): Promise<{ built: boolean }> {
+    const before = this._spec.image.kind === "build" ? await this.shared.engine.inspectImage(imageName(this._spec.appId, this.imgHash)) : null;
+    try {
+      await this.ensureImage();
+    } finally {
+      if (this._state === "building") this.setState("stopped");
+    }
+    return { built: this._spec.image.kind === "build" && !before };
+  }
+
   private async runStart(): Promise<string> {
+    this.cancelReason = undefined;
+    this.startAbort = new AbortController();
     try {
       if (this.stopPromise) await this.stopPromise;
       this.checkBackoff();
       const url = await this.bringUp();
       return url;
     } catch (err) {
-      const e = toStartError(err, this._spec.appName);
+      const e =
+        this.cancelReason !== undefined && !(err instanceof StartError && err.kind === "start-timeout")
+          ? new StartError("start-timeout", this.cancelReason, (err as { logTail?: string }).logTail ?? "")
+          : toStartError(err, this._spec.appName);
       if (!e.backingOff) this.recordFailure(e);
       this.setState("failed", e.message);
       throw e;
@@ -315,15 +361,22 @@ export class AppContainer {
       this.setState("building");
       const source = spec.image;
       const ctx = collectContext(source.contextDirs, source.containerFile);
-      const build = () =>
-        engine.build({
+      const labels = this.labels(this.imgHash);
+      const build = () => {
+        const output = new BuildOutputFilter(Object.keys(labels));
+        return engine.build({
           context: contextTar(ctx),
           tag: ref,
           containerFile: source.containerFile,
           buildArgs: source.buildArgs,
-          labels: this.labels(this.imgHash),
-          onLine: (line) => this.shared.emit({ type: "build-line", appId: spec.appId, line }),
+          labels,
+          signal: this.startAbort.signal,
+          onLine: (line) => {
+            const shown = output.line(line);
+            if (shown !== null) this.shared.emit({ type: "build-line", appId: spec.appId, line: shown });
+          },
         });
+      };
       try {
         return { ref, id: (await build()).imageId };
       } catch (err) {
@@ -336,7 +389,7 @@ export class AppContainer {
     let info = await engine.inspectImage(ref);
     if (!info) {
       this.setState("building", `pulling ${ref}`);
-      await engine.pull(ref, (progress) => this.shared.emit({ type: "pull-progress", appId: spec.appId, progress }));
+      await engine.pull(ref, (progress) => this.shared.emit({ type: "pull-progress", appId: spec.appId, progress }), this.startAbort.signal);
       info = await engine.inspectImage(ref);
       if (!info) throw new EngineError("pull-failed", `pulled ${ref} but the engine does not show it`);
     }
@@ -392,6 +445,7 @@ export class AppContainer {
       this.shared.emit({ type: "removed", appId: spec.appId, what: "container", name: info.name });
       info = null;
     }
+    if (this.cancelReason !== undefined) throw new StartError("start-timeout", this.cancelReason);
     const id = info ? info.id : await this.createContainer(image.ref);
     this.containerId = id;
     if (this.abandoned) {
@@ -441,13 +495,14 @@ export class AppContainer {
     let lastInspect = Date.now();
     for (;;) {
       if (this.abandoned) throw this.removedError();
-      if (await probeOnce(url, this._spec.healthPath, Math.min(probeTimeout, Math.max(100, deadline - Date.now())))) return;
-      if (Date.now() >= deadline) {
+      if (this.cancelReason === undefined && (await probeOnce(url, this._spec.healthPath, Math.min(probeTimeout, Math.max(100, deadline - Date.now()))))) return;
+      if (Date.now() >= deadline || this.cancelReason !== undefined) {
         const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
         await this.shared.engine.stopContainer(id, this.shared.stopTimeoutSecs).catch(() => {});
         throw new StartError(
-          "start-failed",
-          `app ${this._spec.appName} did not answer on ${this._spec.healthPath} within ${budgetMs / 1000}s (container port ${this._spec.port})`,
+          this.cancelReason === undefined ? "start-failed" : "start-timeout",
+          this.cancelReason ??
+            `app ${this._spec.appName} did not answer on ${this._spec.healthPath} within ${budgetMs / 1000}s (container port ${this._spec.port})`,
           logs.trimEnd(),
         );
       }
@@ -480,7 +535,7 @@ export class AppContainer {
     this.lastActivity = Date.now();
     this.statusFailures = 0;
     this.setState("ready");
-    this.shared.emit({ type: "ready", appId: this._spec.appId, url, coldStartMs, adopted });
+    this.shared.emit({ type: "ready", appId: this._spec.appId, appName: this._spec.appName, url, coldStartMs, adopted });
     this.armIdle(this._spec.settings.idleShutdownSecs * 1000);
     this.armStatus();
   }
@@ -737,6 +792,18 @@ function labelFilters(labels: Readonly<Record<string, string>>): string[] {
   return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
 }
 
+/** What `AppContainers.upgrade` did. */
+export interface Upgrade {
+  /** The app's container now (a new one when a running app was replaced). */
+  container: AppContainer;
+  /** The container's spec or image changed (false: the new version needs the same container). */
+  containerChanged: boolean;
+  /** A new image was built for the new version. */
+  imageBuilt: boolean;
+  /** A running container was replaced by the new version. */
+  restarted: boolean;
+}
+
 /** The apps of one server: registration, events, reconciliation at boot. */
 export class AppContainers {
   private readonly apps = new Map<string, AppContainer>();
@@ -814,17 +881,63 @@ export class AppContainers {
     const hashes = await old.computeHashes(spec);
     if (hashes.hash === old.hash && hashes.imgHash === old.imageHash) return this.add(spec);
     const next = new AppContainer(spec, this.shared);
+    next.candidate = true;
     next.setHashes(hashes);
     try {
       await next.ensureReady();
     } catch (err) {
-      await next.stop("failed to replace the running version").catch(() => {});
+      await next.stop("the new version failed; the previous version keeps serving").catch(() => {});
       await next.removeResources({ hash: old.hash, imgHash: old.imageHash }).catch(() => {});
       throw err;
     }
+    next.candidate = false;
     this.apps.set(spec.appId, next);
     await old.retire(hashes);
     return next;
+  }
+
+  /**
+   * Bring in a new version of an app before it takes over (`app reload`): a running app gets the new version built
+   * and started beside it and switched once ready (replace); a stopped one gets the new image built first, then
+   * takes the new spec. When the new version fails, nothing changes (the old one keeps serving) and the error is
+   * thrown. Says what changed.
+   */
+  async upgrade(spec: ContainerSpec): Promise<Upgrade> {
+    const old = this.apps.get(spec.appId);
+    if (!old) {
+      const app = await this.add(spec);
+      try {
+        const { built } = await app.prepareImage();
+        return { container: app, containerChanged: true, imageBuilt: built, restarted: false };
+      } catch (err) {
+        // Not kept: the next upgrade must try the build again rather than find this spec already registered.
+        await this.remove(spec.appId).catch(() => {});
+        throw err;
+      }
+    }
+    const hashes = await old.computeHashes(spec);
+    const imageChanged = hashes.imgHash !== old.imageHash;
+    if (!imageChanged && hashes.hash === old.hash) {
+      await this.add(spec);
+      return { container: old, containerChanged: false, imageBuilt: false, restarted: false };
+    }
+    const builds = spec.image.kind === "build";
+    if (old.state === "ready") {
+      const next = await this.replace(spec);
+      return { container: next, containerChanged: true, imageBuilt: builds && imageChanged, restarted: true };
+    }
+    const next = new AppContainer(spec, this.shared);
+    next.candidate = true;
+    next.setHashes(hashes);
+    let built: boolean;
+    try {
+      ({ built } = await next.prepareImage());
+    } catch (err) {
+      await next.removeResources({ hash: old.hash, imgHash: old.imageHash }).catch(() => {});
+      throw err;
+    }
+    await this.add(spec);
+    return { container: old, containerChanged: true, imageBuilt: built, restarted: false };
   }
 
   get(appId: string): AppContainer | undefined {

@@ -14,6 +14,7 @@ export { argMatches, callPermitted, describePermission, type Approval } from "./
 export { describeReach, reachDiff, type ReachItem } from "./reach.ts";
 export { parseVolume } from "./volumes.ts";
 export { readContainerfile } from "./containerfile.ts";
+export { APP_STAR_NAMES, PARAMS_STAR_NAMES } from "./dialect.ts";
 export { AppStore, EMPTY_METADATA, type AppMetadata, type AppRecord } from "./registry/store.ts";
 export {
   AppPathError,

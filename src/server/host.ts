@@ -6,13 +6,13 @@
  * requests get a 500 that says what is wrong and how to fix it. Operations are the admin API's (types.ts).
  */
 import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import type { AppContainer, AppContainers } from "../containers/index.ts";
 import {
   AppPathError,
   auditAppIsolated,
-  CANDIDATE_SUFFIX,
   compileAppGlob,
+  describePermission,
   describeReach,
   EMPTY_METADATA,
   formatAppLocation,
@@ -22,7 +22,6 @@ import {
   parseAppLocation,
   RuntimeError,
   SourceError,
-  swapInSource,
   type AppConfig,
   type AppLocation,
   type AppRecord,
@@ -36,7 +35,7 @@ import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
 import { sweepAppLeftovers } from "./leftovers.ts";
 import type { HomePaths } from "./home.ts";
-import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus } from "./types.ts";
+import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus, type ReloadOutcome } from "./types.ts";
 
 const NOTHING_APPROVED: Approval = Object.freeze({ loads: [], permissions: [] });
 
@@ -81,6 +80,32 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The message, the fix and the log lines that explain a failure, for a person reading the CLI's output. */
+function explain(err: unknown): string {
+  // A Starlark error's detail has the source line, a caret and the backtrace.
+  let text = err instanceof RuntimeError && err.detail ? err.detail.trimEnd() : messageOf(err);
+  const fix = err instanceof RuntimeError ? err.fix : undefined;
+  if (fix) text += `\nfix: ${fix}`;
+  const tail = (err as { logTail?: string } | null)?.logTail?.trimEnd();
+  if (tail) text += `\nlast lines:\n${tail.split("\n").slice(-20).join("\n")}`;
+  return text;
+}
+
+/** What people see of an app's config, to tell whether a reload changed it (the container is compared by hash). */
+function configSummary(config: AppConfig | null): string {
+  if (!config) return "";
+  const { name, routes, params, permissions, settings } = config;
+  return JSON.stringify({ name, routes, params, permissions, settings });
+}
+
+/** A reload's new version was refused: the message says why and what to run. */
+class ReloadRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ReloadRefused";
+  }
+}
+
 export class AppHost implements AppHostOperations {
   private readonly apps = new Map<string, LoadedApp>();
 
@@ -94,7 +119,7 @@ export class AppHost implements AppHostOperations {
    */
   async boot(): Promise<void> {
     const records = this.opts.store.list();
-    for (const line of sweepAppLeftovers(this.opts.paths.appsDir, new Set(records.map((r) => r.id)))) this.opts.log(line);
+    for (const line of sweepAppLeftovers(this.opts.paths.appsDir, new Map(records.map((r) => [r.id, r.sourceDir])))) this.opts.log(line);
     const loads = Promise.all(records.map((record) => this.mountRecord(record)));
     const slow = await Promise.race([loads.then(() => false), Bun.sleep(BOOT_LOAD_WAIT_MS).then(() => true)]);
     if (!slow) return this.finishBoot();
@@ -317,13 +342,23 @@ export class AppHost implements AppHostOperations {
       await this.loadConfig(draft, "all-audited");
     } catch (err) {
       rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
-      throw new HostError("usage", messageOf(err));
+      throw new HostError("usage", explain(err));
     }
     try {
       this.opts.store.insert(draft, (existing) => {
         const clash = existing.find((e) => locationsOverlap(e, where));
+        if (clash && clash.domain === where.domain && clash.path === where.path) {
+          const at = formatAppLocation(where);
+          throw new HostError(
+            "conflict",
+            `an app already exists at ${at}; to pick up changes to its source run \`clace-lite app reload ${at}\`, to change a param \`clace-lite param update NAME VALUE ${at}\`, or to replace it \`clace-lite app delete ${at}\` first`,
+          );
+        }
         if (clash) {
-          throw new HostError("conflict", `${formatAppLocation(where)} overlaps the app at ${formatAppLocation(clash)}; two apps may not share a path prefix in one domain`);
+          throw new HostError(
+            "conflict",
+            `${formatAppLocation(where)} overlaps the app at ${formatAppLocation(clash)}; two apps may not share a path prefix in one domain: choose another path, or delete that app first`,
+          );
         }
       });
     } catch (err) {
@@ -331,7 +366,9 @@ export class AppHost implements AppHostOperations {
       throw err;
     }
     const record = this.opts.store.get(id)!;
-    return this.status(await this.mountRecord(record));
+    const loaded = await this.mountRecord(record);
+    this.opts.log(`${formatAppLocation(record)}: created from ${record.source}${record.spec ? ` (spec ${record.spec})` : ""}${loaded.needsApproval ? "; needs approval" : ""}`);
+    return this.status(loaded);
   }
 
   async delete(glob: string): Promise<AppStatus[]> {
@@ -343,6 +380,7 @@ export class AppHost implements AppHostOperations {
       this.opts.store.delete(app.record.id);
       this.apps.delete(app.record.id);
       rmSync(join(this.opts.paths.appsDir, app.record.id), { recursive: true, force: true });
+      this.opts.log(`${formatAppLocation(app.record)}: deleted, with its containers and images`);
     }
     return apps.map((app) => this.status(app));
   }
@@ -357,52 +395,95 @@ export class AppHost implements AppHostOperations {
         throw new HostError("failed", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
       }
       const record = this.opts.store.update(app.record.id, { metadata });
-      result.push(this.status(await this.mountRecord(record)));
+      const approvals = [...(metadata.approved?.loads ?? []).map((l) => `load ${l}`), ...(metadata.approved?.permissions ?? []).map(describePermission)];
+      result.push({ ...this.status(await this.mountRecord(record)), approvals });
+      this.opts.log(`${formatAppLocation(record)}: approved ${metadata.approved?.loads.join(", ") || "no plugins"} and ${metadata.approved?.permissions.length ?? 0} permission(s)`);
     }
     return result;
   }
 
   async reload(glob: string, options: { approve: boolean }): Promise<AppStatus[]> {
     const result: AppStatus[] = [];
-    for (const app of this.matching(glob)) {
-      let record = app.record;
-      // A stored source is fetched beside the current one and swapped in only once the new version is accepted.
-      let fetched: { candidate: string; dir: string | null; commit: string } | null = null;
-      if (record.source !== "-" && !record.dev) {
-        const candidate = join(this.opts.paths.appsDir, record.id, "source" + CANDIDATE_SUFFIX);
+    for (const app of this.matching(glob)) result.push(await this.reloadOne(app, options.approve));
+    return result;
+  }
+
+  /**
+   * Loads and builds the new version beside the serving one and switches only when it is ready; when it fails,
+   * the previous version keeps serving and the outcome says why. The new source is checked out into a fresh folder
+   * so that the running version's files stay as they were until the switch.
+   */
+  private async reloadOne(app: LoadedApp, approve: boolean): Promise<AppStatus> {
+    const location = formatAppLocation(app.record);
+    const appDir = join(this.opts.paths.appsDir, app.record.id);
+    const changes: string[] = [];
+    let staged: string | undefined;
+    try {
+      let draft = app.record;
+      if (draft.source !== "-" && !draft.dev) {
+        staged = join(appDir, `source-${Date.now().toString(36)}`);
+        let materialized;
         try {
-          const materialized = await materializeSource({ source: record.source, branch: record.metadata.branch || undefined }, candidate);
-          fetched = { candidate, ...materialized };
+          materialized = await materializeSource({ source: draft.source, branch: draft.metadata.branch || undefined }, staged);
         } catch (err) {
-          rmSync(candidate, { recursive: true, force: true });
-          throw new HostError("failed", `${formatAppLocation(record)}: ${messageOf(err)}`);
+          throw new ReloadRefused(`cannot read the source ${draft.source}: ${messageOf(err)}`);
         }
+        if (materialized.commit && materialized.commit !== draft.metadata.commit) {
+          changes.push(`commit ${draft.metadata.commit.slice(0, 12) || "-"} -> ${materialized.commit.slice(0, 12)}`);
+        }
+        draft = { ...draft, sourceDir: materialized.dir, metadata: { ...draft.metadata, commit: materialized.commit } };
       }
-      if (!options.approve && app.config) {
-        const refusal = await this.approvalRefusal(fetched ? { ...record, sourceDir: fetched.dir } : record);
-        if (refusal) {
-          if (fetched) rmSync(fetched.candidate, { recursive: true, force: true });
-          const where = formatAppLocation(record);
-          throw new HostError(
-            "failed",
-            `${where}: the new version is not approved, so the previous one keeps serving.\n${refusal}\n` +
-              `review the change, then run: clace-lite app reload --approve ${where}`,
+      if (approve) {
+        const before = JSON.stringify(draft.metadata.approved);
+        draft = { ...draft, metadata: await this.approveAudited(draft) };
+        if (JSON.stringify(draft.metadata.approved) !== before) changes.push("new permissions approved");
+      }
+      let config: AppConfig;
+      try {
+        config = await this.loadConfig(draft, draft.metadata.approved ?? NOTHING_APPROVED);
+      } catch (err) {
+        if (err instanceof RuntimeError && err.kind === "not-approved") {
+          // Plugins, permissions or what the container may reach (mounts, options) differ from the approval.
+          throw new ReloadRefused(
+            `the new version is not approved, so the previous one keeps serving.\n${err.message}\nreview the change, then run: clace-lite app reload --approve ${location}`,
           );
         }
+        throw new ReloadRefused(explain(err));
       }
-      if (fetched) {
-        const sourceDir = join(this.opts.paths.appsDir, record.id, "source");
-        swapInSource(fetched.candidate, sourceDir);
-        const dir = fetched.dir === null ? null : sourceDir + fetched.dir.slice(fetched.candidate.length);
-        record = this.opts.store.update(record.id, { sourceDir: dir, metadata: { ...record.metadata, commit: fetched.commit } });
+      changes.push(configSummary(config) === configSummary(app.config) ? "config unchanged" : "config changed");
+      if (config.container) {
+        this.opts.log(`${location}: reload: preparing the new version`);
+        const upgrade = await this.opts.containers.upgrade(config.container).catch((err: unknown) => {
+          throw new ReloadRefused(`the new version did not come up: ${explain(err)}`);
+        });
+        if (config.container.image.kind === "build") changes.push(upgrade.imageBuilt ? "image rebuilt" : "image unchanged");
+        if (upgrade.restarted) changes.push("running container replaced by the new version");
+        else if (upgrade.containerChanged) changes.push("new container on the next request");
       }
-      if (options.approve) record = this.opts.store.update(record.id, { metadata: await this.approveAudited(record) });
+      const previousDir = app.record.sourceDir;
+      const record = this.opts.store.update(app.record.id, { sourceDir: draft.sourceDir, metadata: draft.metadata });
       const loaded = await this.mountRecord(record);
+      staged = undefined;
+      // The previous checkout is no longer read by anything once the new version serves.
+      const previousRoot = previousDir ? relative(appDir, previousDir).split(sep)[0] : "";
+      if (previousRoot && !previousRoot.startsWith("..") && previousDir !== record.sourceDir) rmSync(join(appDir, previousRoot), { recursive: true, force: true });
       // Image apps: pull again, and recreate the container when the tag now names another image.
-      if (loaded.container?.spec.image.kind === "image") await loaded.container.refresh();
-      result.push(this.status(loaded));
+      if (loaded.container?.spec.image.kind === "image") {
+        try {
+          changes.push((await loaded.container.refresh()) ? "image re-pulled: new image, the container is recreated" : "image re-pulled: unchanged");
+        } catch (err) {
+          throw new ReloadRefused(`pulling ${loaded.container.spec.image.ref} again failed (the current image keeps serving): ${explain(err)}`);
+        }
+      }
+      this.opts.log(`${location}: reloaded (${changes.join(", ")})`);
+      return { ...this.status(loaded), reload: { ok: true, changes } };
+    } catch (err) {
+      if (staged) rmSync(staged, { recursive: true, force: true });
+      if (!(err instanceof ReloadRefused)) throw err;
+      const outcome: ReloadOutcome = { ok: false, changes, error: err.message };
+      this.opts.log(`${location}: reload refused, still serving the previous version: ${err.message}`);
+      return { ...this.status(app), reload: outcome };
     }
-    return result;
   }
 
   async stop(target: string): Promise<AppStatus> {
@@ -427,24 +508,54 @@ export class AppHost implements AppHostOperations {
     const id = app.container?.currentContainerId;
     const engine = this.opts.containers.engine;
     const encoder = new TextEncoder();
-    if (!id) return new Response(`${formatAppLocation(app.record)} has no container yet (it starts on the first request)\n`).body!;
-    const tail = await engine.logs(id, 200);
-    if (!options.follow) return new Response(tail.endsWith("\n") || !tail ? tail : tail + "\n").body!;
+    if (!id && !options.follow) return new Response(`${formatAppLocation(app.record)} has no container yet (it starts on the first request)\n`).body!;
+    const logged = id ? await engine.logs(id, 200) : "";
+    const tail = logged.endsWith("\n") || !logged ? logged : logged + "\n";
+    if (!options.follow) return new Response(tail).body!;
     const abort = new AbortController();
     options.signal?.addEventListener("abort", () => abort.abort(), { once: true });
+    const appId = app.record.id;
+    const location = formatAppLocation(app.record);
+    const current = () => this.apps.get(appId)?.container ?? null;
     return new ReadableStream<Uint8Array>({
       start(controller) {
-        // followLogs replays from the start of the stream too; the tail above is enough history.
-        void engine
-          .followLogs(id, (line) => controller.enqueue(encoder.encode(line + "\n")), abort.signal)
-          .catch(() => {})
-          .finally(() => {
-            try {
-              controller.close();
-            } catch {
-              // already closed by the client going away
+        const send = (text: string) => controller.enqueue(encoder.encode(text));
+        send(id ? tail : `-- ${location} has no container yet; the log follows it once the first request starts it --\n`);
+        // Follows the container while it runs; when it stops (idle, app stop, a crash) says so and waits for the
+        // next start, so that `app logs -f` never ends silently. Ends when the client goes or the app is deleted.
+        void (async () => {
+          let following: string | undefined = id;
+          // After a stop, the lines since the stop: those of the request that started the container again too.
+          let sinceSecs: number | undefined;
+          while (!abort.signal.aborted) {
+            if (following) {
+              // Without sinceSecs followLogs starts at the end of the log; the tail above is enough history.
+              await engine.followLogs(following, (line) => send(line + "\n"), abort.signal, sinceSecs).catch(() => {});
+              sinceSecs = Date.now() / 1000;
+              if (abort.signal.aborted) break;
+              const container = current();
+              if (!container) {
+                send(`-- ${location} was deleted --\n`);
+                break;
+              }
+              send(`-- ${location}: the container stopped; it starts again on the next request, and the log follows it --\n`);
             }
-          });
+            following = undefined;
+            while (!abort.signal.aborted && !following) {
+              await Bun.sleep(500);
+              const container = current();
+              if (!container) break;
+              if (container.state === "ready") following = container.currentContainerId;
+            }
+            if (!following) break;
+            send(`-- ${location}: started again --\n`);
+          }
+          try {
+            controller.close();
+          } catch {
+            // already closed by the client going away
+          }
+        })();
       },
       cancel() {
         abort.abort();

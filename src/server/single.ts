@@ -8,6 +8,7 @@ import type { AppContainer, AppContainers, ContainerEvent } from "../containers/
 import { AppTable, createProxyServer, selfSignedTls, type AppMount, type ProxyEvent, type ProxyServer } from "../proxy/index.ts";
 import type { AppConfig, AppLocation, EvalLimits, RuntimeError } from "../runtime/index.ts";
 import { homePaths, LABEL_OWNER } from "./home.ts";
+import { listenOrExplain } from "./listen.ts";
 import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
 
@@ -94,7 +95,14 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
   const tls = opts.httpsPort !== undefined ? await selfSignedTls(homePaths().certsDir) : undefined;
   let openGate!: () => void;
   const ready = new Promise<void>((resolve) => (openGate = resolve));
-  const server = createProxyServer({ host: opts.host, port: opts.port, httpsPort: opts.httpsPort, tls, apps: table, ready, onEvent: opts.onProxyEvent });
+  const server = listenOrExplain(
+    opts.host,
+    [
+      { what: "HTTP", port: opts.port, fix: "--port N (0 picks a free one)" },
+      { what: "HTTPS", port: opts.httpsPort, fix: "--https-port N" },
+    ],
+    () => createProxyServer({ host: opts.host, port: opts.port, httpsPort: opts.httpsPort, tls, apps: table, ready, onEvent: opts.onProxyEvent }),
+  );
 
   let runtime: Runtime;
   let containersModule: typeof import("../containers/index.ts");

@@ -40,6 +40,20 @@ export interface AppStatus {
   error: string;
   needsApproval: boolean;
   url: string;
+  /** Set by `reload`: what it did to this app. */
+  reload?: ReloadOutcome;
+  /** Set by `approve`: the plugins and permissions now approved, for people ("load proxy.in", a permission). */
+  approvals?: string[];
+}
+
+/** What `app reload` did to one app. */
+export interface ReloadOutcome {
+  /** False when the new version was refused; the previous version keeps serving. */
+  ok: boolean;
+  /** What changed, for people: "image rebuilt", "config unchanged", ... */
+  changes: string[];
+  /** Why the new version was refused, with the fix. */
+  error?: string;
 }
 
 export interface ParamStatus {

@@ -64,5 +64,9 @@ test("the README's CI workflow steps pass against a real app and leave nothing r
     if (run.exitCode !== 0) throw new Error(`step failed (${run.exitCode}):\n${script}\n${output}`);
   }
   expect(await Bun.file(join(work, "ready.txt")).text()).toBe("http://127.0.0.1:25297/\n");
+  // The log file the README names holds the log: JSON lines, from the start to the signal that ended it.
+  const log = (await Bun.file(join(work, "serve.log")).text()).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event?: string; state?: string });
+  expect(log.some((l) => l.event === "state" && l.state === "ready")).toBe(true);
+  expect(log.some((l) => l.event === "signal")).toBe(true);
   expect(await containersOf(engine, appId)).toEqual([]);
 });

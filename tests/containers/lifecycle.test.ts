@@ -95,6 +95,9 @@ test("stops after the idle period, not while a stream is open, and restarts on a
   const url2 = await app.ensureReady();
   // Docker assigns a new host port on every start; Podman may hand the same one back. Either way it is re-read.
   if (engine.kind === "docker") expect(url2).not.toBe(url1);
+  // On either engine the URL is the port the engine publishes now, read again after this start.
+  const published = (await engine.inspectContainer(app.currentContainerId!))?.hostPorts["8080/tcp"];
+  expect(url2).toBe(`http://127.0.0.1:${published}`);
   expect((await getText(url2 + "/")).body).toBe("idle\n");
   app.beginRequest();
   await Bun.sleep(3000);

@@ -37,11 +37,15 @@ describe("Clace's four volume forms", () => {
     expect(() => parseVolume("/a:/b:bogus", ctx)).toThrow('unknown option "bogus"');
     expect(() => parseVolume("bad name:/x", ctx)).toThrow("is not a valid volume name");
     expect(() => parseVolume("./x:/y", { ...ctx, sourceDir: null })).toThrow("needs an app source folder");
+    let caught: unknown;
     try {
       parseVolume("rel", ctx);
     } catch (e) {
-      expect((e as Error).message.startsWith("--cvol: ")).toBe(true);
+      caught = e;
     }
+    // Checked outside the catch, so that nothing thrown fails the test instead of skipping the check.
+    expect(caught).toBeInstanceOf(Error);
+    expect((caught as Error).message.startsWith("--cvol: ")).toBe(true);
   });
 
   test("merging keeps one volume per target; later lists win and cl_secret supersedes a plain entry", () => {

@@ -4,11 +4,12 @@
  * - "-": no source (spec-only apps such as `image` and `proxy`).
  * - a local folder: copied into the store, so later edits do not leak into the running app (dev apps read the
  *   folder itself).
- * - git: `github.com/org/repo[/sub/dir]`, `https://…`, `git@…`, `file://…`, or the path of a bare repository,
- *   cloned shallow with the system git at a branch (default: the remote's HEAD) or a commit.
+ * - git: `github.com/org/repo[/sub/dir]`, `https://…[#sub/dir]`, `git@…[#sub/dir]`, `file:///repo[/sub/dir]`
+ *   (or `file:///repo#sub/dir`), the path of a bare repository, or a folder in a local repository with --branch or
+ *   --commit; cloned shallow with the system git at a branch (default: the remote's HEAD) or a commit.
  */
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 
 export class SourceError extends Error {
   constructor(message: string) {
@@ -48,6 +49,11 @@ export function parseGitSource(source: string, options: { branch?: string; commi
     if (!org || !name) throw new SourceError(`invalid git source "${source}": expected ${host[1]}/<org>/<repo>[/sub/dir]`);
     return { url: `https://${hostName}/${org}/${name}.git`, subdir: subFolder(source, rest.join("/")) };
   }
+  if (source.startsWith("file://") && !source.includes("#")) {
+    // A local repository names its sub folders as paths: file:///repo/sub/dir is file:///repo#sub/dir.
+    const local = withinLocalRepository(decodeURIComponent(source.slice("file://".length)));
+    if (local) return { url: `file://${local.root}`, subdir: local.subdir };
+  }
   if (/^(https?|ssh|git|file):\/\//.test(source) || /^git@[^:]+:/.test(source)) {
     // A "#sub/dir" suffix selects a folder inside the repo, as in Clace's `repo#subdir`.
     const hash = source.indexOf("#");
@@ -55,6 +61,11 @@ export function parseGitSource(source: string, options: { branch?: string; commi
   }
   if (source !== "-" && existsSync(source) && isGitRepository(source) && (isBareRepository(source) || options.branch || options.commit)) {
     return { url: resolve(source), subdir: "" };
+  }
+  if (source !== "-" && (options.branch || options.commit) && existsSync(source)) {
+    // A folder inside a local repository, at a branch or commit: clone the repository, use the folder.
+    const local = withinLocalRepository(resolve(source));
+    if (local) return { url: local.root, subdir: local.subdir };
   }
   return null;
 }
@@ -66,6 +77,15 @@ function subFolder(source: string, path: string): string {
     throw new SourceError(`invalid git source "${source}": the folder inside the repository may not contain "." or ".." segments`);
   }
   return segments.join("/");
+}
+
+/** The repository a local path lies in (the nearest folder up with a .git, or a bare repository) and the path below it. */
+function withinLocalRepository(path: string): { root: string; subdir: string } | null {
+  const full = resolve(path);
+  for (let dir = full; ; dir = dirname(dir)) {
+    if (existsSync(dir) && isGitRepository(dir)) return { root: dir, subdir: relative(dir, full) };
+    if (dirname(dir) === dir) return null;
+  }
 }
 
 function isGitRepository(dir: string): boolean {

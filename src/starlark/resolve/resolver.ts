@@ -20,6 +20,10 @@ import { nearest } from "../spell.ts";
 export interface NameSets {
   isPredeclared: (name: string) => boolean;
   isUniversal: (name: string) => boolean;
+  /** Names a misspelt one may be meant as besides the file's own (the universe, the host's); asked only on error. */
+  suggestions?: () => Iterable<string>;
+  /** The load statement that binds a name a module provides (json → `load("json.star", "json")`), if any. */
+  loadFor?: (name: string) => string | undefined;
 }
 
 const DOESNT = "this Starlark dialect does not ";
@@ -194,8 +198,9 @@ class Resolver {
         bind = { scope: "undefined", index: -1, first: null };
       } else {
         bind = { scope: "undefined", index: -1, first: null };
-        const hint = this.spellcheck(use);
-        this.errorf(id.start, `undefined: ${id.name}${hint ? ` (did you mean ${hint}?)` : ""}`);
+        const load = this.names.loadFor?.(id.name);
+        const hint = load ? "" : this.spellcheck(use);
+        this.errorf(id.start, `undefined: ${id.name}${load ? ` (add ${load})` : hint ? ` (did you mean ${hint}?)` : ""}`);
       }
     }
     id.binding = bind;
@@ -210,6 +215,8 @@ class Resolver {
     }
     for (const g of this.moduleGlobals) names.push(g.first!.name);
     names.sort();
+    // The host's names come after the file's own, so that a near local or global wins a tie.
+    if (this.names.suggestions) names.push(...[...this.names.suggestions()].sort());
     return nearest(use.id.name, names);
   }
 

@@ -15,6 +15,8 @@ export interface Position {
 export interface Diagnostic {
   pos: Position;
   message: string;
+  /** A hint beyond starlark-go's message, shown by render() with its own source line (an unclosed bracket). */
+  note?: { pos: Position; message: string };
 }
 
 export function formatPosition(p: Position): string {
@@ -65,7 +67,11 @@ export class StarlarkSyntaxError extends Error {
     return this.diagnostics
       .map((d) => {
         const lines = this.source ? caretLines(this.source, d.pos) : "";
-        return lines ? `${formatDiagnostic(d)}\n${indent(lines)}` : formatDiagnostic(d);
+        const text = lines ? `${formatDiagnostic(d)}\n${indent(lines)}` : formatDiagnostic(d);
+        if (!d.note) return text;
+        const noteLines = this.source ? caretLines(this.source, d.note.pos) : "";
+        const note = `${formatPosition(d.note.pos)}: note: ${d.note.message}`;
+        return `${text}\n${noteLines ? `${note}\n${indent(noteLines)}` : note}`;
       })
       .join("\n");
   }

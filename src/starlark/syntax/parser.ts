@@ -1152,9 +1152,33 @@ export function parseFile(filename: string, source: string, options?: DialectOpt
     diag = diagnosticAt(filename, err.token as Token, err.message, error);
   }
   p.input = [];
-  if (diag) throw new StarlarkSyntaxError([diag], source);
+  if (diag) {
+    // A bracket left open swallows the rest of the file, so the parser fails far from the mistake: say where it opened.
+    const open = unclosedBracket(tokens);
+    if (open && (open.pos.line < diag.pos.line || (open.pos.line === diag.pos.line && open.pos.col < diag.pos.col))) {
+      diag.note = { pos: { file: filename, line: open.pos.line, col: open.pos.col }, message: `this ${tokenName(open.tokenType)} is never closed` };
+    }
+    throw new StarlarkSyntaxError([diag], source);
+  }
   file!.filename = filename;
   return file!;
+}
+
+const CLOSER_OF = new Map<TokenType, TokenType>([
+  [LPAREN, RPAREN],
+  [LBRACK, RBRACK],
+  [LBRACE, RBRACE],
+]);
+
+/** The innermost opening bracket that no bracket closes by the end of the file (the first to close), if any. */
+function unclosedBracket(tokens: readonly Token[]): Token | undefined {
+  const stack: Token[] = [];
+  for (const t of tokens) {
+    if (CLOSER_OF.has(t.tokenType)) stack.push(t);
+    else if (stack.length && CLOSER_OF.get(stack[stack.length - 1]!.tokenType) === t.tokenType) stack.pop();
+    else if (t.tokenType === RPAREN || t.tokenType === RBRACK || t.tokenType === RBRACE) return undefined; // mismatched: not a missing closer
+  }
+  return stack[stack.length - 1];
 }
 
 function diagnosticAt(file: string, tok: Token, message: string, scanError: { pos: A.Pos; message: string } | null): Diagnostic {
