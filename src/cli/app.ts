@@ -8,15 +8,17 @@ import { AdminClient } from "./admin-client.ts";
 import { addAppOptions, appSettings } from "./options.ts";
 import { UserError } from "./output.ts";
 
+/** `app list`: requests and errors count the last five minutes; COLD START is the last one's duration. */
 function printApps(apps: AppStatus[], format: string): void {
   if (format === "json") {
     process.stdout.write(JSON.stringify(apps, null, 2) + "\n");
     return;
   }
-  const rows = [["PATH", "SPEC", "STATE", "LAST REQUEST", "SOURCE"]];
+  const rows = [["PATH", "SPEC", "STATE", "REQUESTS", "ERRORS", "COLD START", "LAST REQUEST", "SOURCE"]];
   for (const app of apps) {
     const state = app.error ? (app.needsApproval ? "needs-approval" : "error") : app.state;
-    rows.push([app.location, app.spec || "-", state, app.lastRequest || "-", app.source + (app.dev ? " (dev)" : "")]);
+    const coldStart = app.lastColdStartMs > 0 ? `${(app.lastColdStartMs / 1000).toFixed(2)}s` : "-";
+    rows.push([app.location, app.spec || "-", state, String(app.requests), String(app.errors), coldStart, app.lastRequest || "-", app.source + (app.dev ? " (dev)" : "")]);
   }
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   for (const row of rows) process.stdout.write(row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd() + "\n");

@@ -1,6 +1,7 @@
 /**
  * `clace-lite serve` (one app, for local use and CI previews) and `clace-lite check` (does this app come up?).
  */
+import { StreamAccessLog } from "../server/access-log.ts";
 import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
@@ -171,8 +172,9 @@ export function registerServeCommands(program: Command): void {
       .option("--wait-ready [seconds]", "start the container now and print a ready line once it answers; N bounds build, start and health check (default: 120)")
       .option("--ready-file <file>", "with --wait-ready: write the app's URL to this file when ready")
       .option("--rm-image", "on exit, also remove the images built for the app")
+      .option("--access-log", "print one line per request to stderr (plain, or JSON with --log-format json)")
       .option("-d, --dev", "watch the app folder: rebuild and restart on changes, serving the old version until the new one is ready"),
-  ).action(async (dirArg: string | undefined, opts: CommonOptions & { dev?: boolean; port: number; httpsPort?: number; host: string; appPath?: string; path?: string; waitReady?: string | true; readyFile?: string; rmImage?: boolean }) => {
+  ).action(async (dirArg: string | undefined, opts: CommonOptions & { dev?: boolean; port: number; httpsPort?: number; host: string; appPath?: string; path?: string; waitReady?: string | true; readyFile?: string; rmImage?: boolean; accessLog?: boolean }) => {
     const dir = dirArg ?? ".";
     setErrorFormat(opts.logFormat);
     const printer = createProgressPrinter(opts.logFormat, process.stderr, { live: true });
@@ -181,13 +183,18 @@ export function registerServeCommands(program: Command): void {
     const waitSecs = opts.waitReady === undefined ? undefined : opts.waitReady === true ? 120 : parseSeconds("--wait-ready")(opts.waitReady);
     // Loaded on use: the container and proxy layers are not needed by other commands.
     const { startSingleApp } = await import("../server/single.ts");
+    const accessLog = opts.accessLog ? new StreamAccessLog(process.stderr, opts.logFormat) : undefined;
     const app = await startSingleApp({
+      onAccess: accessLog === undefined ? undefined : (e) => accessLog.add(e),
       ...singleOptions("serve", dir, opts, printer, timings, { location: opts.appPath ?? opts.path ?? "/", host: opts.host, port: opts.port, httpsPort: opts.httpsPort }, waitSecs),
       dev: opts.dev ?? false,
       onReload: (outcome) => (outcome.ok ? printer.info("reloaded after a source change") : printer.error(`reload failed, still serving the previous version:\n${outcome.error}`)),
     });
     printer.appUrl = app.url;
-    const close = () => app.close({ removeImages: opts.rmImage ?? false });
+    const close = () => {
+      accessLog?.flush();
+      return app.close({ removeImages: opts.rmImage ?? false });
+    };
     onSignals(
       async () => {
         await close();

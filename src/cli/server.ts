@@ -145,6 +145,20 @@ export function registerServerCommands(program: Command): void {
       const listenHost = opts.host ?? config.http.host;
       const port = opts.port ?? config.http.port;
       const tls = httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir, paths.database);
+      // What the containers do over time, for the status page, the metrics and `app list`; the host is made later.
+      const [{ ActivityTracker }, { statusEndpoints }, { FileAccessLog }] = await Promise.all([
+        import("../server/activity.ts"),
+        import("../server/status-page.ts"),
+        import("../server/access-log.ts"),
+      ]);
+      const activity = new ActivityTracker();
+      const accessLog = new FileAccessLog(`${paths.home}/logs/access.log`, "text");
+      let appHost: { statusSource(): import("../server/status-page.ts").StatusSource } | undefined;
+      const status = {
+        rows: () => appHost?.statusSource().rows() ?? Promise.resolve([]),
+        detail: (name: string) => appHost?.statusSource().detail(name) ?? Promise.resolve(undefined),
+        subscribe: (listener: Parameters<import("../server/status-page.ts").StatusSource["subscribe"]>[0]) => appHost?.statusSource().subscribe(listener) ?? (() => {}),
+      };
       const proxy = listenOrExplain(
         listenHost,
         [
@@ -161,6 +175,9 @@ export function registerServerCommands(program: Command): void {
             ready: new Promise<void>((resolve) => (openGate = resolve)),
             headerTimeout: config.http.read_header_timeout_secs,
             onEvent: (e) => printer.proxy(e),
+            onAccess: (e) => accessLog.add(e),
+            metrics: () => activity.families(),
+            endpoints: statusEndpoints(status, false),
           }),
       );
       const httpUrl = new URL(proxy.url);
@@ -177,7 +194,10 @@ export function registerServerCommands(program: Command): void {
         checkAppConfigKeys(config, CONF_KEYS, opts.config);
         const engine = await connectEngine();
         const containers = new AppContainers(engine, {
-          onEvent: (e) => printer.event(e),
+          onEvent: (e) => {
+            activity.observe(e);
+            printer.event(e);
+          },
           runDir: `${paths.home}/run/apps`,
           // Boot reconciliation touches only this server's containers (another CL_HOME or a `serve` keeps its own).
           extraLabels: { [LABEL_OWNER]: serverOwner(paths) },
@@ -199,6 +219,7 @@ export function registerServerCommands(program: Command): void {
           await Promise.race([Promise.all([proxy.stop(true), containers.abandonStarts()]), Bun.sleep(4500)]);
           containers.close();
           store.close();
+          accessLog.close();
           process.exit(0);
         };
         const host = new AppHost({
@@ -212,7 +233,9 @@ export function registerServerCommands(program: Command): void {
           onShutdown: () => shutdown(),
           log: (line) => printer.info(line),
           evalLimits: evalLimitsOf(opts, config.eval),
+          activity,
         });
+        appHost = host;
         await host.boot();
         // No idle timeout: an operation may be quiet for minutes (a reload builds and starts the new version;
         // logs -f waits for an idle app to start again). Bun's types omit idleTimeout for unix sockets; Bun honours it.

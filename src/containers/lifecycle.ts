@@ -38,6 +38,7 @@ export type ContainerEvent =
   | { type: "pull-progress"; appId: string; progress: PullProgress }
   /** `url` is the container's published address (127.0.0.1:<host port>), not the app's URL through the proxy. */
   | { type: "ready"; appId: string; appName: string; url: string; coldStartMs: number; adopted: boolean }
+  | { type: "idle-stop"; appId: string; idleSecs: number }
   | { type: "crash"; appId: string; exitCode?: number; logTail: string }
   | { type: "crash-loop"; appId: string; retryInMs: number; failures: number }
   | { type: "removed"; appId: string; what: "container" | "image" | "volume"; name: string };
@@ -155,6 +156,14 @@ export class AppContainer {
   }
   get currentContainerId(): string | undefined {
     return this.containerId;
+  }
+  /** The image the container runs: the built one's name, or the image reference. */
+  get imageRef(): string {
+    return this._spec.image.kind === "build" ? imageName(this._spec.appId, this.imgHash) : this._spec.image.ref;
+  }
+  /** The last `lines` lines of the current container's log ("" without one). */
+  async recentLogs(lines: number): Promise<string> {
+    return this.containerId === undefined ? "" : this.shared.engine.logs(this.containerId, lines).catch(() => "");
   }
   get activity(): { inflight: number; streams: number; waiters: number } {
     return { inflight: this.inflight, streams: this.streams, waiters: this.waiters };
@@ -557,6 +566,7 @@ export class AppContainer {
     if (this.inflight > 0 || this.streams > 0) return this.armIdle(idleMs);
     const idleFor = Date.now() - this.lastActivity;
     if (idleFor < idleMs) return this.armIdle(idleMs - idleFor);
+    this.shared.emit({ type: "idle-stop", appId: this._spec.appId, idleSecs: Math.round(idleFor / 1000) });
     void this.stop("idle").catch(() => {});
   }
 

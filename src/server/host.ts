@@ -33,7 +33,10 @@ import {
 import type { AppTable } from "../proxy/index.ts";
 import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
+import type { ActivityTracker } from "./activity.ts";
 import { sweepAppLeftovers } from "./leftovers.ts";
+import type { StatusSource } from "./status-page.ts";
+import { displayState, statusDetail, statusRow, type AppView } from "./status-view.ts";
 import type { HomePaths } from "./home.ts";
 import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus, type ReloadOutcome } from "./types.ts";
 
@@ -66,6 +69,8 @@ export interface AppHostOptions {
   log: (line: string) => void;
   /** Time and memory budgets of config evaluation (defaults: the runtime's). */
   evalLimits?: Partial<EvalLimits>;
+  /** What each app's container did over time (fed with the containers' events), for the status page and list. */
+  activity?: ActivityTracker;
 }
 
 /** How long boot waits for app configs before serving the apps that are loaded. */
@@ -255,8 +260,40 @@ export class AppHost implements AppHostOperations {
     });
   }
 
+  /** The app as the status page shows it. */
+  private view(app: LoadedApp): AppView {
+    const { record } = app;
+    return {
+      location: formatAppLocation(record),
+      url: `${this.opts.baseUrl(record.domain)}${record.path === "/" ? "/" : record.path + "/"}`,
+      spec: record.spec,
+      config: app.config,
+      loadError: app.error ? { message: app.error, needsApproval: app.needsApproval } : null,
+      container: app.container,
+      mounted: this.opts.table.get(record.domain, record.path),
+      activity: app.container ? this.opts.activity?.get(app.container.spec.appId) : undefined,
+    };
+  }
+
+  /** The status page's data: every app, one app's detail, and state changes by app location. */
+  statusSource(): StatusSource {
+    return {
+      rows: async () => [...this.apps.values()].map((app) => statusRow(this.view(app))),
+      detail: async (name) => {
+        const app = [...this.apps.values()].find((a) => formatAppLocation(a.record) === name);
+        return app === undefined ? undefined : statusDetail(this.view(app));
+      },
+      subscribe: (listener) =>
+        this.opts.activity?.subscribe((change) => {
+          const app = [...this.apps.values()].find((a) => a.container?.spec.appId === change.appId);
+          if (app !== undefined) listener({ name: formatAppLocation(app.record), state: displayState(change.state), reason: change.reason });
+        }) ?? (() => {}),
+    };
+  }
+
   private status(app: LoadedApp): AppStatus {
     const { record } = app;
+    const row = statusRow(this.view(app));
     return {
       id: record.id,
       reach: (record.metadata.approved?.reach ?? []).map(describeReach),
@@ -272,6 +309,9 @@ export class AppHost implements AppHostOperations {
       error: app.error,
       needsApproval: app.needsApproval,
       url: `${this.opts.baseUrl(record.domain)}${record.path === "/" ? "/" : record.path + "/"}`,
+      requests: row.requests,
+      errors: row.errors,
+      lastColdStartMs: row.lastColdStartMs,
     };
   }
 
@@ -445,7 +485,7 @@ export class AppHost implements AppHostOperations {
         if (err instanceof RuntimeError && err.kind === "not-approved") {
           // Plugins, permissions or what the container may reach (mounts, options) differ from the approval.
           throw new ReloadRefused(
-            `the new version is not approved, so the previous one keeps serving.\n${err.message}\nreview the change, then run: clace-lite app reload --approve ${location}`,
+            `the new version needs approval, so the previous one keeps serving.\n${err.message}\nreview the change, then run: clace-lite app reload --approve ${location}`,
           );
         }
         throw new ReloadRefused(explain(err));

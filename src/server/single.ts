@@ -5,7 +5,10 @@
  */
 import { join } from "node:path";
 import type { AppContainer, AppContainers, ContainerEvent } from "../containers/index.ts";
-import { AppTable, createProxyServer, selfSignedTls, type AppMount, type ProxyEvent, type ProxyServer } from "../proxy/index.ts";
+import { AppTable, createProxyServer, selfSignedTls, type AccessEntry, type AppMount, type ProxyEvent, type ProxyServer } from "../proxy/index.ts";
+import { ActivityTracker } from "./activity.ts";
+import { statusEndpoints, type StatusSource } from "./status-page.ts";
+import { displayState, statusDetail, statusRow, type AppView } from "./status-view.ts";
 import type { AppConfig, AppLocation, EvalLimits, RuntimeError } from "../runtime/index.ts";
 import { homePaths, LABEL_OWNER } from "./home.ts";
 import { listenOrExplain } from "./listen.ts";
@@ -33,6 +36,8 @@ export interface SingleAppOptions {
   onEvent: (e: ContainerEvent) => void;
   /** Requests the proxy refused and broken or late answers from the app, for the CLI to print. */
   onProxyEvent?: (e: ProxyEvent) => void;
+  /** Every exchange, for an access log (serve --access-log). */
+  onAccess?: (e: AccessEntry) => void;
   /** Reload outcomes in dev mode, for the CLI to print. */
   onReload?: (outcome: { ok: true } | { ok: false; error: string }) => void;
   /** Time and memory budgets of config evaluation (defaults: the runtime's). */
@@ -95,13 +100,43 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
   const tls = opts.httpsPort !== undefined ? await selfSignedTls(homePaths().certsDir) : undefined;
   let openGate!: () => void;
   const ready = new Promise<void>((resolve) => (openGate = resolve));
+  // The status page and metrics: what the container did over time, and the app as the page shows it.
+  const tracker = new ActivityTracker();
+  let url = "";
+  const view = (): AppView => ({
+    location: runtime.formatAppLocation(where),
+    url,
+    spec: opts.spec ?? "",
+    config,
+    loadError: loadError ? { message: loadError.message, needsApproval: loadError.kind === "not-approved" } : null,
+    container,
+    mounted: table.get(where.domain, where.path),
+    activity: container ? tracker.get(container.spec.appId) : undefined,
+  });
+  const status: StatusSource = {
+    rows: async () => [statusRow(view())],
+    detail: async (name) => (name === runtime.formatAppLocation(where) ? statusDetail(view()) : undefined),
+    subscribe: (listener) => tracker.subscribe((c) => listener({ name: runtime.formatAppLocation(where), state: displayState(c.state), reason: c.reason })),
+  };
   const server = listenOrExplain(
     opts.host,
     [
       { what: "HTTP", port: opts.port, fix: "--port N (0 picks a free one)" },
       { what: "HTTPS", port: opts.httpsPort, fix: "--https-port N" },
     ],
-    () => createProxyServer({ host: opts.host, port: opts.port, httpsPort: opts.httpsPort, tls, apps: table, ready, onEvent: opts.onProxyEvent }),
+    () =>
+      createProxyServer({
+        host: opts.host,
+        port: opts.port,
+        httpsPort: opts.httpsPort,
+        tls,
+        apps: table,
+        ready,
+        onEvent: opts.onProxyEvent,
+        onAccess: opts.onAccess,
+        metrics: () => tracker.families(),
+        endpoints: statusEndpoints(status, false),
+      }),
   );
 
   let runtime: Runtime;
@@ -116,7 +151,10 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
   const containerManager = async (): Promise<AppContainers> => {
     if (!containers) {
       containers = new containersModule.AppContainers(await containersModule.connectEngine(), {
-        onEvent: opts.onEvent,
+        onEvent: (e) => {
+          tracker.observe(e);
+          opts.onEvent(e);
+        },
         runDir: join(homePaths().home, "run", "serve"),
         // Reconcile and events see only this app's containers, never a server's or another serve's.
         extraLabels: { [LABEL_OWNER]: `serve:${appId}` },
@@ -159,7 +197,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
   }
   const listening = new URL(server.url);
   const host = where.domain || (opts.host === "0.0.0.0" || opts.host === "::" ? "127.0.0.1" : listening.hostname);
-  const url = `http://${host}:${listening.port}${where.path === "/" ? "/" : where.path + "/"}`;
+  url = `http://${host}:${listening.port}${where.path === "/" ? "/" : where.path + "/"}`;
 
   let watcher: SourceWatcher | undefined;
   if (opts.dev && opts.source) {

@@ -40,6 +40,10 @@ export interface AppStatus {
   error: string;
   needsApproval: boolean;
   url: string;
+  /** Answers and 5xx answers in the last five minutes, and the last cold start (0: none yet). */
+  requests: number;
+  errors: number;
+  lastColdStartMs: number;
   /** Set by `reload`: what it did to this app. */
   reload?: ReloadOutcome;
   /** Set by `approve`: the plugins and permissions now approved, for people ("load proxy.in", a permission). */

@@ -155,7 +155,7 @@ describe("commands that match nothing fail", () => {
     await cli("app", "create", "--spec", "proxy", "--param", "url=http://127.0.0.1:9", "-", "/lst/b");
     const approved = (await cli("app", "approve", "/lst/*")).stdout;
     // Each app, then what is now approved for it.
-    expect(approved).toMatch(/^approved \/lst\/a\n  load proxy\.in\n  proxy\.in\.config.*\napproved \/lst\/b\n  load proxy\.in\n  proxy\.in\.config.*\n$/);
+    expect(approved).toMatch(/^approved \/lst\/a\n  load proxy\.in\n  proxy\.in\.config.*\n  container reach: .*\napproved \/lst\/b\n  load proxy\.in\n  proxy\.in\.config.*\n  container reach: .*\n$/);
     // `app list <glob>` lists only what matches; --json and its alias --format json agree.
     const listedJson = JSON.parse((await cli("app", "list", "--json", "/lst/*")).stdout) as ListedApp[];
     expect(listedJson.map((a) => a.location)).toEqual(["/lst/a", "/lst/b"]);

@@ -149,7 +149,9 @@ describe("--log-format json", () => {
     } finally {
       await serve.stop();
       const appId = defaultAppId({ source: dir, domain: "", path: "/" });
-      for (const c of await containersOf(engine, appId)) await engine.removeContainer(c.id);
+      // The second signal's own removal may still be under way: wait for it rather than race it.
+      for (let i = 0; i < 50 && (await containersOf(engine, appId)).length > 0; i++) await Bun.sleep(100);
+      for (const c of await containersOf(engine, appId)) await engine.removeContainer(c.id).catch(() => {});
       for (const i of await imagesOf(appId)) await engine.removeImage(i.id, true);
     }
   });
