@@ -69,6 +69,8 @@ export interface MountedApp {
   readonly loadError: AppLoadError | undefined;
   readonly redirectBarePath: boolean;
   readonly responseHeaderTimeout: number | undefined;
+  /** "[domain:]path" (no domain for the default one): the app's name in metrics and the access log. */
+  readonly label: string;
   /** The app's counters (kept across reloads at the same mount point). */
   readonly metrics: AppMetrics;
   /** Longest prefix first. */
@@ -285,10 +287,15 @@ function compileMount(mount: AppMount, defaultDomain: string, metrics: ProxyMetr
     loadError: mount.loadError,
     redirectBarePath: mount.redirectBarePath ?? false,
     responseHeaderTimeout: mount.responseHeaderTimeout,
-    metrics: metrics.forApp(`${domain}:${prefix}`, mount.name ?? path),
+    label: locationLabel(domain, path, defaultDomain),
+    metrics: metrics.forApp(`${domain}:${prefix}`, locationLabel(domain, path, defaultDomain)),
     routes,
     fixedUpstreams: [...fixed.values()],
   };
+}
+
+function locationLabel(domain: string, path: string, defaultDomain: string): string {
+  return domain === defaultDomain ? path : `${domain}:${path}`;
 }
 
 /** A route's response header, checked once at mount: a name that is a token, a value without CR, LF or NUL. */

@@ -127,6 +127,11 @@ export class Exchange implements UpstreamOwner {
     return this.app?.name;
   }
 
+  /** The app's location, as metrics and the access log name it ("" when no app took the request). */
+  get appLabel(): string {
+    return this.app?.label ?? "";
+  }
+
   /** The app this request is for, when the proxy answers for it without starting (load error, redirect). */
   assign(app: MountedApp): void {
     this.app = app;

@@ -47,7 +47,7 @@ export interface AccessEntry {
   method: string;
   /** Path and query as the client sent them (dot segments resolved). */
   target: string;
-  /** The app's name, "" when no app took the request. */
+  /** The app's location ("/x", "app.localhost:/"), "" when no app took the request. */
   app: string;
   /** 0 when the client went away before any answer. */
   status: number;
@@ -554,7 +554,7 @@ export class ClientConn implements ClientSide {
       client: this.ip,
       method: head.method,
       target: head.path + head.query,
-      app: ex.appName ?? "",
+      app: ex.appLabel,
       status: ex.status,
       durationMs: performance.now() - ex.startedAt,
       bytesIn: ex.bytesIn,

@@ -45,9 +45,9 @@ function sample(text: string, series: string): number {
 
 test("counters move with requests; the histogram is cumulative; bytes and failures are counted", async () => {
   const before = await scrape();
-  const ok0 = sample(before, 'clace_lite_http_requests_total{app="app",status_class="2xx"}');
-  const count0 = sample(before, 'clace_lite_http_request_duration_seconds_count{app="app"}');
-  const in0 = sample(before, 'clace_lite_http_received_bytes_total{app="app"}');
+  const ok0 = sample(before, 'clace_lite_http_requests_total{app="/app",status_class="2xx"}');
+  const count0 = sample(before, 'clace_lite_http_request_duration_seconds_count{app="/app"}');
+  const in0 = sample(before, 'clace_lite_http_received_bytes_total{app="/app"}');
   for (let i = 0; i < 3; i++) expect((await fetch(`${proxy.url}/app/x${i}`)).status).toBe(200);
   expect((await fetch(`${proxy.url}/app/status/404`)).status).toBe(404);
   expect((await fetch(`${proxy.url}/app/upload`, { method: "POST", body: "x".repeat(5000) })).status).toBe(200);
@@ -55,17 +55,17 @@ test("counters move with requests; the histogram is cumulative; bytes and failur
   expect((await fetch(`${proxy.url}/nowhere`)).status).toBe(404);
 
   const after = await scrape();
-  expect(sample(after, 'clace_lite_http_requests_total{app="app",status_class="2xx"}') - ok0).toBe(4);
-  expect(sample(after, 'clace_lite_http_requests_total{app="app",status_class="4xx"}')).toBeGreaterThanOrEqual(1);
-  expect(sample(after, 'clace_lite_http_requests_total{app="down",status_class="5xx"}')).toBeGreaterThanOrEqual(1);
-  expect(sample(after, 'clace_lite_upstream_errors_total{app="down",kind="connect"}')).toBeGreaterThanOrEqual(1);
+  expect(sample(after, 'clace_lite_http_requests_total{app="/app",status_class="2xx"}') - ok0).toBe(4);
+  expect(sample(after, 'clace_lite_http_requests_total{app="/app",status_class="4xx"}')).toBeGreaterThanOrEqual(1);
+  expect(sample(after, 'clace_lite_http_requests_total{app="/down",status_class="5xx"}')).toBeGreaterThanOrEqual(1);
+  expect(sample(after, 'clace_lite_upstream_errors_total{app="/down",kind="connect"}')).toBeGreaterThanOrEqual(1);
   expect(sample(after, 'clace_lite_http_requests_total{app="",status_class="4xx"}')).toBeGreaterThanOrEqual(1);
-  const count = sample(after, 'clace_lite_http_request_duration_seconds_count{app="app"}');
+  const count = sample(after, 'clace_lite_http_request_duration_seconds_count{app="/app"}');
   expect(count - count0).toBe(5);
-  expect(sample(after, 'clace_lite_http_received_bytes_total{app="app"}') - in0).toBe(5000);
-  expect(sample(after, 'clace_lite_http_sent_bytes_total{app="app"}')).toBeGreaterThan(0);
+  expect(sample(after, 'clace_lite_http_received_bytes_total{app="/app"}') - in0).toBe(5000);
+  expect(sample(after, 'clace_lite_http_sent_bytes_total{app="/app"}')).toBeGreaterThan(0);
   // Buckets never decrease, and +Inf holds every observation.
-  const buckets = after.split("\n").filter((l) => l.startsWith('clace_lite_http_request_duration_seconds_bucket{app="app"'));
+  const buckets = after.split("\n").filter((l) => l.startsWith('clace_lite_http_request_duration_seconds_bucket{app="/app"'));
   const values = buckets.map((l) => Number(l.split(" ")[1]));
   for (let i = 1; i < values.length; i++) expect(values[i]!).toBeGreaterThanOrEqual(values[i - 1]!);
   expect(buckets.at(-1)).toContain('le="+Inf"');
@@ -78,12 +78,12 @@ test("the open-stream gauge counts an SSE answer while it flows", async () => {
   const res = await fetch(`${proxy.url}/app/sse`);
   const reader = res.body!.getReader();
   await reader.read();
-  expect(sample(await scrape(), 'clace_lite_open_streams{app="app",kind="body"}')).toBe(1);
+  expect(sample(await scrape(), 'clace_lite_open_streams{app="/app",kind="body"}')).toBe(1);
   while (!(await reader.read()).done) {}
   expect(await waitFor(() => true)).toBe(true);
   let open = 1;
   for (let i = 0; i < 50 && open !== 0; i++) {
-    open = sample(await scrape(), 'clace_lite_open_streams{app="app",kind="body"}');
+    open = sample(await scrape(), 'clace_lite_open_streams{app="/app",kind="body"}');
     if (open !== 0) await Bun.sleep(20);
   }
   expect(open).toBe(0);
@@ -108,10 +108,10 @@ test("one access entry per exchange, matching the request and its answer", async
   await fetch(`${proxy.url}/nowhere-else`);
   await waitFor(() => access.length >= 3);
   const [get, post, missing] = access;
-  expect(get).toMatchObject({ client: "127.0.0.1", method: "GET", target: "/app/logged?q=1", app: "app", status: 200, bytesIn: 0 });
+  expect(get).toMatchObject({ client: "127.0.0.1", method: "GET", target: "/app/logged?q=1", app: "/app", status: 200, bytesIn: 0 });
   expect(get!.bytesOut).toBeGreaterThan(0);
   expect(get!.durationMs).toBeGreaterThanOrEqual(0);
-  expect(post).toMatchObject({ method: "POST", target: "/app/upload", app: "app", status: 200, bytesIn: 3 });
+  expect(post).toMatchObject({ method: "POST", target: "/app/upload", app: "/app", status: 200, bytesIn: 3 });
   expect(missing).toMatchObject({ method: "GET", target: "/nowhere-else", app: "", status: 404 });
 });
 
