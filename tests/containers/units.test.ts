@@ -19,9 +19,9 @@ test("container options map onto HostConfig; an unknown option is an error namin
   }
 });
 
-test("secret templates substitute {{ .params.KEY }} and refuse unknown keys", () => {
+test("secret templates substitute {{ .params.KEY }} and refuse unknown keys, naming the line", () => {
   expect(renderTemplate("user={{.params.USER}}\npass={{ .params.PASS }}\n", { USER: "u", PASS: "p w" }, "f")).toBe("user=u\npass=p w\n");
-  expect(() => renderTemplate("{{ .params.NOPE }}", {}, "db.conf")).toThrow(/db.conf uses .params.NOPE/);
+  expect(() => renderTemplate("{{ .params.NOPE }}", {}, "db.conf")).toThrow("cannot render secret template db.conf:1:4: .params.NOPE has no value");
 });
 
 test("image references split into repository, tag and digest", () => {
