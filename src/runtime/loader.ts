@@ -64,6 +64,11 @@ export interface LoadOptions {
   maxSteps?: number;
   /** Time and memory budgets of the evaluation; defaults are DEFAULT_EVAL_LIMITS. */
   limits?: Partial<EvalLimits>;
+  /**
+   * The environment `{{secret ...}}` values are resolved from (the server's); defaults to this thread's
+   * process.env. An isolated load passes the serving thread's, since a worker's environment is a copy.
+   */
+  secretEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -261,8 +266,16 @@ function session(mode: SessionMode, approval: Approval, declared: Approval["perm
 }
 
 /** The container an ace.app(...) declaration describes, with the flags of the load. */
-function containerOf(decl: AppDecl, opts: LoadOptions, files: AppFiles, params: ResolvedParam[], settings: ContainerSettings): ContainerSpec | undefined {
+function containerOf(
+  decl: AppDecl,
+  opts: LoadOptions,
+  files: AppFiles,
+  params: ResolvedParam[],
+  settings: ContainerSettings,
+  withSecrets: boolean,
+): ContainerSpec | undefined {
   if (!decl.container) return undefined;
+  const configPermission = decl.permissions.find((p) => p.plugin === "container.in" && p.method === "config");
   const path = opts.path ?? "/";
   return buildContainerSpec(decl.container, {
     appId: opts.appId ?? defaultAppId(opts),
@@ -275,6 +288,7 @@ function containerOf(decl: AppDecl, opts: LoadOptions, files: AppFiles, params: 
     cargs: opts.cargs ?? {},
     cvols: opts.cvols ?? [],
     copts: opts.copts ?? {},
+    secrets: withSecrets ? { sources: { env: opts.secretEnv ?? process.env }, allowed: configPermission?.secrets } : undefined,
   });
 }
 
@@ -287,7 +301,7 @@ export function auditApp(opts: LoadOptions): AuditResult {
   const { files, params, ctx } = prepare(opts);
   const s = session("audit", NOTHING_APPROVED, [], opts);
   const decl = runApp(ctx, s);
-  const container = containerOf(decl, opts, files, params, containerSettingsFromConf(opts.conf ?? {}));
+  const container = containerOf(decl, opts, files, params, containerSettingsFromConf(opts.conf ?? {}), false);
   const found: Approval = { loads: s.loads, permissions: decl.permissions, reach: reachOfApp(container, files) };
   const approval = opts.approved === undefined || opts.approved === "all-audited" ? NOTHING_APPROVED : opts.approved;
   return makeAudit(found, opts.approved === "all-audited" ? found : approval);
@@ -325,7 +339,7 @@ export function loadApp(opts: LoadOptions): AppConfig {
       "pass container=container.config(container.AUTO) to ace.app",
     );
   }
-  const container = containerOf(enforced, opts, files, params, settings);
+  const container = containerOf(enforced, opts, files, params, settings, true);
   const reach = reachOfApp(container, files);
   if (opts.approved !== undefined && opts.approved !== "all-audited") {
     // Beyond Clace: the approval also covers what the container reaches, and any change to that needs approving.
