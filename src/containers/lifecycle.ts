@@ -447,7 +447,7 @@ export class AppContainer {
         await this.shared.engine.stopContainer(id, this.shared.stopTimeoutSecs).catch(() => {});
         throw new StartError(
           "start-failed",
-          `app ${this._spec.appName} did not answer on ${this._spec.healthPath} within ${budgetMs / 1000}s (container port ${this._spec.port})`,
+          `app ${this._spec.appName} did not answer HTTP 200 on ${this._spec.healthPath} within ${budgetMs / 1000}s (container port ${this._spec.port}); set the path with health= in container.config or --conf container.health_url, the wait with --conf container.health_attempts_after_startup`,
           logs.trimEnd(),
         );
       }
