@@ -164,6 +164,7 @@ export function registerServeCommands(program: Command): void {
     );
     printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
     if (app.loadError) printer.error(app.loadError.message);
+    for (const w of app.config?.warnings ?? []) printer.info(`warning: ${w}`);
     if (opts.approve && app.config) printer.info(`approved ${reachLines(app.config.audit.reach.map(describeReach), "").trimEnd()}`);
     if (opts.waitReady !== undefined) {
       const timeout = opts.waitReady === true ? 120 : parseSeconds("--wait-ready")(opts.waitReady);

@@ -72,4 +72,6 @@ export interface AppConfig {
   permissions: readonly Permission[];
   settings: Readonly<Record<string, unknown>>;
   audit: AuditResult;
+  /** What was accepted but does not apply (e.g. a Clace conf key without effect here), for the CLI to print. */
+  warnings: readonly string[];
 }

@@ -18,7 +18,7 @@ import {
 } from "../starlark/index.ts";
 import type { AppConfig, AuditResult } from "./app-config.ts";
 import { STRUCT_BUILTIN, makeAceModule } from "./ace.ts";
-import { containerSettingsFromConf, proxySettingsFromConf } from "./conf.ts";
+import { confWarnings, containerSettingsFromConf, proxySettingsFromConf } from "./conf.ts";
 import { buildContainerSpec } from "./container-config.ts";
 import { RuntimeError } from "./errors.ts";
 import { AppFiles, cleanName } from "./files.ts";
@@ -69,6 +69,8 @@ export interface LoadOptions {
    * process.env. An isolated load passes the serving thread's, since a worker's environment is a copy.
    */
   secretEnv?: Readonly<Record<string, string | undefined>>;
+  /** A dev app (watched and reloaded): never idle-stopped unless container.idle_shutdown_dev_apps is set. */
+  dev?: boolean;
 }
 
 /**
@@ -318,8 +320,11 @@ export function loadApp(opts: LoadOptions): AppConfig {
   if (!path.startsWith("/")) {
     throw new RuntimeError("config", `the app path ${JSON.stringify(path)} must start with "/"`, undefined, "write the path as /name");
   }
-  const settings = containerSettingsFromConf(opts.conf ?? {});
+  const confSettings = containerSettingsFromConf(opts.conf ?? {});
+  // Clace exempts dev apps from idle shutdown unless container.idle_shutdown_dev_apps is set.
+  const settings = opts.dev && !confSettings.idleShutdownDevApps ? Object.freeze({ ...confSettings, idleShutdownSecs: 0 }) : confSettings;
   const proxySettings = proxySettingsFromConf(opts.conf ?? {});
+  const warnings = confWarnings(opts.conf ?? {});
   const { files, params, ctx } = prepare(opts);
 
   const auditSession = session("audit", NOTHING_APPROVED, [], opts);
@@ -366,6 +371,7 @@ export function loadApp(opts: LoadOptions): AppConfig {
     permissions: Object.freeze([...enforced.permissions]),
     settings: Object.freeze(enforced.settings),
     audit: Object.freeze(audit),
+    warnings: Object.freeze(warnings),
   };
   return Object.freeze(config);
 }

@@ -140,12 +140,15 @@ export class AppHost implements AppHostOperations {
       appId: record.id,
       approveCommand: `clace-lite app approve ${formatAppLocation(record)}`,
       limits: this.opts.evalLimits,
+      dev: record.dev,
     };
   }
 
   /** Evaluates the app's config in a worker: a runaway app.star never stalls the requests this thread serves. */
-  private loadConfig(record: AppRecord, approved: Approval | "all-audited"): Promise<AppConfig> {
-    return loadAppIsolated({ ...this.loadOptions(record), approved });
+  private async loadConfig(record: AppRecord, approved: Approval | "all-audited"): Promise<AppConfig> {
+    const config = await loadAppIsolated({ ...this.loadOptions(record), approved });
+    for (const w of config.warnings) this.opts.log(`${formatAppLocation(record)}: warning: ${w}`);
+    return config;
   }
 
   /** What the app asks for, stored as its approval (--approve, `app approve`). */

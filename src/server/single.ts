@@ -78,6 +78,7 @@ async function load(runtime: Runtime, opts: SingleAppOptions, where: AppLocation
       path: where.path,
       appId,
       limits: opts.evalLimits,
+      dev: opts.dev,
     });
     return { config, loadError: null };
   } catch (err) {
