@@ -339,7 +339,7 @@ x = [container.URL, container.AUTO, container.IMAGE_PREFIX, container.COMMAND, c
     for (const [call, msg] of cases) expect(runtimeError(() => load({ source: wrap(call) })).message).toContain(msg);
   });
 
-  test("lifetime=command needs no port", () => {
+  test("lifetime=container.COMMAND is refused at load, with the reason", () => {
     const dir = makeApp({
       "app.star": `load("container.in", "container")
 app = ace.app("t", container=container.config(container.AUTO, lifetime=container.COMMAND),
@@ -347,7 +347,9 @@ app = ace.app("t", container=container.config(container.AUTO, lifetime=container
 `,
       Containerfile: "FROM busybox\n",
     });
-    expect(load({ source: dir }).container).toMatchObject({ port: 0, lifetime: "command" });
+    const err = runtimeError(() => load({ source: dir }));
+    expect(err.message).toContain("app.star:2:");
+    expect(err.message).toContain("lifetime=container.COMMAND is not supported: it is for Clace's actions (ace.action with container.run)");
   });
 
   test("a route to container.URL needs a container", () => {
