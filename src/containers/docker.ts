@@ -389,6 +389,7 @@ export class DockerEngine implements ContainerEngine {
     const portKey = `${req.port}/tcp`;
     const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
     const body: Record<string, unknown> = {
+      ...req.config,
       Image: req.image,
       Env: env,
       Labels: req.labels,

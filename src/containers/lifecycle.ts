@@ -21,7 +21,7 @@ import {
   imageName,
   specHash,
 } from "./naming.ts";
-import { mapOptions } from "./options.ts";
+import { mapOptions, mergeUlimits } from "./options.ts";
 import { probeOnce } from "./readiness.ts";
 import { StartError } from "./start-error.ts";
 import type { ContainerSpec } from "./spec.ts";
@@ -359,13 +359,14 @@ export class AppContainer {
         name,
         image: imageRef,
         env: { ...opts.env, ...spec.env },
-        labels: this.labels(this._hash),
+        labels: { ...opts.labels, ...this.labels(this._hash) },
         port: spec.port,
         binds: volumes.map((v) => v.bind),
         user: opts.user,
         workingDir: opts.workingDir,
         hostConfig: opts.hostConfig,
-        ulimits: this.shared.ulimits,
+        config: opts.config,
+        ulimits: mergeUlimits(this.shared.ulimits, opts.ulimits),
       });
     } catch (err) {
       // Another server process created it first: use theirs.
