@@ -16,7 +16,8 @@ import {
   type Deadline,
   type Value,
 } from "../starlark/index.ts";
-import type { AppConfig, AuditResult } from "./app-config.ts";
+import type { AppConfig, AuditResult, ProxyRoute, StaticFiles } from "./app-config.ts";
+import { realpathSync } from "node:fs";
 import { STRUCT_BUILTIN, makeAceModule } from "./ace.ts";
 import { confWarnings, containerSettingsFromConf, proxySettingsFromConf } from "./conf.ts";
 import { buildContainerSpec } from "./container-config.ts";
@@ -309,6 +310,45 @@ export function auditApp(opts: LoadOptions): AuditResult {
   return makeAudit(found, opts.approved === "all-audited" ? found : approval);
 }
 
+/** A static app's one route: everything under the app path to its own upstream, the file server. */
+const STATIC_ROUTE: ProxyRoute = Object.freeze({
+  path: "/",
+  url: CONTAINER_URL,
+  stripPath: "",
+  preserveHost: false,
+  stripApp: true,
+  responseHeaders: Object.freeze({}),
+});
+
+const INDEX_FILES = ["index.html", "index.htm"];
+
+/** What a static_only app serves: its source folder, with the index named or found (index.html, index.htm). */
+function staticFilesOf(decl: { index: string; singleFile: boolean }, files: AppFiles): StaticFiles {
+  if (files.sourceDir === null) {
+    throw new RuntimeError(
+      "config",
+      "a static_only app serves the files of its app folder, and this app has none (\"-\")",
+      undefined,
+      "create the app from the folder of files to serve",
+    );
+  }
+  let index = decl.index;
+  if (index !== "") {
+    const clean = cleanName(index);
+    if (clean === null) throw new RuntimeError("config", `ace.app: index ${JSON.stringify(index)} must be a file inside the app folder`, undefined, "name a file such as index.html");
+    index = clean;
+  } else index = INDEX_FILES.find((f) => files.origin(f) === "source") ?? INDEX_FILES[0]!;
+  if (decl.singleFile && files.origin(index) !== "source") {
+    throw new RuntimeError(
+      "config",
+      `single_file=True serves ${index} for every path, and the app folder has no ${index}`,
+      undefined,
+      "add the file, or name another with index= (the static specs take --param index=NAME)",
+    );
+  }
+  return Object.freeze({ root: realpathSync(files.sourceDir), index, singleFile: decl.singleFile });
+}
+
 export function defaultAppId(opts: Pick<LoadOptions, "source" | "spec" | "domain" | "path">): string {
   const key = JSON.stringify([opts.source, opts.spec ?? "", opts.domain ?? "", opts.path ?? "/"]);
   return `app_cl_${createHash("sha256").update(key).digest("hex").slice(0, 20)}`;
@@ -335,6 +375,7 @@ export function loadApp(opts: LoadOptions): AppConfig {
   const approval = opts.approved === undefined || opts.approved === "all-audited" ? found : opts.approved;
   const enforced = runApp(ctx, session("enforce", approval, found.permissions, opts));
 
+  const staticFiles = enforced.static ? staticFilesOf(enforced.static, files) : undefined;
   const usesContainer = enforced.routes.some((r) => r.url === CONTAINER_URL);
   if (usesContainer && !enforced.container) {
     throw new RuntimeError(
@@ -364,9 +405,10 @@ export function loadApp(opts: LoadOptions): AppConfig {
     name: enforced.name,
     domain,
     path,
-    routes: Object.freeze([...enforced.routes]),
+    routes: Object.freeze(staticFiles ? [STATIC_ROUTE] : [...enforced.routes]),
     proxy: proxySettings,
     ...(container ? { container } : {}),
+    ...(staticFiles ? { staticFiles } : {}),
     params: Object.freeze(params.map((p) => Object.freeze(p))),
     permissions: Object.freeze([...enforced.permissions]),
     settings: Object.freeze(enforced.settings),

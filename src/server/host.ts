@@ -32,7 +32,7 @@ import {
   type LoadOptions,
 } from "../runtime/index.ts";
 import type { AppTable } from "../proxy/index.ts";
-import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
+import { NO_CONTAINER, ownUpstream, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
 import { sweepAppLeftovers } from "./leftovers.ts";
 import type { HomePaths } from "./home.ts";
@@ -204,7 +204,7 @@ export class AppHost implements AppHostOperations {
       routes: loaded.config?.routes ?? [],
       responseHeaderTimeout: loaded.config?.proxy.responseHeaderTimeoutSecs,
       upstream: recordingActivity(
-        loaded.container ?? NO_CONTAINER,
+        ownUpstream(loaded.container, loaded.config),
         () => {
           // A number per request; formatted only when someone lists the apps.
           loaded.lastRequestMs = Date.now();

@@ -8,7 +8,7 @@ import type { AppContainer, AppContainers, ContainerEvent } from "../containers/
 import { AppTable, createProxyServer, selfSignedTls, type AppMount, type ProxyEvent, type ProxyServer } from "../proxy/index.ts";
 import type { AppConfig, AppLocation, EvalLimits, RuntimeError } from "../runtime/index.ts";
 import { homePaths, LABEL_OWNER } from "./home.ts";
-import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
+import { ownUpstream, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
 
 export interface SingleAppOptions {
@@ -125,7 +125,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     routes: config?.routes ?? [],
     responseHeaderTimeout: config?.proxy.responseHeaderTimeoutSecs,
     upstream: recordingActivity(
-      container ?? NO_CONTAINER,
+      ownUpstream(container, config),
       () => requests++,
       () => container?.state ?? (loadError ? "error" : "fixed"),
     ),
