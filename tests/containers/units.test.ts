@@ -10,7 +10,7 @@ test("container options map onto HostConfig; an unknown option is an error namin
   expect(m.user).toBe("1000:1000");
   expect(m.workingDir).toBe("/app");
   expect(m.env).toEqual({ A: "b=c" });
-  expect(() => mapOptions({ "security-opt": "seccomp=unconfined" })).toThrow(/container option "security-opt" is not supported/);
+  expect(() => mapOptions({ "cgroup-parent": "/x" })).toThrow(/container option "cgroup-parent" is not supported/);
   expect(() => mapOptions({ network: "host" })).toThrow(/not supported: the proxy reaches the app through its port published on 127.0.0.1/);
   try {
     mapOptions({ memory: "lots" });

@@ -37,7 +37,7 @@ const envServer = (port: number, opts: { underAppPath?: boolean; extra?: string 
     `FROM ${BUSYBOX_IMAGE}`,
     `EXPOSE ${port}`,
     // strip_app=False (streamlit) forwards the app path: the files are served under it.
-    `CMD ["/bin/sh", "-c", "d=/www${opts.underAppPath ? "$CL_APP_PATH" : ""}; mkdir -p $d/_stcore; echo ok > $d/_stcore/health; env | sort > $d/env.txt; ${opts.extra ?? ""} exec httpd -f -p ${port} -h /www"]`,
+    `CMD ["/bin/sh", "-c", "d=/www${opts.underAppPath ? "$CL_APP_PATH" : ""}; mkdir -p $d/_stcore; echo ok > $d/_stcore/health; echo up > $d/index.html; env | sort > $d/env.txt; ${opts.extra ?? ""} exec httpd -f -p ${port} -h /www"]`,
     "",
   ].join("\n");
 
