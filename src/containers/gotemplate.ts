@@ -51,12 +51,17 @@ type Piece = { kind: "text"; text: string } | { kind: "action"; toks: Tok[]; lin
 
 class Lexer {
   private pos = 0;
-  private line = 1;
-  private lineStart = 0;
+  /** Whether the action just lexed ended with a trim marker (` -}}`). */
+  private lastTrim = false;
+  /** Offsets where each line starts, for positions in errors. */
+  private readonly lineStarts: number[] = [0];
+
   constructor(
     private readonly src: string,
     private readonly file: string,
-  ) {}
+  ) {
+    for (let i = src.indexOf("\n"); i >= 0; i = src.indexOf("\n", i + 1)) this.lineStarts.push(i + 1);
+  }
 
   private fail(msg: string, at = this.pos): never {
     const { line, col } = this.where(at);
@@ -64,13 +69,14 @@ class Lexer {
   }
 
   private where(at: number): { line: number; col: number } {
-    let line = 1;
-    let start = 0;
-    for (let i = this.src.indexOf("\n"); i >= 0 && i < at; i = this.src.indexOf("\n", i + 1)) {
-      line++;
-      start = i + 1;
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
     }
-    return { line, col: at - start + 1 };
+    return { line: lo + 1, col: at - this.lineStarts[lo]! + 1 };
   }
 
   pieces(): Piece[] {
@@ -112,8 +118,6 @@ class Lexer {
     }
     return out;
   }
-
-  private lastTrim = false;
 
   /** Tokens of one action, up to and including its closing delimiter (an "end" token). */
   private actionTokens(): Tok[] {
@@ -279,8 +283,11 @@ type ControlNode = { kind: "if" | "with" | "range"; pipe: Pipeline; list: Node[]
 const KEYWORDS = new Set(["if", "else", "end", "range", "with", "break", "continue", "define", "template", "block"]);
 
 class Parser {
-  private i = 0;
+  /** The next piece to parse. */
+  private p = 0;
+  /** The current action's tokens, and the next one in them. */
   private toks: Tok[] = [];
+  private i = 0;
   private rangeDepth = 0;
 
   constructor(
@@ -298,8 +305,6 @@ class Parser {
     if (stop) this.fail(stop, `unexpected {{${stop.word}}}`);
     return list;
   }
-
-  private p = 0;
 
   /** Nodes up to an {{else}} or {{end}} (returned as `stop`, with the tokens after it current). */
   private list(): { list: Node[]; stop?: Pos & { word: string } } {
