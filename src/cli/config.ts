@@ -54,7 +54,7 @@ export function formatConfig(cfg: AppConfig, describePermission: (p: Permission)
     for (const [k, v] of Object.entries(c.options)) out.push(`  option --${k}${v ? `=${v}` : ""}`);
     const s = c.settings;
     out.push(
-      `  settings: idle_shutdown_secs=${s.idleShutdownSecs} health_url=${s.healthUrl} health_attempts_after_startup=${s.healthAttemptsAfterStartup} health_timeout_secs=${s.healthTimeoutSecs} status_check_interval_secs=${s.statusCheckIntervalSecs} status_health_attempts=${s.statusHealthAttempts}`,
+      `  settings: idle_shutdown_secs=${s.idleShutdownSecs} health_url=${s.healthUrl} health_attempts_after_startup=${s.healthAttemptsAfterStartup} health_timeout_secs=${s.healthTimeoutSecs} status_check_interval_secs=${s.statusCheckIntervalSecs} status_health_attempts=${s.statusHealthAttempts} idle_shutdown_dev_apps=${s.idleShutdownDevApps}`,
     );
   }
   if (cfg.params.length) {
@@ -69,6 +69,7 @@ export function formatConfig(cfg: AppConfig, describePermission: (p: Permission)
     out.push("permissions:");
     for (const p of cfg.permissions) out.push(`  ${describePermission(p)}${p.type ? ` ${p.type}` : ""}`);
   }
+  for (const w of cfg.warnings) out.push(`warning: ${w}`);
   out.push(`audit: loads ${cfg.audit.loads.length ? cfg.audit.loads.join(", ") : "(none)"}`);
   out.push(cfg.audit.needsApproval ? "approval: needed (run with --approve to approve what the audit found)" : "approval: approved");
   return out.join("\n");

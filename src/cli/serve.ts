@@ -208,6 +208,7 @@ export function registerServeCommands(program: Command): void {
       // Said at start, not only in the 500 page a browser gets: the app answers nothing until approved.
       printer.error(`${app.loadError.message}; every request gets a 500 until then${app.loadError.fix ? `\nfix: ${app.loadError.fix}` : ""}`);
     }
+    for (const w of app.config?.warnings ?? []) printer.info(`warning: ${w}`);
     if (opts.approve && app.config) printer.info(`approved ${reachLines(app.config.audit.reach.map(describeReach), "").trimEnd()}`);
     if (waitSecs !== undefined) {
       try {

@@ -15,7 +15,7 @@ export function registerSpecCommands(program: Command): void {
         return;
       }
       const width = Math.max(...specs.map((s) => s.name.length));
-      for (const s of specs) process.stdout.write(`${s.name.padEnd(width)}  ${s.files.join(", ")}\n`);
+      for (const s of specs) process.stdout.write(`${s.name.padEnd(width)}  ${s.origin === "custom" ? "(custom) " : ""}${s.files.join(", ")}\n`);
     });
   spec
     .command("show")

@@ -32,6 +32,7 @@ import {
   type PullProgress,
   type VolumeInfo,
 } from "./engine.ts";
+import { BuildkitProgress, ProtobufError, decodeStatusResponse } from "./buildkit.ts";
 import { LineSplitter, TailBuffer, demuxLogs } from "./streams.ts";
 
 export interface DockerEngineOptions {
@@ -70,6 +71,8 @@ export class DockerEngine implements ContainerEngine {
   readonly endpoint: string;
   readonly calls: EngineCallCounts = {};
   private readonly modem: Modem;
+  /** What the engine said it is, at the first ping. */
+  private version: EngineVersion | undefined;
 
   constructor(opts: DockerEngineOptions) {
     this.endpoint = opts.endpoint;
@@ -151,10 +154,25 @@ export class DockerEngine implements ContainerEngine {
     const v = json as { Version?: string; ApiVersion?: string; Components?: { Name?: string }[] };
     const isPodman = (v.Components ?? []).some((c) => /podman/i.test(c.Name ?? ""));
     this.kind = isPodman ? "podman" : "docker";
-    return { kind: this.kind, version: v.Version ?? "", apiVersion: v.ApiVersion ?? "" };
+    this.version = { kind: this.kind, version: v.Version ?? "", apiVersion: v.ApiVersion ?? "" };
+    return this.version;
+  }
+
+  /**
+   * BuildKit when the engine offers it: Docker since API 1.39 builds with it through `/build?version=2` (the only
+   * way `RUN --mount=type=cache` works), unless DOCKER_BUILDKIT=0 asks for the classic builder as the docker CLI
+   * honours it. Podman's compat API builds with Buildah whatever the version says, so it gets the classic request.
+   */
+  private async useBuildkit(): Promise<boolean> {
+    if (process.env.DOCKER_BUILDKIT === "0") return false;
+    this.version ??= await this.ping();
+    if (this.kind !== "docker") return false;
+    const [major = 0, minor = 0] = this.version.apiVersion.split(".").map(Number);
+    return major > 1 || (major === 1 && minor >= 39);
   }
 
   async build(req: BuildRequest): Promise<BuildResult> {
+    const buildkit = await this.useBuildkit();
     this.count("build");
     const res = await this.request("POST", "/build", {
       query: {
@@ -162,6 +180,7 @@ export class DockerEngine implements ContainerEngine {
         dockerfile: req.containerFile,
         rm: "1",
         forcerm: "1",
+        version: buildkit ? "2" : undefined,
         buildargs: req.buildArgs && Object.keys(req.buildArgs).length > 0 ? JSON.stringify(req.buildArgs) : undefined,
         labels: req.labels ? JSON.stringify(req.labels) : undefined,
       },
@@ -169,34 +188,52 @@ export class DockerEngine implements ContainerEngine {
       signal: req.signal,
     });
     const tail = new TailBuffer(BUILD_TAIL_LINES);
+    const emit = (line: string): void => {
+      tail.push(line);
+      req.onLine?.(line);
+    };
+    const progress = new BuildkitProgress(emit);
     let imageId = "";
     let error = "";
+    let badTrace = "";
     if ((res.statusCode ?? 0) !== 200) {
       const text = await readText(res);
       throw new EngineError("build-failed", `build of ${req.tag} failed: ${errorMessage(parseJson(text), text)}`, text);
     }
     await forEachJsonLine(res, (obj) => {
-      const o = obj as { stream?: string; aux?: { ID?: string }; error?: string; errorDetail?: { message?: string } };
+      const o = obj as { id?: string; stream?: string; aux?: unknown; error?: string; errorDetail?: { message?: string } };
+      if (o.id === "moby.buildkit.trace" && typeof o.aux === "string") {
+        try {
+          progress.push(decodeStatusResponse(o.aux));
+        } catch (err) {
+          // One undecodable update costs its lines, not the build; say so once in the log.
+          if (!(err instanceof ProtobufError)) throw err;
+          if (!badTrace) emit((badTrace = `(build progress not readable: ${err.message})`));
+        }
+        return;
+      }
       if (typeof o.stream === "string") {
         for (const line of o.stream.split("\n")) {
           if (line.trim() === "") continue;
-          tail.push(line);
-          req.onLine?.(line);
+          emit(line);
           const m = /^Successfully built ([0-9a-f]+)/.exec(line);
           if (m && !imageId) imageId = m[1]!;
         }
       }
-      if (o.aux?.ID) imageId = o.aux.ID;
+      const aux = o.aux as { ID?: string } | undefined;
+      if (aux && typeof aux === "object" && aux.ID) imageId = aux.ID;
       if (o.error || o.errorDetail) {
         error = o.errorDetail?.message ?? o.error ?? "unknown build error";
-        tail.push(error);
-        req.onLine?.(error);
+        progress.flush();
+        emit(error);
       }
     });
+    progress.flush();
     if (error || !imageId) {
+      const step = progress.failedStep ? ` at step ${progress.failedStep}` : "";
       throw new EngineError(
         "build-failed",
-        `build of ${req.tag} failed: ${error || "the engine reported no image"}`,
+        `build of ${req.tag} failed${step}: ${error || "the engine reported no image"}`,
         tail.text(),
         "fix the container file or the step named in the build output",
       );
@@ -352,6 +389,7 @@ export class DockerEngine implements ContainerEngine {
     const portKey = `${req.port}/tcp`;
     const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
     const body: Record<string, unknown> = {
+      ...req.config,
       Image: req.image,
       Env: env,
       Labels: req.labels,

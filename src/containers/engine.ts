@@ -93,6 +93,8 @@ export interface CreateRequest {
   workingDir?: string;
   /** Extra HostConfig fields (memory, cpus, ...), already validated. */
   hostConfig?: Readonly<Record<string, unknown>>;
+  /** Extra top-level Config fields (Hostname, StopSignal), already validated. */
+  config?: Readonly<Record<string, unknown>>;
   ulimits: readonly Ulimit[];
   cmd?: readonly string[];
 }

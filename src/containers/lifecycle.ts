@@ -22,7 +22,7 @@ import {
   imageName,
   specHash,
 } from "./naming.ts";
-import { mapOptions } from "./options.ts";
+import { mapOptions, mergeUlimits } from "./options.ts";
 import { probeOnce } from "./readiness.ts";
 import { StartError } from "./start-error.ts";
 import type { ContainerSpec } from "./spec.ts";
@@ -421,13 +421,14 @@ export class AppContainer {
         name,
         image: imageRef,
         env: { ...opts.env, ...spec.env },
-        labels: this.labels(this._hash),
+        labels: { ...opts.labels, ...this.labels(this._hash) },
         port: spec.port,
         binds: volumes.map((v) => v.bind),
         user: opts.user,
         workingDir: opts.workingDir,
         hostConfig: opts.hostConfig,
-        ulimits: this.shared.ulimits,
+        config: opts.config,
+        ulimits: mergeUlimits(this.shared.ulimits, opts.ulimits),
       });
     } catch (err) {
       // Another server process created it first: use theirs.
@@ -511,7 +512,7 @@ export class AppContainer {
         throw new StartError(
           this.cancelReason === undefined ? "start-failed" : "start-timeout",
           this.cancelReason ??
-            `app ${this._spec.appName} did not answer on ${this._spec.healthPath} within ${budgetMs / 1000}s (container port ${this._spec.port})`,
+            `app ${this._spec.appName} did not answer HTTP 200 on ${this._spec.healthPath} within ${budgetMs / 1000}s (container port ${this._spec.port}); set the path with health= in container.config or --conf container.health_url, the wait with --conf container.health_attempts_after_startup`,
           logs.trimEnd(),
         );
       }

@@ -2,14 +2,23 @@
  * Container options (Clace's `--copt`) mapped onto Engine API fields. Clace appends them verbatim to `docker run`;
  * over the API each needs a mapping, so only known ones are accepted and any other is an error that names it.
  */
-import { EngineError } from "./engine.ts";
+import { EngineError, type Ulimit } from "./engine.ts";
 
 export interface MappedOptions {
   hostConfig: Record<string, unknown>;
+  /** Top-level container Config fields (Hostname, StopSignal). */
+  config: Record<string, unknown>;
   user?: string;
   workingDir?: string;
   env: Record<string, string>;
+  /** Extra labels; clace-lite's own (dev.clace-lite.*) cannot be set this way. */
+  labels: Record<string, string>;
+  /** Limits that replace the engine defaults of the same name. */
+  ulimits: Ulimit[];
 }
+
+/** Labels clace-lite sets on its containers to find and clean them; an option may not forge them. */
+const OWN_LABEL_PREFIX = "dev.clace-lite.";
 
 const SUPPORTED = [
   "memory",
@@ -30,18 +39,32 @@ const SUPPORTED = [
   "device",
   "pid",
   "ipc",
+  "gpus",
+  "security-opt",
+  "sysctl",
+  "add-host",
+  "dns",
+  "dns-search",
+  "dns-option",
+  "hostname",
+  "label",
+  "ulimit",
+  "cpuset-cpus",
+  "group-add",
+  "stop-signal",
+  "oom-score-adj",
 ] as const;
 
 /**
  * Options that widen what the container can reach on the host (capabilities, devices, the host's PID or IPC
  * namespace, everything at once). They are part of what an approval covers (runtime/reach.ts).
  */
-export const WIDENING_OPTIONS: ReadonlySet<string> = new Set(["privileged", "cap-add", "device", "pid", "ipc"]);
+export const WIDENING_OPTIONS: ReadonlySet<string> = new Set(["privileged", "cap-add", "device", "pid", "ipc", "gpus", "security-opt", "sysctl"]);
 
 /** The option's canonical name: `--copt -m` and `--copt memory` are one option. */
 export function optionName(rawKey: string): string {
   const key = rawKey.replace(/^-+/, "");
-  return { m: "memory", c: "cpu-shares", u: "user", w: "workdir", e: "env" }[key] ?? key;
+  return { m: "memory", c: "cpu-shares", u: "user", w: "workdir", e: "env", h: "hostname", l: "label" }[key] ?? key;
 }
 
 /** Why an option Clace passes to `docker run` is refused here even though Docker knows it. */
@@ -53,7 +76,40 @@ const REFUSED: Readonly<Record<string, string>> = {
   volume: "volumes are given with --cvol (or container.config volumes), where the approval lists them",
   v: "volumes are given with --cvol (or container.config volumes), where the approval lists them",
   name: "clace-lite names the app's containers itself",
+  mount: "volumes are given with --cvol (or container.config volumes), where the approval lists them",
+  restart: "clace-lite restarts a crashed app on its next request; an engine restart policy would undo idle stops",
+  rm: "clace-lite removes the containers it no longer needs itself",
+  "log-driver": "clace-lite reads the container's logs through the engine, which needs its default log driver",
+  "log-opt": "clace-lite reads the container's logs through the engine, which needs its default log driver",
+  init: "clace-lite always starts containers with an init process",
+  "network-alias": "the app runs on the engine's default network, reached through its published port",
+  expose: "the app's port comes from EXPOSE or container.config(port=...)",
+  entrypoint: "the container file's ENTRYPOINT and CMD decide what runs",
 };
+
+/** Values given as one comma-separated option (Record keys are unique): `--copt dns=1.1.1.1,9.9.9.9`. */
+function list(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+const IPV6 = /^[0-9a-fA-F:]+(%\w+)?$/;
+const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const ULIMIT_NAMES = ["core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"];
+
+function isIp(value: string): boolean {
+  return IPV4.test(value) || (value.includes(":") && IPV6.test(value));
+}
+
+/** The engine defaults with the options' limits of the same name replacing them. */
+export function mergeUlimits(defaults: readonly Ulimit[], overrides: readonly Ulimit[]): Ulimit[] {
+  const byName = new Map(defaults.map((u) => [u.Name, u]));
+  for (const u of overrides) byName.set(u.Name, u);
+  return [...byName.values()];
+}
 
 /** "512m", "1g", "1024k", "100" (bytes) → bytes. */
 export function parseBytes(option: string, value: string): number {
@@ -79,7 +135,7 @@ function badValue(option: string, value: string, want: string): EngineError {
 }
 
 export function mapOptions(options: Readonly<Record<string, string>>): MappedOptions {
-  const out: MappedOptions = { hostConfig: {}, env: {} };
+  const out: MappedOptions = { hostConfig: {}, config: {}, env: {}, labels: {}, ulimits: [] };
   for (const [rawKey, value] of Object.entries(options)) {
     const key = rawKey.replace(/^-+/, "");
     switch (key) {
@@ -154,6 +210,98 @@ export function mapOptions(options: Readonly<Record<string, string>>): MappedOpt
         const i = value.indexOf("=");
         if (i <= 0) throw badValue(key, value, "NAME=value");
         out.env[value.slice(0, i)] = value.slice(i + 1);
+        break;
+      }
+      case "gpus": {
+        // all | N | device=0,1 (docker run --gpus); needs the engine's GPU support at start.
+        const m = /^(?:all|(\d+)|device=([\w,.-]+))$/.exec(value.replace(/^"|"$/g, ""));
+        if (!m) throw badValue(key, value, "all, a count, or device=<ids>");
+        const request: Record<string, unknown> = { Driver: "", Capabilities: [["gpu"]] };
+        if (m[2]) request.DeviceIDs = m[2].split(",");
+        else request.Count = m[1] ? Number(m[1]) : -1;
+        out.hostConfig.DeviceRequests = [request];
+        break;
+      }
+      case "security-opt":
+        if (list(value).length === 0) throw badValue(key, value, "an option such as no-new-privileges or seccomp=<profile>");
+        out.hostConfig.SecurityOpt = [...((out.hostConfig.SecurityOpt as string[] | undefined) ?? []), ...list(value)];
+        break;
+      case "sysctl": {
+        const sysctls: Record<string, string> = { ...(out.hostConfig.Sysctls as Record<string, string> | undefined) };
+        for (const item of list(value)) {
+          const i = item.indexOf("=");
+          if (i <= 0 || !/^[a-z0-9_.\/-]+$/i.test(item.slice(0, i))) throw badValue(key, value, "name=value[,name=value], e.g. net.core.somaxconn=1024");
+          sysctls[item.slice(0, i)] = item.slice(i + 1);
+        }
+        out.hostConfig.Sysctls = sysctls;
+        break;
+      }
+      case "add-host": {
+        const hosts = list(value).map((item) => {
+          const i = item.indexOf(":");
+          const name = item.slice(0, i);
+          const ip = item.slice(i + 1);
+          if (i <= 0 || !HOST_NAME.test(name) || !(isIp(ip) || ip === "host-gateway")) throw badValue(key, value, "name:ip[,name:ip], e.g. db.local:10.0.0.5");
+          return `${name}:${ip}`;
+        });
+        out.hostConfig.ExtraHosts = [...((out.hostConfig.ExtraHosts as string[] | undefined) ?? []), ...hosts];
+        break;
+      }
+      case "dns":
+        if (list(value).length === 0 || !list(value).every(isIp)) throw badValue(key, value, "IP addresses, comma-separated");
+        out.hostConfig.Dns = list(value);
+        break;
+      case "dns-search":
+        if (list(value).length === 0 || !list(value).every((d) => HOST_NAME.test(d) || d === ".")) throw badValue(key, value, "domain names, comma-separated");
+        out.hostConfig.DnsSearch = list(value);
+        break;
+      case "dns-option":
+        if (list(value).length === 0) throw badValue(key, value, "resolver options such as ndots:2");
+        out.hostConfig.DnsOptions = list(value);
+        break;
+      case "hostname":
+      case "h":
+        if (!HOST_NAME.test(value)) throw badValue(key, value, "a host name");
+        out.config.Hostname = value;
+        break;
+      case "label":
+      case "l":
+        for (const item of list(value)) {
+          const i = item.indexOf("=");
+          const name = i < 0 ? item : item.slice(0, i);
+          if (name === "") throw badValue(key, value, "key=value[,key=value]");
+          if (name.startsWith(OWN_LABEL_PREFIX)) {
+            throw new EngineError("bad-option", `container option label=${value} is not valid: ${OWN_LABEL_PREFIX}* labels are clace-lite's own`, "", "use another label name");
+          }
+          out.labels[name] = i < 0 ? "" : item.slice(i + 1);
+        }
+        break;
+      case "ulimit":
+        for (const item of list(value)) {
+          const m = /^([a-z]+)=(-1|\d+)(?::(-1|\d+))?$/.exec(item);
+          if (!m || !ULIMIT_NAMES.includes(m[1]!)) throw badValue(key, value, `name=soft[:hard] with a name among ${ULIMIT_NAMES.join(", ")}`);
+          const soft = Number(m[2]);
+          const hard = m[3] !== undefined ? Number(m[3]) : soft;
+          if (hard !== -1 && (soft === -1 || soft > hard)) throw badValue(key, value, "a soft limit no higher than the hard one");
+          out.ulimits = mergeUlimits(out.ulimits, [{ Name: m[1]!, Soft: soft, Hard: hard }]);
+        }
+        break;
+      case "cpuset-cpus":
+        if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(value)) throw badValue(key, value, "CPUs such as 0-3 or 0,2");
+        out.hostConfig.CpusetCpus = value;
+        break;
+      case "group-add":
+        if (list(value).length === 0 || !list(value).every((g) => /^[\w.-]+$/.test(g))) throw badValue(key, value, "group names or ids, comma-separated");
+        out.hostConfig.GroupAdd = list(value);
+        break;
+      case "stop-signal":
+        if (!/^(SIG)?[A-Z0-9+-]+$|^\d+$/.test(value)) throw badValue(key, value, "a signal such as SIGINT");
+        out.config.StopSignal = value;
+        break;
+      case "oom-score-adj": {
+        const n = parseInt10(key, value);
+        if (n < -1000 || n > 1000) throw badValue(key, value, "a number from -1000 to 1000");
+        out.hostConfig.OomScoreAdj = n;
         break;
       }
       default:

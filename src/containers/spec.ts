@@ -37,6 +37,8 @@ export interface ContainerSettings {
   startTimeoutSecs: number;
   /** How many requests may wait for one app's start at once; beyond it, 503. */
   maxWaitingRequests: number;
+  /** Dev apps are idle-stopped only when this is set (Clace's container.idle_shutdown_dev_apps). */
+  idleShutdownDevApps: boolean;
 }
 
 export const DEFAULT_CONTAINER_SETTINGS: ContainerSettings = Object.freeze({
@@ -48,6 +50,7 @@ export const DEFAULT_CONTAINER_SETTINGS: ContainerSettings = Object.freeze({
   statusHealthAttempts: 3,
   startTimeoutSecs: 120,
   maxWaitingRequests: 1000,
+  idleShutdownDevApps: false,
 });
 
 export interface ContainerSpec {

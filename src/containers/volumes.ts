@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, realpathSync, writeFileSync, existsSync } from "node:fs";
 import { basename, isAbsolute, join } from "node:path";
 import { EngineError } from "./engine.ts";
+import { TemplateError, renderGoTemplate } from "./gotemplate.ts";
 import { volumeName } from "./naming.ts";
 import type { ContainerSpec, VolumeSpec } from "./spec.ts";
 
@@ -16,17 +17,17 @@ export interface PlannedVolume {
 }
 
 /**
- * `{{ .params.KEY }}` (Go template syntax, the only form Clace's secret files need without secret providers).
- * A key with no value is an error rather than Go's "<no value>", so a typo does not reach the container.
+ * A `cl_secret` file rendered as Clace renders it: Go's template language with `{params: <the container env>}` as
+ * data (`{{ .params.KEY }}`, `{{ range $k, $v := .params }}`, `if`, `with`, `index`, `printf`, pipelines). A key with
+ * no value is an error rather than Go's "<no value>", so a typo does not reach the container.
  */
 export function renderTemplate(template: string, params: Readonly<Record<string, string>>, file: string): string {
-  return template.replace(/\{\{-?\s*\.params\.([A-Za-z_][A-Za-z0-9_]*)\s*-?\}\}/g, (_m, key: string) => {
-    const v = params[key];
-    if (v === undefined) {
-      throw new EngineError("config-error", `secret template ${file} uses .params.${key}, which has no value`, "", `set the param ${key}`);
-    }
-    return v;
-  });
+  try {
+    return renderGoTemplate(template, { params }, file);
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    throw new EngineError("config-error", `cannot render secret template ${err.message}`, "", `fix line ${err.line} of ${file} (Go template syntax), or set the param it needs`);
+  }
 }
 
 function resolveTemplate(spec: ContainerSpec, templatePath: string): string {

@@ -79,7 +79,7 @@ function permissionType(fn: string, v: Value | undefined): "READ" | "WRITE" | un
 export function makeAceModule(session: LoadSession): Module {
   const app = new Builtin("ace.app", (_t, args, kwargs) => {
     const fn = "ace.app";
-    const [name, routes, _style, permissions, _libraries, settings, _customLayout, container, actions, staticOnly, _index, _singleFile] =
+    const [name, routes, _style, permissions, _libraries, settings, _customLayout, container, actions, staticOnly, index, singleFile] =
       unpackArgs(fn, args, kwargs, [
         "name",
         "routes?",
@@ -95,9 +95,8 @@ export function makeAceModule(session: LoadSession): Module {
         "single_file?",
       ]);
     // style, libraries and custom_layout only shape Clace-rendered pages; a proxied app has none, so they are
-    // accepted and have no effect. Actions and static serving would change what the app serves: refuse them.
+    // accepted and have no effect. Actions would change what the app serves: refuse them.
     if (asValueList(fn, "actions", actions).length > 0) throw unsupported(session, "ace.app(actions=...)");
-    if (asBool(fn, "static_only", staticOnly, false)) throw unsupported(session, "ace.app(static_only=True)");
 
     const decl: AppDecl = {
       name: asString(fn, "name", name, ""),
@@ -123,6 +122,14 @@ export function makeAceModule(session: LoadSession): Module {
       const c = typeof container === "object" ? session.containerConfigs.get(container) : undefined;
       if (!c) throw new ArgError(`${fn}: container must be the result of container.config(...)`);
       decl.container = c;
+    }
+    if (asBool(fn, "static_only", staticOnly, false)) {
+      if (decl.routes.length > 0 || decl.container) {
+        throw new ArgError(`${fn}: a static_only app serves its folder's files; it takes no routes and no container`);
+      }
+      decl.static = { index: isAbsent(index) ? "" : asString(fn, "index", index, ""), singleFile: asBool(fn, "single_file", singleFile, false) };
+    } else if (asBool(fn, "single_file", singleFile, false)) {
+      throw new ArgError(`${fn}: single_file=True needs static_only=True`);
     }
     const result = new Struct(
       {

@@ -57,6 +57,16 @@ export interface AuditResult {
   needsApproval: boolean;
 }
 
+/** A static app (ace.app(static_only=True)): the app folder's files, served by clace-lite itself. */
+export interface StaticFiles {
+  /** The app folder's real path. */
+  root: string;
+  /** The file served at "/" and for a folder's path, e.g. "index.html". */
+  index: string;
+  /** Serve the index for every path that is not a file (single-page apps). */
+  singleFile: boolean;
+}
+
 export interface AppConfig {
   /** The name given to ace.app(). */
   name: string;
@@ -68,8 +78,12 @@ export interface AppConfig {
   proxy: ProxySettings;
   /** Present when the app runs a container. */
   container?: ContainerSpec;
+  /** Present for a static app; its routes then point at CONTAINER_URL, the app's own upstream (the file server). */
+  staticFiles?: StaticFiles;
   params: readonly ParamInfo[];
   permissions: readonly Permission[];
   settings: Readonly<Record<string, unknown>>;
   audit: AuditResult;
+  /** What was accepted but does not apply (e.g. a Clace conf key without effect here), for the CLI to print. */
+  warnings: readonly string[];
 }

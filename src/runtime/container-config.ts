@@ -13,6 +13,7 @@ import type { AppFiles } from "./files.ts";
 import type { ResolvedParam } from "./params.ts";
 import type { ContainerConfigDecl } from "./session.ts";
 import { mergeVolumes, parseVolume, type VolumeContext } from "./volumes.ts";
+import { resolveSecrets, SecretError, type SecretSources } from "./secrets.ts";
 // The option table itself, not the containers index: loading an app must not load the engine client.
 import { mapOptions } from "../containers/options.ts";
 import { EngineError } from "../containers/engine.ts";
@@ -58,6 +59,26 @@ export interface ContainerInputs {
   cargs: Readonly<Record<string, string>>;
   cvols: readonly string[];
   copts: Readonly<Record<string, string>>;
+  /**
+   * Resolve `{{secret ...}}` in param values and build args with these sources and the allow-list of the
+   * container.in config permission; left out (the audit), values stay as written.
+   */
+  secrets?: { sources: SecretSources; allowed: readonly (readonly string[])[] | undefined };
+}
+
+/** Each value with its secret templates resolved; `what` names a value in errors ("param", "build arg"). */
+function withSecrets(values: Readonly<Record<string, string>>, what: string, secrets: ContainerInputs["secrets"]): Readonly<Record<string, string>> {
+  if (!secrets) return values;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    try {
+      out[key] = resolveSecrets(value, secrets.allowed, secrets.sources, `${what} ${key}`);
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      throw new RuntimeError("config", err.message, undefined, err.fix);
+    }
+  }
+  return Object.freeze(out);
 }
 
 /** Finds the container file for src="auto": the source's Containerfile/Dockerfile first, then the spec's. */
@@ -134,7 +155,7 @@ export function buildContainerSpec(decl: ContainerConfigDecl, input: ContainerIn
       kind: "build",
       contextDirs: Object.freeze(files.contextDirs(decl.buildDir)),
       containerFile: fileName,
-      buildArgs: Object.freeze({ ...decl.cargs, ...input.cargs }),
+      buildArgs: withSecrets({ ...decl.cargs, ...input.cargs }, "build arg", input.secrets),
     };
   }
 
@@ -157,7 +178,7 @@ export function buildContainerSpec(decl: ContainerConfigDecl, input: ContainerIn
     scheme: decl.scheme as "http" | "https",
     healthPath: healthPath(decl, input.settings, input.routes, input.appPath),
     lifetime: decl.lifetime as "app" | "command",
-    env: buildEnv(input.params, input.appPath, port),
+    env: withSecrets(buildEnv(input.params, input.appPath, port), "param", input.secrets),
     volumes: Object.freeze(volumes.map((v) => Object.freeze(v))),
     options: Object.freeze({ ...input.copts }),
     settings: input.settings,

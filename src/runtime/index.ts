@@ -2,7 +2,7 @@
  * src/runtime: apps. Loads an app folder (app.star + params.star overlaid on a spec) into a typed AppConfig, runs
  * the permission audit, and serves the bundled specs. Other folders import from here only.
  */
-export type { AppConfig, AuditResult, ParamInfo, ParamType, ParamValue, Permission, ProxyRoute } from "./app-config.ts";
+export type { AppConfig, AuditResult, ParamInfo, ParamType, ParamValue, Permission, ProxyRoute, StaticFiles } from "./app-config.ts";
 export { CONTAINER_URL } from "./app-config.ts";
 export { RuntimeError, type RuntimeErrorKind } from "./errors.ts";
 export { auditApp, defaultAppId, loadApp, DEFAULT_EVAL_LIMITS, EVAL_LIMIT_SETTINGS, type EvalLimits, type LoadOptions } from "./loader.ts";

@@ -86,7 +86,9 @@ function evaluateInWorker(op: EvalRequest["op"], opts: IsolatedLoadOptions): Pro
   const worker = idle.pop() ?? spawn();
   worker.ref();
   const id = nextId++;
-  const { print: _ignored, ...plain } = opts as LoadOptions;
+  const { print: _ignored, ...rest } = opts as LoadOptions;
+  // A worker's environment is a copy made when it started; secrets come from this thread's, as it is now.
+  const plain: IsolatedLoadOptions = { ...rest, secretEnv: rest.secretEnv ?? { ...process.env } };
   return new Promise((resolve, reject) => {
     const finish = (): void => {
       clearTimeout(backstop);

@@ -16,9 +16,10 @@ import {
   type Deadline,
   type Value,
 } from "../starlark/index.ts";
-import type { AppConfig, AuditResult } from "./app-config.ts";
+import type { AppConfig, AuditResult, ProxyRoute, StaticFiles } from "./app-config.ts";
+import { realpathSync } from "node:fs";
 import { STRUCT_BUILTIN, makeAceModule } from "./ace.ts";
-import { containerSettingsFromConf, proxySettingsFromConf } from "./conf.ts";
+import { confWarnings, containerSettingsFromConf, proxySettingsFromConf } from "./conf.ts";
 import { buildContainerSpec } from "./container-config.ts";
 import { RuntimeError } from "./errors.ts";
 import { AppFiles, cleanName } from "./files.ts";
@@ -64,6 +65,13 @@ export interface LoadOptions {
   maxSteps?: number;
   /** Time and memory budgets of the evaluation; defaults are DEFAULT_EVAL_LIMITS. */
   limits?: Partial<EvalLimits>;
+  /**
+   * The environment `{{secret ...}}` values are resolved from (the server's); defaults to this thread's
+   * process.env. An isolated load passes the serving thread's, since a worker's environment is a copy.
+   */
+  secretEnv?: Readonly<Record<string, string | undefined>>;
+  /** A dev app (watched and reloaded): never idle-stopped unless container.idle_shutdown_dev_apps is set. */
+  dev?: boolean;
 }
 
 /**
@@ -261,8 +269,16 @@ function session(mode: SessionMode, approval: Approval, declared: Approval["perm
 }
 
 /** The container an ace.app(...) declaration describes, with the flags of the load. */
-function containerOf(decl: AppDecl, opts: LoadOptions, files: AppFiles, params: ResolvedParam[], settings: ContainerSettings): ContainerSpec | undefined {
+function containerOf(
+  decl: AppDecl,
+  opts: LoadOptions,
+  files: AppFiles,
+  params: ResolvedParam[],
+  settings: ContainerSettings,
+  withSecrets: boolean,
+): ContainerSpec | undefined {
   if (!decl.container) return undefined;
+  const configPermission = decl.permissions.find((p) => p.plugin === "container.in" && p.method === "config");
   const path = opts.path ?? "/";
   return buildContainerSpec(decl.container, {
     appId: opts.appId ?? defaultAppId(opts),
@@ -275,6 +291,7 @@ function containerOf(decl: AppDecl, opts: LoadOptions, files: AppFiles, params: 
     cargs: opts.cargs ?? {},
     cvols: opts.cvols ?? [],
     copts: opts.copts ?? {},
+    secrets: withSecrets ? { sources: { env: opts.secretEnv ?? process.env }, allowed: configPermission?.secrets } : undefined,
   });
 }
 
@@ -287,10 +304,49 @@ export function auditApp(opts: LoadOptions): AuditResult {
   const { files, params, ctx } = prepare(opts);
   const s = session("audit", NOTHING_APPROVED, [], opts);
   const decl = runApp(ctx, s);
-  const container = containerOf(decl, opts, files, params, containerSettingsFromConf(opts.conf ?? {}));
+  const container = containerOf(decl, opts, files, params, containerSettingsFromConf(opts.conf ?? {}), false);
   const found: Approval = { loads: s.loads, permissions: decl.permissions, reach: reachOfApp(container, files) };
   const approval = opts.approved === undefined || opts.approved === "all-audited" ? NOTHING_APPROVED : opts.approved;
   return makeAudit(found, opts.approved === "all-audited" ? found : approval);
+}
+
+/** A static app's one route: everything under the app path to its own upstream, the file server. */
+const STATIC_ROUTE: ProxyRoute = Object.freeze({
+  path: "/",
+  url: CONTAINER_URL,
+  stripPath: "",
+  preserveHost: false,
+  stripApp: true,
+  responseHeaders: Object.freeze({}),
+});
+
+const INDEX_FILES = ["index.html", "index.htm"];
+
+/** What a static_only app serves: its source folder, with the index named or found (index.html, index.htm). */
+function staticFilesOf(decl: { index: string; singleFile: boolean }, files: AppFiles): StaticFiles {
+  if (files.sourceDir === null) {
+    throw new RuntimeError(
+      "config",
+      "a static_only app serves the files of its app folder, and this app has none (\"-\")",
+      undefined,
+      "create the app from the folder of files to serve",
+    );
+  }
+  let index = decl.index;
+  if (index !== "") {
+    const clean = cleanName(index);
+    if (clean === null) throw new RuntimeError("config", `ace.app: index ${JSON.stringify(index)} must be a file inside the app folder`, undefined, "name a file such as index.html");
+    index = clean;
+  } else index = INDEX_FILES.find((f) => files.origin(f) === "source") ?? INDEX_FILES[0]!;
+  if (decl.singleFile && files.origin(index) !== "source") {
+    throw new RuntimeError(
+      "config",
+      `single_file=True serves ${index} for every path, and the app folder has no ${index}`,
+      undefined,
+      "add the file, or name another with index= (the static specs take --param index=NAME)",
+    );
+  }
+  return Object.freeze({ root: realpathSync(files.sourceDir), index, singleFile: decl.singleFile });
 }
 
 export function defaultAppId(opts: Pick<LoadOptions, "source" | "spec" | "domain" | "path">): string {
@@ -304,8 +360,11 @@ export function loadApp(opts: LoadOptions): AppConfig {
   if (!path.startsWith("/")) {
     throw new RuntimeError("config", `the app path ${JSON.stringify(path)} must start with "/"`, undefined, "write the path as /name");
   }
-  const settings = containerSettingsFromConf(opts.conf ?? {});
+  const confSettings = containerSettingsFromConf(opts.conf ?? {});
+  // Clace exempts dev apps from idle shutdown unless container.idle_shutdown_dev_apps is set.
+  const settings = opts.dev && !confSettings.idleShutdownDevApps ? Object.freeze({ ...confSettings, idleShutdownSecs: 0 }) : confSettings;
   const proxySettings = proxySettingsFromConf(opts.conf ?? {});
+  const warnings = confWarnings(opts.conf ?? {});
   const { files, params, ctx } = prepare(opts);
 
   const auditSession = session("audit", NOTHING_APPROVED, [], opts);
@@ -316,6 +375,7 @@ export function loadApp(opts: LoadOptions): AppConfig {
   const approval = opts.approved === undefined || opts.approved === "all-audited" ? found : opts.approved;
   const enforced = runApp(ctx, session("enforce", approval, found.permissions, opts));
 
+  const staticFiles = enforced.static ? staticFilesOf(enforced.static, files) : undefined;
   const usesContainer = enforced.routes.some((r) => r.url === CONTAINER_URL);
   if (usesContainer && !enforced.container) {
     throw new RuntimeError(
@@ -325,7 +385,7 @@ export function loadApp(opts: LoadOptions): AppConfig {
       "pass container=container.config(container.AUTO) to ace.app",
     );
   }
-  const container = containerOf(enforced, opts, files, params, settings);
+  const container = containerOf(enforced, opts, files, params, settings, true);
   const reach = reachOfApp(container, files);
   if (opts.approved !== undefined && opts.approved !== "all-audited") {
     // Beyond Clace: the approval also covers what the container reaches, and any change to that needs approving.
@@ -345,13 +405,15 @@ export function loadApp(opts: LoadOptions): AppConfig {
     name: enforced.name,
     domain,
     path,
-    routes: Object.freeze([...enforced.routes]),
+    routes: Object.freeze(staticFiles ? [STATIC_ROUTE] : [...enforced.routes]),
     proxy: proxySettings,
     ...(container ? { container } : {}),
+    ...(staticFiles ? { staticFiles } : {}),
     params: Object.freeze(params.map((p) => Object.freeze(p))),
     permissions: Object.freeze([...enforced.permissions]),
     settings: Object.freeze(enforced.settings),
     audit: Object.freeze(audit),
+    warnings: Object.freeze(warnings),
   };
   return Object.freeze(config);
 }

@@ -110,6 +110,13 @@ function containerModule(session: LoadSession): Module {
     if (!LIFETIMES.includes(decl.lifetime)) {
       throw new ArgError(`${fn}: lifetime must be "app" or container.COMMAND, not ${JSON.stringify(decl.lifetime)}`);
     }
+    if (decl.lifetime === "command") {
+      // Clace's COMMAND lifetime exists for actions (ace.action + container.run: one-shot commands behind a form
+      // UI); clace-lite serves long-lived containers only, so such an app could never answer a request.
+      throw new ArgError(
+        `${fn}: lifetime=container.COMMAND is not supported: it is for Clace's actions (ace.action with container.run), which clace-lite does not run; clace-lite runs long-lived services (lifetime="app")`,
+      );
+    }
     if (decl.buildDir.startsWith("/") || decl.buildDir.split("/").includes("..")) {
       throw new ArgError(`${fn}: build_dir ${JSON.stringify(decl.buildDir)} must be a folder inside the app source`);
     }

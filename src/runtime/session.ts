@@ -32,6 +32,8 @@ export interface AppDecl {
   container?: ContainerConfigDecl;
   permissions: Permission[];
   settings: Record<string, unknown>;
+  /** static_only=True: serve the app folder's files (index "" = find index.html or index.htm). */
+  static?: { index: string; singleFile: boolean };
 }
 
 export type SessionMode =

@@ -1,11 +1,12 @@
 /**
- * The bundled app specs (ready-made app.star + params.star + Containerfile templates). They are read from the
- * embedded bundle, so a compiled binary has them too; a spec's folder on disk (needed as a build context) is
- * written once into a content-addressed cache directory.
+ * The app specs (ready-made app.star + params.star + Containerfile templates). The bundled ones are read from the
+ * embedded bundle, so a compiled binary has them too. As in Clace, a folder `$CL_HOME/config/appspecs/NAME` is a
+ * custom spec: it adds NAME, or replaces the bundled spec of that name as a whole. A spec's folder on disk (needed
+ * as a build context) is written once into a content-addressed cache directory.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { RuntimeError } from "./errors.ts";
 import { SPEC_FILES } from "./specs-bundle.ts";
@@ -14,6 +15,8 @@ export interface SpecInfo {
   name: string;
   /** File names in the spec, sorted. */
   files: readonly string[];
+  /** Where it comes from: bundled with clace-lite, or a folder under $CL_HOME/config/appspecs. */
+  origin: "bundled" | "custom";
 }
 
 export interface Spec extends SpecInfo {
@@ -21,24 +24,85 @@ export interface Spec extends SpecInfo {
   contents: Readonly<Record<string, string>>;
 }
 
+/** Where custom specs live: $CL_HOME/config/appspecs (CL_HOME defaulting to ~/clhome, as the server's). */
+export function customSpecsDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return join(env.CL_HOME || join(homedir(), "clhome"), "config", "appspecs");
+}
+
+const SPEC_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+function customSpecNames(): string[] {
+  const dir = customSpecsDir();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => SPEC_NAME.test(n) && isDir(join(dir, n)));
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A custom spec folder's regular files (in sub folders too); symbolic links are not followed out of it. */
+function readCustomSpec(root: string): Record<string, string> {
+  const contents: Record<string, string> = {};
+  const walk = (dir: string, prefix: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      const st = lstatSync(path);
+      if (st.isDirectory()) walk(path, `${prefix}${name}/`);
+      else if (st.isFile()) contents[`${prefix}${name}`] = readFileSync(path, "utf8");
+      else {
+        throw new RuntimeError("spec", `custom spec file ${path} is not a regular file`, path, "replace the link with the file itself");
+      }
+    }
+  };
+  walk(root, "");
+  return contents;
+}
+
 export function listSpecs(): SpecInfo[] {
-  return Object.keys(SPEC_FILES)
-    .sort()
-    .map((name) => ({ name, files: Object.keys(SPEC_FILES[name]!).sort() }));
+  const custom = new Set(customSpecNames());
+  const names = new Set([...Object.keys(SPEC_FILES), ...custom]);
+  return [...names].sort().map((name) => {
+    const spec = readSpec(name);
+    return { name, files: spec.files, origin: spec.origin };
+  });
 }
 
 export function readSpec(name: string): Spec {
+  if (SPEC_NAME.test(name)) {
+    const dir = join(customSpecsDir(), name);
+    if (isDir(dir)) {
+      const contents = readCustomSpec(dir);
+      return { name, files: Object.keys(contents).sort(), contents, origin: "custom" };
+    }
+  }
   const contents = Object.hasOwn(SPEC_FILES, name) ? SPEC_FILES[name] : undefined;
   if (!contents) {
+    const unsupported = UNSUPPORTED_SPECS[name];
+    const known = [...new Set([...Object.keys(SPEC_FILES), ...customSpecNames()])].sort().join(", ");
     throw new RuntimeError(
       "spec",
-      `unknown spec ${JSON.stringify(name)}`,
+      unsupported ? `spec ${JSON.stringify(name)} is not provided: ${unsupported}` : `unknown spec ${JSON.stringify(name)}`,
       `--spec ${name}`,
-      `use one of: ${Object.keys(SPEC_FILES).sort().join(", ")} (see \`clace-lite spec list\`)`,
+      `use one of: ${known} (see \`clace-lite spec list\`), or add your own as ${join(customSpecsDir(), name)}/`,
     );
   }
-  return { name, files: Object.keys(contents).sort(), contents };
+  return { name, files: Object.keys(contents).sort(), contents, origin: "bundled" };
 }
+
+/** Clace specs deliberately left out, with the reason given when one is asked for. */
+const UNSUPPORTED_SPECS: Readonly<Record<string, string>> = {
+  "image-cmd": "it is a Clace action app (ace.action running container.run with lifetime=container.COMMAND), and clace-lite runs long-lived services only",
+};
 
 function specHash(spec: Spec): string {
   const h = createHash("sha256");

@@ -31,7 +31,7 @@ import {
   type LoadOptions,
 } from "../runtime/index.ts";
 import type { AppTable } from "../proxy/index.ts";
-import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
+import { NO_CONTAINER, ownUpstream, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
 import type { ActivityTracker } from "./activity.ts";
 import { sweepAppLeftovers } from "./leftovers.ts";
@@ -170,12 +170,15 @@ export class AppHost implements AppHostOperations {
       appId: record.id,
       approveCommand: `clace-lite app approve ${formatAppLocation(record)}`,
       limits: this.opts.evalLimits,
+      dev: record.dev,
     };
   }
 
   /** Evaluates the app's config in a worker: a runaway app.star never stalls the requests this thread serves. */
-  private loadConfig(record: AppRecord, approved: Approval | "all-audited"): Promise<AppConfig> {
-    return loadAppIsolated({ ...this.loadOptions(record), approved });
+  private async loadConfig(record: AppRecord, approved: Approval | "all-audited"): Promise<AppConfig> {
+    const config = await loadAppIsolated({ ...this.loadOptions(record), approved });
+    for (const w of config.warnings) this.opts.log(`${formatAppLocation(record)}: warning: ${w}`);
+    return config;
   }
 
   /** What the app asks for, stored as its approval (--approve, `app approve`). */
@@ -231,7 +234,7 @@ export class AppHost implements AppHostOperations {
       routes: loaded.config?.routes ?? [],
       responseHeaderTimeout: loaded.config?.proxy.responseHeaderTimeoutSecs,
       upstream: recordingActivity(
-        loaded.container ?? NO_CONTAINER,
+        ownUpstream(loaded.container, loaded.config),
         () => {
           // A number per request; formatted only when someone lists the apps.
           loaded.lastRequestMs = Date.now();

@@ -12,7 +12,7 @@ import { displayState, statusDetail, statusRow, type AppView } from "./status-vi
 import type { AppConfig, AppLocation, EvalLimits, RuntimeError } from "../runtime/index.ts";
 import { homePaths, LABEL_OWNER } from "./home.ts";
 import { listenOrExplain } from "./listen.ts";
-import { NO_CONTAINER, recordingActivity } from "./upstreams.ts";
+import { ownUpstream, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
 
 export interface SingleAppOptions {
@@ -84,6 +84,7 @@ async function load(runtime: Runtime, opts: SingleAppOptions, where: AppLocation
       path: where.path,
       appId,
       limits: opts.evalLimits,
+      dev: opts.dev,
     });
     return { config, loadError: null };
   } catch (err) {
@@ -170,7 +171,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     routes: config?.routes ?? [],
     responseHeaderTimeout: config?.proxy.responseHeaderTimeoutSecs,
     upstream: recordingActivity(
-      container ?? NO_CONTAINER,
+      ownUpstream(container, config),
       () => requests++,
       () => container?.state ?? (loadError ? "error" : "fixed"),
     ),

@@ -1,6 +1,18 @@
 /** Small AppUpstream adapters the server puts between an app and the proxy. */
 import { StartError } from "../containers/start-error.ts";
 import { UpstreamError, type AppUpstream, type DescribesState, type ReadyUrlProbe } from "../proxy/index.ts";
+import type { AppConfig } from "../runtime/index.ts";
+import { staticFilesUpstream } from "./static-files.ts";
+
+/** The upstream behind an app's CONTAINER_URL routes: its container, its file server (a static app), or none. */
+export function ownUpstream(
+  container: (AppUpstream & Partial<ReadyUrlProbe>) | null | undefined,
+  config: AppConfig | null | undefined,
+): AppUpstream & Partial<ReadyUrlProbe> {
+  if (container) return container;
+  if (config?.staticFiles) return staticFilesUpstream(config.staticFiles);
+  return NO_CONTAINER;
+}
 
 /** The upstream of an app that has no container: only fixed-URL routes serve, anything else is a config error. */
 export const NO_CONTAINER: AppUpstream = {

@@ -43,8 +43,8 @@ test("a failing RUN step fails the build with the log tail naming the step", asy
   const err = await app.ensureReady().catch((e) => e);
   expect(err).toBeInstanceOf(StartError);
   expect((err as StartError).kind).toBe("start-failed");
-  // Docker: "returned a non-zero code: 1"; Podman: "exit status 1".
-  expect((err as StartError).message).toMatch(/non-zero code: 1|exit status 1/);
+  // Docker classic: "returned a non-zero code: 1"; BuildKit: "exit code: 1"; Podman: "exit status 1".
+  expect((err as StartError).message).toMatch(/non-zero code: 1|exit status 1|exit code: 1/);
   expect((err as StartError).logTail).toContain("RUN echo about to fail && false");
   expect((err as StartError).logTail).toContain("about to fail");
   expect(app.state).toBe("failed");

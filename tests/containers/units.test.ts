@@ -2,6 +2,7 @@
 import { expect, test } from "bun:test";
 import { EngineError, engineCandidates, isHealthyStatus, mapOptions, parseImageRef, registryOf, renderTemplate } from "../../src/containers/index.ts";
 import { LineSplitter, demuxLogs } from "../../src/containers/streams.ts";
+import { probeOnce } from "../../src/containers/readiness.ts";
 
 test("container options map onto HostConfig; an unknown option is an error naming it", () => {
   const m = mapOptions({ memory: "512m", cpus: "1.5", "cpu-shares": "512", "pids-limit": "100", "read-only": "", user: "1000:1000", workdir: "/app", env: "A=b=c" });
@@ -9,7 +10,7 @@ test("container options map onto HostConfig; an unknown option is an error namin
   expect(m.user).toBe("1000:1000");
   expect(m.workingDir).toBe("/app");
   expect(m.env).toEqual({ A: "b=c" });
-  expect(() => mapOptions({ "security-opt": "seccomp=unconfined" })).toThrow(/container option "security-opt" is not supported/);
+  expect(() => mapOptions({ "cgroup-parent": "/x" })).toThrow(/container option "cgroup-parent" is not supported/);
   expect(() => mapOptions({ network: "host" })).toThrow(/not supported: the proxy reaches the app through its port published on 127.0.0.1/);
   let caught: unknown;
   try {
@@ -23,9 +24,9 @@ test("container options map onto HostConfig; an unknown option is an error namin
   expect((caught as EngineError).message).toContain("memory=lots");
 });
 
-test("secret templates substitute {{ .params.KEY }} and refuse unknown keys", () => {
+test("secret templates substitute {{ .params.KEY }} and refuse unknown keys, naming the line", () => {
   expect(renderTemplate("user={{.params.USER}}\npass={{ .params.PASS }}\n", { USER: "u", PASS: "p w" }, "f")).toBe("user=u\npass=p w\n");
-  expect(() => renderTemplate("{{ .params.NOPE }}", {}, "db.conf")).toThrow(/db.conf uses .params.NOPE/);
+  expect(() => renderTemplate("{{ .params.NOPE }}", {}, "db.conf")).toThrow("cannot render secret template db.conf:1:4: .params.NOPE has no value");
 });
 
 test("image references split into repository, tag and digest", () => {
@@ -70,11 +71,39 @@ test("log frames are demultiplexed; unframed logs pass through", () => {
   expect(demuxLogs(Buffer.from("plain text\n"))).toBe("plain text\n");
 });
 
-test("health answers: any status on /, only 2xx on a health path", () => {
-  expect(isHealthyStatus(404, "/")).toBe(true);
-  expect(isHealthyStatus(503, "/")).toBe(true);
-  expect(isHealthyStatus(200, "/health")).toBe(true);
-  expect(isHealthyStatus(204, "/health")).toBe(true);
-  expect(isHealthyStatus(503, "/health")).toBe(false);
-  expect(isHealthyStatus(302, "/health")).toBe(false);
+test("health answers as Clace: only 200 counts, on / as on any health path", () => {
+  expect(isHealthyStatus(200)).toBe(true);
+  for (const status of [204, 301, 404, 500, 503]) expect(isHealthyStatus(status)).toBe(false);
+});
+
+test("a probe follows redirects within the app: 200 after them is ready, a 500 or a loop is not", async () => {
+  let hits = 0;
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(req) {
+      hits++;
+      const path = new URL(req.url).pathname;
+      if (path === "/") return new Response(null, { status: 302, headers: { location: "/login?next=%2F" } });
+      // A redirect naming another host is followed on the app's own address.
+      if (path === "/login") return new Response(null, { status: 301, headers: { location: "http://app.example.invalid:9999/ok" } });
+      if (path === "/ok") return new Response("fine");
+      if (path === "/loop") return new Response(null, { status: 302, headers: { location: "/loop" } });
+      if (path === "/warming") return new Response("not yet", { status: 500 });
+      return new Response("no", { status: 404 });
+    },
+  });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    expect(await probeOnce(base, "/", 2000)).toBe(true);
+    expect(hits).toBe(3);
+    expect(await probeOnce(base, "/warming", 2000)).toBe(false);
+    expect(await probeOnce(base, "/missing", 2000)).toBe(false);
+    hits = 0;
+    expect(await probeOnce(base, "/loop", 2000)).toBe(false);
+    expect(hits).toBe(11);
+    expect(await probeOnce("http://127.0.0.1:1", "/", 500)).toBe(false);
+  } finally {
+    server.stop(true);
+  }
 });

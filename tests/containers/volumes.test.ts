@@ -29,7 +29,7 @@ function counterApp(): string {
     Containerfile: [
       `FROM ${BUSYBOX_IMAGE}`,
       "EXPOSE 8080",
-      `CMD ["/bin/sh", "-c", "n=$(cat /data/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/count; mkdir -p /tmp/www; cp /data/count /tmp/www/count; cp /run/secret.conf /tmp/www/secret 2>/dev/null; touch /run/secret.conf 2>/dev/null && echo writable > /tmp/www/ro || echo readonly > /tmp/www/ro; exec httpd -f -p 8080 -h /tmp/www"]`,
+      `CMD ["/bin/sh", "-c", "n=$(cat /data/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/count; mkdir -p /tmp/www; echo up > /tmp/www/index.html; cp /data/count /tmp/www/count; cp /run/secret.conf /tmp/www/secret 2>/dev/null; touch /run/secret.conf 2>/dev/null && echo writable > /tmp/www/ro || echo readonly > /tmp/www/ro; exec httpd -f -p 8080 -h /tmp/www"]`,
       "",
     ].join("\n"),
     "secret.conf.tmpl": "password={{ .params.DB_PASSWORD }}\n",

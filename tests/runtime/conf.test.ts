@@ -55,3 +55,53 @@ describe("proxy.* app-config keys", () => {
     expect(CONF_KEYS).toContain("proxy.response_header_timeout_secs");
   });
 });
+
+describe("Clace's other app-config keys", () => {
+  test("proxy.max_idle_conns, idle_conn_timeout_secs and disable_compression are accepted, checked, and warned about", async () => {
+    const { confWarnings } = await import("../../src/runtime/conf.ts");
+    const conf = { "proxy.max_idle_conns": "250", "proxy.idle_conn_timeout_secs": '"15"', "proxy.disable_compression": "true" };
+    expect(() => containerSettingsFromConf(conf)).not.toThrow();
+    expect(confWarnings(conf)).toEqual([
+      "--conf proxy.max_idle_conns=250 has no effect: the proxy keeps up to 1,024 idle connections per app",
+      "--conf proxy.idle_conn_timeout_secs=15 has no effect: the proxy closes an idle app connection after 30 s",
+    ]);
+    // false asks for what the proxy does not do; true is what it always does.
+    expect(confWarnings({ "proxy.disable_compression": "false" })).toEqual([
+      "--conf proxy.disable_compression=false has no effect: the proxy never asks apps for compression; the client's Accept-Encoding passes through",
+    ]);
+    expect(() => confWarnings({ "proxy.max_idle_conns": "many" })).toThrow('invalid value "many" for proxy.max_idle_conns: expected a whole number');
+    expect(() => confWarnings({ "proxy.disable_compression": "yes" })).toThrow('invalid value "yes" for proxy.disable_compression: expected true or false');
+    for (const k of Object.keys(conf)) expect(CONF_KEYS).toContain(k);
+  });
+
+  test("container.idle_shutdown_dev_apps is a boolean, false by default", () => {
+    expect(DEFAULT_CONTAINER_SETTINGS.idleShutdownDevApps).toBe(false);
+    expect(containerSettingsFromConf({ "container.idle_shutdown_dev_apps": "true" }).idleShutdownDevApps).toBe(true);
+    expect(containerSettingsFromConf({ "container.idle_shutdown_dev_apps": '"false"' }).idleShutdownDevApps).toBe(false);
+    expect(() => containerSettingsFromConf({ "container.idle_shutdown_dev_apps": "2" })).toThrow("expected true or false");
+  });
+
+  test("a dev app is not idle-stopped unless container.idle_shutdown_dev_apps is set; warnings reach the config", async () => {
+    const { loadApp } = await import("../../src/runtime/loader.ts");
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "clace-lite-conf-"));
+    try {
+      writeFileSync(join(dir, "Containerfile"), "FROM scratch\nEXPOSE 8080\n");
+      writeFileSync(
+        join(dir, "app.star"),
+        'load("proxy.in", "proxy")\nload("container.in", "container")\napp = ace.app("a", routes=[ace.proxy("/", proxy.config(container.URL))], container=container.config(container.AUTO),\n  permissions=[ace.permission("proxy.in", "config", [container.URL]), ace.permission("container.in", "config", [container.AUTO])])\n',
+      );
+      const idle = (dev: boolean, conf: Record<string, string> = {}) => loadApp({ source: dir, dev, conf, approved: "all-audited" }).container!.settings.idleShutdownSecs;
+      expect(idle(false)).toBe(180);
+      expect(idle(true)).toBe(0);
+      expect(idle(true, { "container.idle_shutdown_dev_apps": "true" })).toBe(180);
+      expect(idle(true, { "container.idle_shutdown_dev_apps": "true", "container.idle_shutdown_secs": "60" })).toBe(60);
+      const cfg = loadApp({ source: dir, conf: { "proxy.max_idle_conns": "10" }, approved: "all-audited" });
+      expect(cfg.warnings).toEqual(["--conf proxy.max_idle_conns=10 has no effect: the proxy keeps up to 1,024 idle connections per app"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

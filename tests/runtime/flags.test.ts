@@ -50,6 +50,18 @@ describe("container flags are checked at load", () => {
     expect(cfg.container!.options).toEqual({ privileged: "", "cap-add": "NET_ADMIN", device: "/dev/fuse", pid: "host" });
   });
 
+  test("gpus, security-opt and sysctl are reach (the approval lists them); dns, add-host, ulimit and label are not", () => {
+    const cfg = load({
+      copts: { gpus: "all", "security-opt": "seccomp=unconfined", sysctl: "net.core.somaxconn=1024", dns: "10.0.0.2", "add-host": "db:10.0.0.5", ulimit: "nofile=4096", label: "team=web" },
+    })();
+    expect(cfg.audit.reach).toEqual([
+      { kind: "option", option: "gpus", value: "all" },
+      { kind: "option", option: "security-opt", value: "seccomp=unconfined" },
+      { kind: "option", option: "sysctl", value: "net.core.somaxconn=1024" },
+    ]);
+    expect(runtimeError(load({ copts: { ulimit: "nofile=9:1" } })).where).toBe("--copt ulimit=nofile=9:1");
+  });
+
   test("a --carg whose name is not a build arg name is refused", () => {
     const err = runtimeError(load({ cargs: { "1x": "2" } }));
     expect(err.where).toBe("--carg 1x");

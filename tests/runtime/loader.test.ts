@@ -201,9 +201,16 @@ describe("ace builtins", () => {
     const settings = load({ source: app('app = ace.app("t", settings={"a": {"b": [1, True]}}, style=ace.style("daisyui"), custom_layout=True, libraries=[])\n') });
     expect(settings.settings).toEqual({ a: { b: [1, true] } });
     expect(settings.routes).toEqual([]);
-    const staticOnly = runtimeError(() => load({ source: app('app = ace.app("t", static_only=True)\n') }));
-    expect(staticOnly.message).toContain("ace.app(static_only=True) is not supported by clace-lite");
-    expect(staticOnly.where).toBe("app.star:1:14");
+    // static_only apps serve their folder (tests/specs/static.test.ts); what they cannot be given is refused.
+    const staticCfg = load({ source: app('app = ace.app("t", static_only=True)\n', { "index.htm": "x" }) });
+    expect(staticCfg.staticFiles).toMatchObject({ index: "index.htm", singleFile: false });
+    expect(staticCfg.routes).toEqual([expect.objectContaining({ path: "/", url: CONTAINER_URL, stripApp: true })]);
+    const staticWithRoutes = runtimeError(() =>
+      load({ source: app('load("proxy.in", "proxy")\napp = ace.app("t", static_only=True, routes=[ace.proxy("/", proxy.config("http://127.0.0.1:1"))])\n') }),
+    );
+    expect(staticWithRoutes.message).toContain("a static_only app serves its folder's files; it takes no routes and no container");
+    expect(runtimeError(() => load({ source: app('app = ace.app("t", single_file=True)\n') })).message).toContain("single_file=True needs static_only=True");
+    expect(runtimeError(() => load({ source: app('app = ace.app("t", static_only=True, index="../x")\n') })).message).toContain("must be a file inside the app folder");
     expect(runtimeError(() => load({ source: app('app = ace.app("t", actions=[1])\n') })).message).toContain(
       "ace.app(actions=...) is not supported",
     );
@@ -339,7 +346,7 @@ x = [container.URL, container.AUTO, container.IMAGE_PREFIX, container.COMMAND, c
     for (const [call, msg] of cases) expect(runtimeError(() => load({ source: wrap(call) })).message).toContain(msg);
   });
 
-  test("lifetime=command needs no port", () => {
+  test("lifetime=container.COMMAND is refused at load, with the reason", () => {
     const dir = makeApp({
       "app.star": `load("container.in", "container")
 app = ace.app("t", container=container.config(container.AUTO, lifetime=container.COMMAND),
@@ -347,7 +354,9 @@ app = ace.app("t", container=container.config(container.AUTO, lifetime=container
 `,
       Containerfile: "FROM busybox\n",
     });
-    expect(load({ source: dir }).container).toMatchObject({ port: 0, lifetime: "command" });
+    const err = runtimeError(() => load({ source: dir }));
+    expect(err.message).toContain("app.star:2:");
+    expect(err.message).toContain("lifetime=container.COMMAND is not supported: it is for Clace's actions (ace.action with container.run)");
   });
 
   test("a route to container.URL needs a container", () => {

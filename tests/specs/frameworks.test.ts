@@ -55,6 +55,14 @@ interface ConfigJson {
   container: { port: number; healthPath: string; env: Record<string, string> };
 }
 
+/** The user an image runs as, from the engine's own view of it (the Engine API over its socket). */
+async function imageUser(ref: string): Promise<string> {
+  const ep = engine.endpoint;
+  const path = `/images/${encodeURIComponent(ref)}/json`;
+  const res = ep.startsWith("unix://") ? await fetch(`http://engine${path}`, { unix: ep.slice("unix://".length) }) : await fetch(`${ep.replace(/^tcp:/, "http:")}${path}`);
+  return ((await res.json()) as { Config: { User?: string } }).Config.User ?? "";
+}
+
 async function config(spec: string, path: string): Promise<ConfigJson> {
   const result = await runCli(["config", "-", "--spec", spec, "--path", path, "--json"]);
   if (result.code !== 0) throw new Error(`clace-lite config --spec ${spec} exited ${result.code}: ${result.stderr}`);
@@ -92,6 +100,8 @@ for (const f of frameworks) {
       expect(log).toMatch(/RUN pip install/);
       expect(log).toMatch(/Requirement already satisfied: flask/i);
       expect(log).toMatch(/Successfully tagged/);
+      // Clace's gradio spec runs the app as a non-root user; so does this one.
+      if (f.spec === "python-gradio") expect(await imageUser(tag)).toBe("appuser");
     });
   });
 }

@@ -73,6 +73,36 @@ describe("go", () => {
   });
 });
 
+describe("go build args", () => {
+  test("APP_NAME names the binary, BUILD_FLAGS reach go build, GOOS/GOARCH set the target, MAIN_PACKAGE picks the package", async () => {
+    const source = appDir({
+      "go.mod": GO_MOD,
+      "cmd/web/main.go": `package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+)
+
+var flavor = "plain"
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s %s/%s\\n", os.Args[0], flavor, runtime.GOOS, runtime.GOARCH)
+	})
+	http.ListenAndServe(":"+os.Getenv("PORT"), nil)
+}
+`,
+      "cmd/web/tagged.go": "//go:build clace\n\npackage main\n\nfunc init() { flavor = \"tagged\" }\n",
+    });
+    const extra = ["--carg", "MAIN_PACKAGE=./cmd/web", "--carg", "APP_NAME=greeter", "--carg", "BUILD_FLAGS=-tags=clace", "--carg", "GOOS=linux", "--carg", "GOARCH=amd64"];
+    const first = await server.create({ spec: "go", source, path: "/goargs", params: { port: "8080" }, extra });
+    expect(first).toMatchObject({ status: 200, body: "/app/greeter tagged linux/amd64\n" });
+  });
+});
+
 describe("container", () => {
   const source = () => appDir({ Containerfile: WEB_CONTAINERFILE, ...WEB_FILES });
 

@@ -75,7 +75,7 @@ export interface Answer {
 /** A `clace-lite server` in a temp CL_HOME, for apps at sub paths. */
 export class SpecServer {
   private server?: CliProcess;
-  private readonly home = tempHome();
+  readonly home = tempHome();
   base = "";
 
   /** `env`: more environment for the server (e.g. git settings for its clones). */
