@@ -397,7 +397,9 @@ export class DockerEngine implements ContainerEngine {
       HostConfig: {
         ...req.hostConfig,
         PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
-        Init: true,
+        // An init as PID 1 stops a PID-1 app that ignores SIGTERM; in the host's PID namespace the app is not PID 1,
+        // and Podman refuses an init there ("PID namespace isn't private").
+        Init: (req.hostConfig as { PidMode?: string }).PidMode !== "host",
         Binds: req.binds.length > 0 ? req.binds : undefined,
         Ulimits: req.ulimits,
       },

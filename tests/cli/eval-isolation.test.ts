@@ -116,8 +116,8 @@ describe("boot with a slow config", () => {
   test("after a restart, other apps answer while one app's config is still being evaluated; it is served once loaded", async () => {
     const slowHome = tempHome();
     const url = `http://127.0.0.1:${upstream.port}`;
-    // About a second per evaluation of app.star (it runs twice per load): slow, but inside the time budget.
-    const slow = proxyApp(url, 'def slow():\n    s = "x" * 1000000\n    for i in range(700):\n        s.find("y")\nslow()\n');
+    // A few seconds per evaluation of app.star (well past the boot's 1 s wait), but inside the 10 s time budget.
+    const slow = proxyApp(url, 'def slow():\n    s = "x" * 1000000\n    for i in range(4000):\n        s.find("y")\nslow()\n');
     let first: CliProcess | undefined;
     let second: CliProcess | undefined;
     try {

@@ -88,7 +88,9 @@ test("name resolution, host name, labels, limits and security options reach the 
   expect(hc.SecurityOpt).toEqual(["no-new-privileges"]);
   expect(hc.OomScoreAdj).toBe(100);
   // The engine default for nproc stays; nofile is the option's.
-  expect(hc.Ulimits).toEqual(expect.arrayContaining([{ Name: "nofile", Soft: 2048, Hard: 4096 }, { Name: "nproc", Soft: 4096, Hard: 4096 }]));
+  // Podman's inspect names them RLIMIT_NOFILE, Docker's nofile.
+  const ulimits = (hc.Ulimits as { Name: string; Soft: number; Hard: number }[]).map((u) => ({ ...u, Name: u.Name.toLowerCase().replace(/^rlimit_/, "") }));
+  expect(ulimits).toEqual(expect.arrayContaining([{ Name: "nofile", Soft: 2048, Hard: 4096 }, { Name: "nproc", Soft: 4096, Hard: 4096 }]));
   const info = await engine.inspectContainer(app.currentContainerId!);
   expect(info?.labels).toMatchObject({ team: "web", tier: "", "dev.clace-lite.app": expect.any(String) });
 }, 60_000);
