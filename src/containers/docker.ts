@@ -399,7 +399,7 @@ export class DockerEngine implements ContainerEngine {
         PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
         // An init as PID 1 stops a PID-1 app that ignores SIGTERM; in the host's PID namespace the app is not PID 1,
         // and Podman refuses an init there ("PID namespace isn't private").
-        Init: (req.hostConfig as { PidMode?: string }).PidMode !== "host",
+        Init: (req.hostConfig as { PidMode?: string } | undefined)?.PidMode !== "host",
         Binds: req.binds.length > 0 ? req.binds : undefined,
         Ulimits: req.ulimits,
       },
