@@ -211,6 +211,24 @@ describe("serve", () => {
     }
   });
 
+  test("serve has the status page and metrics too, and --access-log prints one line per request", async () => {
+    const upstream = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") });
+    const serve = new CliProcess(["serve", "-", "--spec", "proxy", "--param", `url=http://127.0.0.1:${upstream.port}`, "--approve", "--port", "0", "--access-log"]);
+    try {
+      const [, url] = await serve.waitFor(/serving .* at (http:\/\/\S+)/);
+      const origin = new URL(url!).origin;
+      expect(await (await fetch(`${origin}/logged?x=1`)).text()).toBe("ok");
+      const page = await (await fetch(`${origin}/_clace_lite/`)).text();
+      expect(page).toContain('data-app="/"');
+      const metrics = await (await fetch(`${origin}/_clace_lite/metrics`)).text();
+      expect(metrics).toMatch(/^clace_lite_http_requests_total\{app="\/",status_class="2xx"\} 1$/m);
+      await serve.waitFor(/127\.0\.0\.1 \/ "GET \/logged\?x=1" 200 [\d.]+ms 0 \d+/, 10_000);
+    } finally {
+      await serve.stop();
+      upstream.stop(true);
+    }
+  });
+
   test("a missing required param fails at once with Clace's message", async () => {
     const result = await runCli(["serve", "-", "--spec", "image", "--approve", "--port", "0"]);
     expect(result.code).toBe(1);

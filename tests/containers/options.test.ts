@@ -47,7 +47,7 @@ test("pid and ipc namespaces and a device reach the container's HostConfig, and 
   // Docker reports the permissions it was given (rwm); Podman's compat API leaves them empty.
   expect(["rwm", ""]).toContain(devices[0]!.CgroupPermissions);
   // Docker keeps "private"; Podman reports its private namespace as "shareable".
-  expect(["private", "shareable"]).toContain(hc.IpcMode);
+  expect(["private", "shareable"]).toContain(String(hc.IpcMode));
 }, 60_000);
 
 test("the mapping of privileged and cap-add", () => {
