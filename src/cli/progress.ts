@@ -194,6 +194,9 @@ export function createProgressPrinter(format: LogFormat, out: NodeJS.WriteStream
         case "removed":
           emit("info", `removed ${e.what} ${e.name}`, { event: "removed", what: e.what, name: e.name });
           break;
+        case "pause-unavailable":
+          emit("info", `this container engine cannot pause containers (${e.reason}); idle apps are stopped instead`, { event: "pause-unavailable" });
+          break;
       }
     },
   };

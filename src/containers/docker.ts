@@ -427,6 +427,16 @@ export class DockerEngine implements ContainerEngine {
     await this.call("POST", `/containers/${id}/stop`, { query: { t: String(timeoutSecs) }, body: {} }, [200, 204, 304, 404], `stop container ${short(id)}`);
   }
 
+  async pauseContainer(id: string): Promise<void> {
+    this.count("pause");
+    await this.call("POST", `/containers/${id}/pause`, { body: {} }, [200, 204], `pause container ${short(id)}`);
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    this.count("unpause");
+    await this.call("POST", `/containers/${id}/unpause`, { body: {} }, [200, 204], `unpause container ${short(id)}`);
+  }
+
   async killContainer(id: string): Promise<void> {
     this.count("kill");
     await this.call("POST", `/containers/${id}/kill`, { body: {} }, [200, 204, 409], `kill container ${short(id)}`);

@@ -187,6 +187,9 @@ export interface ContainerEngine {
   createContainer(req: CreateRequest): Promise<string>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSecs: number): Promise<void>;
+  /** Freeze and thaw a container's processes (the cgroup freezer, on Docker and Podman alike). */
+  pauseContainer(id: string): Promise<void>;
+  unpauseContainer(id: string): Promise<void>;
   killContainer(id: string): Promise<void>;
   removeContainer(id: string): Promise<void>;
   inspectContainer(id: string): Promise<ContainerInfo | null>;

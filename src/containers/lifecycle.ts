@@ -23,12 +23,13 @@ import {
   specHash,
 } from "./naming.ts";
 import { mapOptions, mergeUlimits } from "./options.ts";
+import { idleAction, type IdleAction } from "./idle.ts";
 import { probeOnce } from "./readiness.ts";
 import { StartError } from "./start-error.ts";
 import type { ContainerSpec } from "./spec.ts";
 import { planVolumes } from "./volumes.ts";
 
-export type AppState = "stopped" | "building" | "starting" | "ready" | "stopping" | "failed";
+export type AppState = "stopped" | "building" | "starting" | "ready" | "paused" | "stopping" | "failed";
 
 /** What the manager reports as it works, for the CLI to print and tests to observe. Never printed here. */
 export type ContainerEvent =
@@ -39,6 +40,11 @@ export type ContainerEvent =
   /** `url` is the container's published address (127.0.0.1:<host port>), not the app's URL through the proxy. */
   | { type: "ready"; appId: string; appName: string; url: string; coldStartMs: number; adopted: boolean }
   | { type: "idle-stop"; appId: string; idleSecs: number }
+  /** The container was paused (idle) or woken from a pause by a request (`wakeMs`: the unpause took this long). */
+  | { type: "idle-pause"; appId: string; idleSecs: number }
+  | { type: "wake"; appId: string; wakeMs: number }
+  /** Said once per manager: the engine cannot pause containers, so idle apps are stopped instead. */
+  | { type: "pause-unavailable"; appId: string; reason: string }
   | { type: "crash"; appId: string; exitCode?: number; logTail: string }
   | { type: "crash-loop"; appId: string; retryInMs: number; failures: number }
   | { type: "removed"; appId: string; what: "container" | "image" | "volume"; name: string };
@@ -74,6 +80,8 @@ interface Shared {
   stopTimeoutSecs: number;
   logTailLines: number;
   ulimits: readonly Ulimit[];
+  /** Set once the engine refused to pause a container (no freezer, rootless): pausing is off from then on. */
+  pauseUnavailable: boolean;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -108,6 +116,9 @@ export class AppContainer {
   private streams = 0;
   private lastActivity = 0;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A pause in progress, and the one wake of a paused container that requests share. */
+  private pausePromise: Promise<void> | undefined;
+  private wakePromise: Promise<string> | undefined;
   private statusTimer: ReturnType<typeof setInterval> | undefined;
   private statusFailures = 0;
   private readyAt = 0;
@@ -209,6 +220,7 @@ export class AppContainer {
 
   ensureReady(signal?: AbortSignal): Promise<string> {
     if (this._state === "ready" && this.url !== undefined) return Promise.resolve(this.url);
+    if (this._state === "paused") return this.waitFor(this.wake(), signal);
     if (this.removed) {
       return Promise.reject(new StartError("start-failed", `app ${this._spec.appName} has been removed`));
     }
@@ -546,29 +558,99 @@ export class AppContainer {
     this.statusFailures = 0;
     this.setState("ready");
     this.shared.emit({ type: "ready", appId: this._spec.appId, appName: this._spec.appName, url, coldStartMs, adopted });
-    this.armIdle(this._spec.settings.idleShutdownSecs * 1000);
+    this.nextIdle(0);
     this.armStatus();
   }
 
   // ---- idle stop ----
 
   private armIdle(ms: number): void {
-    if (this._spec.settings.idleShutdownSecs <= 0) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.idleCheck(), Math.max(10, ms));
     (this.idleTimer as { unref?: () => void }).unref?.();
   }
 
-  /** One timer per ready app: requests only touch counters and a timestamp, never the timer. */
+  /** Arm the idle timer for what the policy says after `idleForMs` idle; returns the policy's answer. */
+  private nextIdle(idleForMs: number): IdleAction {
+    const action = idleAction(this._spec.settings, idleForMs, this._state === "paused", !this.shared.pauseUnavailable);
+    if (action.kind === "wait") this.armIdle(action.ms);
+    return action;
+  }
+
+  /** One timer per ready or paused app: requests only touch counters and a timestamp, never the timer. */
   private idleCheck(): void {
     this.idleTimer = undefined;
-    if (this._state !== "ready") return;
-    const idleMs = this._spec.settings.idleShutdownSecs * 1000;
-    if (this.inflight > 0 || this.streams > 0) return this.armIdle(idleMs);
+    if (this._state !== "ready" && this._state !== "paused") return;
+    // An open request or stream: the app is not idle (a paused app has none: waking it is a request).
+    if (this._state === "ready" && (this.inflight > 0 || this.streams > 0)) return void this.nextIdle(0);
+    if (this.wakePromise !== undefined) return void this.nextIdle(0);
     const idleFor = Date.now() - this.lastActivity;
-    if (idleFor < idleMs) return this.armIdle(idleMs - idleFor);
-    this.shared.emit({ type: "idle-stop", appId: this._spec.appId, idleSecs: Math.round(idleFor / 1000) });
-    void this.stop("idle").catch(() => {});
+    const action = this.nextIdle(idleFor);
+    if (action.kind === "pause") void this.pause(idleFor);
+    else if (action.kind === "stop") {
+      this.shared.emit({ type: "idle-stop", appId: this._spec.appId, idleSecs: Math.round(idleFor / 1000) });
+      void this.stop("idle").catch(() => {});
+    }
+  }
+
+  /**
+   * Pause an idle container. The state turns "paused" before the engine call, so that a request arriving meanwhile
+   * takes the wake path (which waits for the pause) instead of being sent to a container being frozen.
+   */
+  private async pause(idleFor: number): Promise<void> {
+    const id = this.containerId;
+    if (id === undefined) return;
+    this.setState("paused", `idle for ${Math.round(idleFor / 1000)}s`);
+    const p = this.shared.engine.pauseContainer(id);
+    this.pausePromise = p.catch(() => {});
+    try {
+      await p;
+      this.shared.emit({ type: "idle-pause", appId: this._spec.appId, idleSecs: Math.round(idleFor / 1000) });
+    } catch (err) {
+      // No freezer (rootless, some nested setups): idle apps are stopped as before; said once.
+      if (!this.shared.pauseUnavailable) {
+        this.shared.pauseUnavailable = true;
+        this.shared.emit({ type: "pause-unavailable", appId: this._spec.appId, reason: (err as Error).message });
+      }
+      if (this._state === "paused") this.setState("ready", "the container could not be paused");
+    } finally {
+      this.pausePromise = undefined;
+    }
+    if (this._state === "paused" || this._state === "ready") {
+      const action = this.nextIdle(Date.now() - this.lastActivity);
+      if (action.kind === "stop") void this.stop("idle").catch(() => {});
+    }
+  }
+
+  /**
+   * Wake a paused container for a request: unpause it, and it answers at once (it never stopped, so there is no
+   * readiness wait). One wake however many requests arrive; a wake that fails falls back to a cold start.
+   */
+  private wake(): Promise<string> {
+    this.wakePromise ??= (async () => {
+      try {
+        if (this.pausePromise) await this.pausePromise;
+        if (this._state !== "paused" || this.containerId === undefined || this.url === undefined) return await this.ensureReady();
+        const started = performance.now();
+        try {
+          await this.shared.engine.unpauseContainer(this.containerId);
+        } catch (err) {
+          const logs = await this.shared.engine.logs(this.containerId, this.shared.logTailLines).catch(() => "");
+          this.url = undefined;
+          this.setState("stopped", `could not unpause: ${(err as Error).message}`);
+          this.recordFailure(new StartError("start-failed", `app ${this._spec.appName}: unpausing failed`, logs));
+          return await this.ensureReady();
+        }
+        this.lastActivity = Date.now();
+        this.setState("ready", "woken by a request");
+        this.shared.emit({ type: "wake", appId: this._spec.appId, wakeMs: performance.now() - started });
+        this.nextIdle(0);
+        return this.url;
+      } finally {
+        this.wakePromise = undefined;
+      }
+    })();
+    return this.wakePromise;
   }
 
   // ---- crash detection ----
@@ -612,7 +694,7 @@ export class AppContainer {
   }
 
   private async markCrashed(id: string, exitCode?: number): Promise<void> {
-    if (this.containerId !== id || this._state !== "ready") return;
+    if (this.containerId !== id || (this._state !== "ready" && this._state !== "paused")) return;
     this.clearTimers();
     this.url = undefined;
     if (Date.now() - this.readyAt >= STABLE_AFTER_MS) this.failures = 0;
@@ -629,11 +711,11 @@ export class AppContainer {
       if (this._state === "starting") {
         this.inspectNow = true;
         this.wakeProbe?.();
-      } else if (this._state === "ready") {
+      } else if (this._state === "ready" || this._state === "paused") {
         void this.markCrashed(e.id, e.exitCode);
       }
     } else if (e.action === "destroy") {
-      if (this._state === "ready") void this.markCrashed(e.id, e.exitCode);
+      if (this._state === "ready" || this._state === "paused") void this.markCrashed(e.id, e.exitCode);
       if (this._state !== "starting") this.containerId = undefined;
     }
   }
@@ -647,13 +729,19 @@ export class AppContainer {
     const id = this.containerId;
     this.clearTimers();
     this.url = undefined;
-    if (!id || (this._state !== "ready" && this._state !== "failed")) {
+    const paused = this._state === "paused";
+    if (!id || (this._state !== "ready" && this._state !== "failed" && !paused)) {
       if (this._state === "ready" || this._state === "failed") this.setState("stopped", reason);
       return;
     }
     const p = (async () => {
       this.setState("stopping", reason);
       try {
+        if (paused) {
+          // Thawed first: Podman does not stop a frozen container, and its SIGTERM must reach the app.
+          await this.pausePromise;
+          await this.shared.engine.unpauseContainer(id).catch(() => {});
+        }
         await this.shared.engine.stopContainer(id, this.shared.stopTimeoutSecs);
       } finally {
         if (Date.now() - this.readyAt >= STABLE_AFTER_MS) this.failures = 0;
@@ -671,7 +759,12 @@ export class AppContainer {
   /** Adopt a running container found at boot: ready at once when it answers its health check. */
   async adopt(id: string): Promise<boolean> {
     this.containerId = id;
-    const info = await this.shared.engine.inspectContainer(id);
+    let info = await this.shared.engine.inspectContainer(id);
+    if (info?.status === "paused") {
+      // Paused when the server stopped: thawed, then adopted like a running one.
+      await this.shared.engine.unpauseContainer(id).catch(() => {});
+      info = await this.shared.engine.inspectContainer(id);
+    }
     const port = info?.hostPorts[`${this._spec.port}/tcp`];
     if (!info?.running || !port) return false;
     const url = `${this._spec.scheme}://127.0.0.1:${port}`;
@@ -842,6 +935,7 @@ export class AppContainers {
       stopTimeoutSecs: opts.stopTimeoutSecs ?? 2,
       logTailLines: opts.logTailLines ?? 50,
       ulimits: opts.ulimits ?? DEFAULT_ULIMITS,
+      pauseUnavailable: false,
     };
   }
 
@@ -992,7 +1086,7 @@ export class AppContainers {
     for (const c of await this.engine.listContainers(this.scope, true)) {
       const app = this.apps.get(c.labels[LABEL_APP] ?? "");
       if (app && c.labels[LABEL_HASH] === app.hash) {
-        if (c.state === "running") {
+        if (c.state === "running" || c.state === "paused") {
           if (await app.adopt(c.id)) adopted.push(app.spec.appId);
         } else {
           app.knowContainer(c.id);

@@ -31,6 +31,11 @@ export interface ContainerSettings {
   healthAttemptsAfterStartup: number;
   healthTimeoutSecs: number;
   idleShutdownSecs: number;
+  /**
+   * Pause the container after this long idle (0: never); it is stopped later, at idleShutdownSecs. A clace-lite
+   * addition: a paused app wakes in tens of milliseconds instead of a cold start, while holding its memory.
+   */
+  idlePauseSecs: number;
   statusCheckIntervalSecs: number;
   statusHealthAttempts: number;
   /** How long a request may wait for a cold start before 504 (clace-lite addition). */
@@ -46,6 +51,9 @@ export const DEFAULT_CONTAINER_SETTINGS: ContainerSettings = Object.freeze({
   healthAttemptsAfterStartup: 30,
   healthTimeoutSecs: 5,
   idleShutdownSecs: 180,
+  // A minute idle before pausing: a burst of requests seconds apart never pays for a pause and wake, while the
+  // memory of an app nobody uses is held for two minutes at most before Clace's stop frees it.
+  idlePauseSecs: 60,
   statusCheckIntervalSecs: 5,
   statusHealthAttempts: 3,
   startTimeoutSecs: 120,

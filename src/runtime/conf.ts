@@ -12,6 +12,7 @@ const NUMBER_KEYS: Readonly<Record<string, { field: NumberKey; min: number }>> =
   "container.health_attempts_after_startup": { field: "healthAttemptsAfterStartup", min: 1 },
   "container.health_timeout_secs": { field: "healthTimeoutSecs", min: 1 },
   "container.idle_shutdown_secs": { field: "idleShutdownSecs", min: 0 },
+  "container.idle_pause_secs": { field: "idlePauseSecs", min: 0 },
   "container.status_check_interval_secs": { field: "statusCheckIntervalSecs", min: 0 },
   "container.status_health_attempts": { field: "statusHealthAttempts", min: 1 },
   "container.start_timeout_secs": { field: "startTimeoutSecs", min: 1 },

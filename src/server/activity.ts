@@ -23,6 +23,10 @@ export interface AppActivity {
   reason: string;
   coldStarts: number;
   idleStops: number;
+  idlePauses: number;
+  wakes: number;
+  /** The last wake from a pause (0: none yet). */
+  lastWakeMs: number;
   crashes: number;
 }
 
@@ -53,6 +57,7 @@ export class ActivityTracker {
   private readonly buildStarted = new Map<string, number>();
   private readonly coldStartTimes = new Map<string, Histogram>();
   private readonly buildTimes = new Map<string, Histogram>();
+  private readonly wakeTimes = new Map<string, Histogram>();
   private readonly listeners = new Set<(change: ActivityChange) => void>();
 
   /** Feed every ContainerEvent of the host through here. */
@@ -74,7 +79,8 @@ export class ActivityTracker {
           }
           this.buildStarted.delete(e.appId);
         }
-        if (e.state !== "ready") a.readySince = 0;
+        // A pause keeps the container (and its uptime); any other state but ready ends it.
+        if (e.state !== "ready" && e.state !== "paused") a.readySince = 0;
         this.emit({ appId: a.appId, appName: a.appName, state: a.state, reason: a.reason });
         break;
       }
@@ -91,6 +97,16 @@ export class ActivityTracker {
       case "idle-stop":
         this.app(e.appId, "").idleStops++;
         break;
+      case "idle-pause":
+        this.app(e.appId, "").idlePauses++;
+        break;
+      case "wake": {
+        const a = this.app(e.appId, "");
+        a.wakes++;
+        a.lastWakeMs = e.wakeMs;
+        histogram(this.wakeTimes, a.appName).observe(e.wakeMs / 1000);
+        break;
+      }
       case "crash": {
         const a = this.app(e.appId, "");
         a.crashes++;
@@ -111,6 +127,7 @@ export class ActivityTracker {
     if (a !== undefined) {
       this.coldStartTimes.delete(a.appName);
       this.buildTimes.delete(a.appName);
+      this.wakeTimes.delete(a.appName);
     }
   }
 
@@ -128,6 +145,8 @@ export class ActivityTracker {
       { name: "clace_lite_apps", help: "Apps by the state of their container.", samples: [...byState].map(([state, n]) => [`state=${q(state)}`, n] as const) },
       { name: "clace_lite_cold_starts_total", help: "Containers started for a request (not adopted at boot).", type: "counter", samples: all.map((a) => [`app=${q(a.appName)}`, a.coldStarts] as const) },
       { name: "clace_lite_idle_stops_total", help: "Containers stopped because their app was idle.", type: "counter", samples: all.map((a) => [`app=${q(a.appName)}`, a.idleStops] as const) },
+      { name: "clace_lite_idle_pauses_total", help: "Containers paused because their app was idle.", type: "counter", samples: all.map((a) => [`app=${q(a.appName)}`, a.idlePauses] as const) },
+      ...histogramFamily("clace_lite_wake_duration_seconds", "Time to unpause a paused container for a request.", this.wakeTimes),
       { name: "clace_lite_crash_restarts_total", help: "Containers that exited while serving (restarted on the next request).", type: "counter", samples: all.map((a) => [`app=${q(a.appName)}`, a.crashes] as const) },
       ...histogramFamily("clace_lite_cold_start_duration_seconds", "Time from a cold start's beginning to the app answering its health check.", this.coldStartTimes),
       ...histogramFamily("clace_lite_build_duration_seconds", "Time the app's image took to build.", this.buildTimes),
@@ -137,7 +156,7 @@ export class ActivityTracker {
   private app(appId: string, appName: string): AppActivity {
     let a = this.apps.get(appId);
     if (a === undefined) {
-      a = { appId, appName, state: "stopped", since: Date.now(), readySince: 0, lastColdStartMs: 0, lastBuildMs: 0, reason: "", coldStarts: 0, idleStops: 0, crashes: 0 };
+      a = { appId, appName, state: "stopped", since: Date.now(), readySince: 0, lastColdStartMs: 0, lastBuildMs: 0, reason: "", coldStarts: 0, idleStops: 0, idlePauses: 0, wakes: 0, lastWakeMs: 0, crashes: 0 };
       this.apps.set(appId, a);
     } else if (appName !== "" && a.appName !== appName) {
       a.appName = appName;
