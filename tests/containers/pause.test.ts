@@ -125,3 +125,25 @@ test("stop and removal handle a paused container; a new manager adopts a paused 
   await next.remove(spec.appId);
   expect(await engine.listContainers([`${LABEL_APP}=${spec.appId}`], true)).toEqual([]);
 }, 60_000);
+
+test("an engine that cannot pause: said once, and idle apps are stopped as before", async () => {
+  // The real engine, except that its freezer is missing (as on some rootless setups).
+  const frozenOut = new Proxy(engine, {
+    get(target, prop, receiver) {
+      if (prop === "pauseContainer") return () => Promise.reject(new Error("pause is not supported here"));
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const r = recordingManager(frozenOut, labels);
+  managers.push(r.manager);
+  await r.manager.start();
+  const dir = busyboxApp({ index: "no freezer\n" });
+  dirs.push(dir);
+  const app = await r.manager.add(buildSpec(appId("nofreeze"), dir, { settings: { idlePauseSecs: 1, idleShutdownSecs: 3 } }));
+  const second = await r.manager.add(buildSpec(appId("nofreeze2"), dir, { settings: { idlePauseSecs: 1, idleShutdownSecs: 3 } }));
+  await Promise.all([app.ensureReady(), second.ensureReady()]);
+  await until(() => app.state === "stopped" && second.state === "stopped", 10_000, "idle stops without pausing");
+  expect(r.events.filter((e) => e.type === "pause-unavailable").length).toBe(1);
+  expect(r.events.some((e) => e.type === "idle-pause")).toBe(false);
+}, 30_000);
