@@ -76,6 +76,8 @@ export interface FrontOptions {
 }
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
+/** Statuses the host hears of: the client's malformed or slow requests, and apps that failed to answer. */
+const REPORTED = new Set([400, 405, 408, 413, 414, 431, 501, 502, 503, 504, 505]);
 /** Pipelined bytes held while an exchange runs before the client is paused. */
 const MAX_PIPELINED = 256 * 1024;
 const SWEEP_MS = 500;
@@ -566,9 +568,10 @@ export class ClientConn implements ClientSide {
     this.front.options.onAccess?.(entry);
   }
 
+  /** Tell the host about refused requests (400, 408, 413 and up) and answers the app failed to give (502–504). */
   private report(page: ErrorPage): void {
     const onEvent = this.front.options.onEvent;
-    if (onEvent === undefined || (page.status < 500 && page.status !== 400 && page.status !== 408 && page.status < 413) || page.status === 500) return;
+    if (onEvent === undefined || !REPORTED.has(page.status)) return;
     const head = this.exchange?.head;
     onEvent({ status: page.status, reason: page.detail, client: this.ip, method: head?.method ?? "", path: head?.path ?? "", app: this.exchange?.appName });
   }
