@@ -241,7 +241,7 @@ export function mapOptions(options: Readonly<Record<string, string>>): MappedOpt
           const i = item.indexOf(":");
           const name = item.slice(0, i);
           const ip = item.slice(i + 1);
-          if (i <= 0 || !HOST_NAME.test(name) || !(isIp(ip) || ip === "host-gateway")) throw badValue(key, value, "name:ip[,name:ip], e.g. db.local:10.0.0.5");
+          if (i <= 0 || !HOST_NAME.test(name) || !(isIp(ip) || ip === "host-gateway")) throw badValue(key, value, "name:ip[,name:ip], e.g. db.local:192.0.2.5");
           return `${name}:${ip}`;
         });
         out.hostConfig.ExtraHosts = [...((out.hostConfig.ExtraHosts as string[] | undefined) ?? []), ...hosts];

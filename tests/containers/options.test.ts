@@ -69,7 +69,7 @@ test("name resolution, host name, labels, limits and security options reach the 
   const app = await manager.add(
     buildSpec(appId("copts"), dir, {
       options: {
-        "add-host": "db.internal:10.1.2.3,cache.internal:10.1.2.4",
+        "add-host": "db.internal:192.0.2.3,cache.internal:192.0.2.4",
         dns: "127.0.0.53",
         "dns-search": "example.internal",
         hostname: "copt-app",
@@ -82,8 +82,8 @@ test("name resolution, host name, labels, limits and security options reach the 
     }),
   );
   const url = await app.ensureReady();
-  expect((await getText(url + "/hosts")).body).toMatch(/10\.1\.2\.3\s+db\.internal/);
-  expect((await getText(url + "/hosts")).body).toMatch(/10\.1\.2\.4\s+cache\.internal/);
+  expect((await getText(url + "/hosts")).body).toMatch(/192\.0\.2\.3\s+db\.internal/);
+  expect((await getText(url + "/hosts")).body).toMatch(/192\.0\.2\.4\s+cache\.internal/);
   expect((await getText(url + "/hostname")).body).toBe("copt-app\n");
   expect((await getText(url + "/nofile")).body).toBe("2048\n");
   const hc = await hostConfig(app.currentContainerId!);

@@ -52,7 +52,7 @@ describe("container flags are checked at load", () => {
 
   test("gpus, security-opt and sysctl are reach (the approval lists them); dns, add-host, ulimit and label are not", () => {
     const cfg = load({
-      copts: { gpus: "all", "security-opt": "seccomp=unconfined", sysctl: "net.core.somaxconn=1024", dns: "10.0.0.2", "add-host": "db:10.0.0.5", ulimit: "nofile=4096", label: "team=web" },
+      copts: { gpus: "all", "security-opt": "seccomp=unconfined", sysctl: "net.core.somaxconn=1024", dns: "192.0.2.2", "add-host": "db:192.0.2.5", ulimit: "nofile=4096", label: "team=web" },
     })();
     expect(cfg.audit.reach).toEqual([
       { kind: "option", option: "gpus", value: "all" },
