@@ -12,6 +12,7 @@ import { AppContainers, connectEngine, DEFAULT_CONTAINER_SETTINGS, type AppConta
 import { loadApp } from "../../src/runtime/index.ts";
 import { busyboxApp, busyboxImage } from "../../tests/fixtures/images.ts";
 import { specBaseImage } from "../../tests/fixtures/spec-bases.ts";
+import { buildSpec } from "../../tests/containers/helpers.ts";
 
 const N = Number(process.argv[2] ?? 10);
 const labels = { "dev.clace-lite.bench": String(process.pid) };
@@ -27,19 +28,7 @@ writeFileSync(join(flaskDir, "requirements.txt"), "flask\n");
 const settings = { ...DEFAULT_CONTAINER_SETTINGS, idlePauseSecs: 1, idleShutdownSecs: 0, statusCheckIntervalSecs: 0 };
 
 function busyboxSpec(): ContainerSpec {
-  return {
-    appId: "bench_wake_busybox",
-    appName: "/busybox",
-    image: { kind: "build", contextDirs: [busyboxDir], containerFile: "Containerfile", buildArgs: {} },
-    port: 8080,
-    scheme: "http",
-    healthPath: "/",
-    lifetime: "app",
-    env: { PORT: "8080" },
-    volumes: [],
-    options: {},
-    settings,
-  };
+  return { ...buildSpec("bench_wake_busybox", busyboxDir), appName: "/busybox", settings };
 }
 
 function flaskSpec(): ContainerSpec {
