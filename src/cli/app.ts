@@ -3,7 +3,7 @@ import { Option, type Command } from "commander";
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { reachLines } from "./reach-output.ts";
-import type { AppStatus, CreateAppRequest, ParamStatus } from "../server/types.ts";
+import type { AppStatus, CreateAppRequest, ParamStatus } from "../server/index.ts";
 import { AdminClient } from "./admin-client.ts";
 import { addAppOptions, appSettings } from "./options.ts";
 import { UserError } from "./output.ts";

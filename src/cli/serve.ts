@@ -1,18 +1,16 @@
 /**
  * `clace-lite serve` (one app, for local use and CI previews) and `clace-lite check` (does this app come up?).
  */
-import { StreamAccessLog } from "../server/access-log.ts";
 import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ContainerEvent } from "../containers/index.ts";
-import type { SingleApp, SingleAppOptions } from "../server/single.ts";
+import type { SingleApp, SingleAppOptions } from "../server/index.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
 import { addAppOptions, appSettings, parsePort, type AppFlags } from "./options.ts";
 import { EXIT_FAILED, jsonLine, setErrorFormat, UserError } from "./output.ts";
 import { reachLines } from "./reach-output.ts";
-import { describeReach } from "../runtime/reach.ts";
 import { addEvalLimitOptions, evalLimitsOf, type EvalLimitFlags } from "./eval-limits.ts";
 
 interface CommonOptions extends AppFlags, EvalLimitFlags {
@@ -182,7 +180,7 @@ export function registerServeCommands(program: Command): void {
     const started = performance.now();
     const waitSecs = opts.waitReady === undefined ? undefined : opts.waitReady === true ? 120 : parseSeconds("--wait-ready")(opts.waitReady);
     // Loaded on use: the container and proxy layers are not needed by other commands.
-    const { startSingleApp } = await import("../server/single.ts");
+    const [{ startSingleApp, StreamAccessLog }, { describeReach }] = await Promise.all([import("../server/index.ts"), import("../runtime/index.ts")]);
     const accessLog = opts.accessLog ? new StreamAccessLog(process.stderr, opts.logFormat) : undefined;
     const app = await startSingleApp({
       onAccess: accessLog === undefined ? undefined : (e) => accessLog.add(e),
@@ -247,7 +245,7 @@ export function registerServeCommands(program: Command): void {
     const bodyPattern = opts.expectBody === undefined ? null : compilePattern(opts.expectBody);
     const timings = new Timings();
     const started = performance.now();
-    const { startSingleApp } = await import("../server/single.ts");
+    const { startSingleApp } = await import("../server/index.ts");
     const app = await startSingleApp(singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }, opts.timeout));
     printer.appUrl = app.url;
     onSignals(() => app.close({ removeImages: opts.rmImage ?? false }), () => app.abandon(), printer);

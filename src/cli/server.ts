@@ -2,10 +2,7 @@
 import type { Command } from "commander";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { homePaths, LABEL_OWNER, serverOwner, type HomePaths } from "../server/home.ts";
-import { listenOrExplain } from "../server/listen.ts";
-import { acquireServerLock, ServerLockedError } from "../server/lock.ts";
-import { secureStateFiles } from "../server/state-perms.ts";
+import type { HomePaths, StatusSource } from "../server/index.ts";
 import { AdminClient } from "./admin-client.ts";
 import { parsePort } from "./options.ts";
 import { UserError } from "./output.ts";
@@ -66,7 +63,7 @@ function parseHttpsPort(value: string): number {
 /** The app domains in the registry (app.localhost), for the self-signed certificate to name. */
 async function storedDomains(database: string): Promise<string[]> {
   if (!existsSync(database)) return [];
-  const { AppStore } = await import("../runtime/registry/store.ts");
+  const { AppStore } = await import("../runtime/index.ts");
   const store = new AppStore(database);
   try {
     return [...new Set(store.list().map((r) => r.domain).filter(Boolean))];
@@ -99,7 +96,8 @@ export function checkAppConfigKeys(config: ServerConfig, confKeys: readonly stri
 }
 
 /** Takes the one-server-per-CL_HOME lock and makes the state private (warning about what was too open). */
-function claimHome(paths: HomePaths, warn: (line: string) => void): void {
+async function claimHome(paths: HomePaths, warn: (line: string) => void): Promise<void> {
+  const { acquireServerLock, secureStateFiles, ServerLockedError } = await import("../server/index.ts");
   try {
     acquireServerLock(paths.lockFile, paths.home);
   } catch (err) {
@@ -121,10 +119,12 @@ export function registerServerCommands(program: Command): void {
     .option("-c, --config <file>", "TOML config file", process.env.CL_CONFIG_FILE);
   addEvalLimitOptions(start)
     .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string } & EvalLimitFlags) => {
+      // Loaded on use, so client commands stay quick to start.
+      const { ActivityTracker, AppHost, adminHandler, FileAccessLog, homePaths, LABEL_OWNER, listenOrExplain, serverOwner, statusEndpoints } = await import("../server/index.ts");
       const paths = homePaths();
       const printer = createProgressPrinter("text");
       // Before anything else: a second server on this CL_HOME stops here, before it touches the database or a port.
-      claimHome(paths, (line) => printer.info(line));
+      await claimHome(paths, (line) => printer.info(line));
       const config = readServerConfig(opts.config);
       mkdirSync(dirname(paths.adminSocket), { recursive: true, mode: 0o700 });
       if (existsSync(paths.adminSocket)) {
@@ -146,18 +146,13 @@ export function registerServerCommands(program: Command): void {
       const port = opts.port ?? config.http.port;
       const tls = httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir, paths.database);
       // What the containers do over time, for the status page, the metrics and `app list`; the host is made later.
-      const [{ ActivityTracker }, { statusEndpoints }, { FileAccessLog }] = await Promise.all([
-        import("../server/activity.ts"),
-        import("../server/status-page.ts"),
-        import("../server/access-log.ts"),
-      ]);
       const activity = new ActivityTracker();
       const accessLog = new FileAccessLog(`${paths.home}/logs/access.log`, "text");
-      let appHost: { statusSource(): import("../server/status-page.ts").StatusSource } | undefined;
+      let appHost: { statusSource(): StatusSource } | undefined;
       const status = {
         rows: () => appHost?.statusSource().rows() ?? Promise.resolve([]),
         detail: (name: string) => appHost?.statusSource().detail(name) ?? Promise.resolve(undefined),
-        subscribe: (listener: Parameters<import("../server/status-page.ts").StatusSource["subscribe"]>[0]) => appHost?.statusSource().subscribe(listener) ?? (() => {}),
+        subscribe: (listener: Parameters<StatusSource["subscribe"]>[0]) => appHost?.statusSource().subscribe(listener) ?? (() => {}),
       };
       const proxy = listenOrExplain(
         listenHost,
@@ -184,13 +179,7 @@ export function registerServerCommands(program: Command): void {
 
       let shutdown: () => Promise<void>;
       try {
-        // Loaded on use, so client commands stay quick to start.
-        const [{ AppContainers, connectEngine }, { AppStore, CONF_KEYS }, { adminHandler }, { AppHost }] = await Promise.all([
-          import("../containers/index.ts"),
-          import("../runtime/index.ts"),
-          import("../server/admin-api.ts"),
-          import("../server/host.ts"),
-        ]);
+        const [{ AppContainers, connectEngine }, { AppStore, CONF_KEYS }] = await Promise.all([import("../containers/index.ts"), import("../runtime/index.ts")]);
         checkAppConfigKeys(config, CONF_KEYS, opts.config);
         const engine = await connectEngine();
         const containers = new AppContainers(engine, {

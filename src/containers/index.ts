@@ -28,7 +28,8 @@ export { DockerEngine, parseImageRef, registryOf } from "./docker.ts";
 export { connectEngine, engineCandidates } from "./connect.ts";
 export { collectContext, contextTar, type BuildContext } from "./context.ts";
 export { LABEL_APP, LABEL_APP_NAME, LABEL_HASH, LABEL_MANAGED, containerName, imageName, volumeName } from "./naming.ts";
-export { mapOptions } from "./options.ts";
+export { mapOptions, optionName, WIDENING_OPTIONS } from "./options.ts";
+export { GoTemplate, TemplateError } from "./gotemplate.ts";
 export { renderTemplate } from "./volumes.ts";
 export { isHealthyStatus } from "./readiness.ts";
 export {

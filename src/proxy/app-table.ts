@@ -4,7 +4,7 @@
  * upstream of each route, response header templates) is computed here at mount time, so that matching allocates
  * nothing.
  */
-import { CONTAINER_URL, type ProxyRoute } from "../runtime/app-config.ts";
+import { CONTAINER_URL, type ProxyRoute } from "./route.ts";
 import { FixedUpstream } from "./fixed-upstream.ts";
 import { isToken } from "./http1/chars.ts";
 import { ProxyMetrics, type AppMetrics } from "./metrics.ts";

@@ -2,27 +2,12 @@
  * AppConfig: the typed result of loading an app (app.star + params.star + metadata). Everything downstream
  * (containers, proxy, CLI) reads this; no Starlark value leaks past the runtime.
  */
-import type { ContainerSpec } from "../containers/spec.ts";
+import type { ContainerSpec } from "../containers/index.ts";
+import type { ProxyRoute } from "../proxy/index.ts";
 import type { ProxySettings } from "./conf.ts";
 import type { ReachItem } from "./reach.ts";
 
-/** The marker a proxy route uses for "the app's own container" (Clace's container.URL). */
-export const CONTAINER_URL = "<CONTAINER_URL>";
-
-export interface ProxyRoute {
-  /** Route path inside the app, e.g. "/" or "/api". */
-  path: string;
-  /** Upstream base URL, or CONTAINER_URL for the app's container. */
-  url: string;
-  /** A prefix removed from the request path before it goes upstream. */
-  stripPath: string;
-  /** Keep the client's Host header instead of the upstream's. */
-  preserveHost: boolean;
-  /** Remove the app's mount path from the request path (Clace's default). */
-  stripApp: boolean;
-  /** Headers added to every response; "$url" in a value becomes the request URL. */
-  responseHeaders: Readonly<Record<string, string>>;
-}
+export { CONTAINER_URL, type ProxyRoute } from "../proxy/index.ts";
 
 export interface Permission {
   plugin: string;

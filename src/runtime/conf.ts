@@ -2,7 +2,7 @@
  * Per-app config keys (`--conf key=value`, Clace's app-config), parsed onto ContainerSettings defaults. Values are
  * written TOML-style in Clace, so a string may come quoted ("\"/health\"") or bare; numbers are integers.
  */
-import { DEFAULT_CONTAINER_SETTINGS, type ContainerSettings } from "../containers/spec.ts";
+import { DEFAULT_CONTAINER_SETTINGS, type ContainerSettings } from "../containers/index.ts";
 import { RuntimeError } from "./errors.ts";
 
 type NumberKey = Exclude<keyof ContainerSettings, "healthUrl" | "idleShutdownDevApps">;

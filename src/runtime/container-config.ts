@@ -4,7 +4,7 @@
  * (Containerfile VOLUME, config, --cvol), build args (config cargs, then --carg) and settings (--conf).
  */
 import { join } from "node:path";
-import type { ContainerSettings, ContainerSpec, ImageSource, VolumeSpec } from "../containers/spec.ts";
+import type { ContainerSettings, ContainerSpec, ImageSource, VolumeSpec } from "../containers/index.ts";
 import { CONTAINER_URL, type ProxyRoute } from "./app-config.ts";
 import { readContainerfile } from "./containerfile.ts";
 import { buildEnv } from "./env.ts";
@@ -15,8 +15,7 @@ import type { ContainerConfigDecl } from "./session.ts";
 import { mergeVolumes, parseVolume, type VolumeContext } from "./volumes.ts";
 import { resolveSecrets, SecretError, type SecretSources } from "./secrets.ts";
 // The option table itself, not the containers index: loading an app must not load the engine client.
-import { mapOptions } from "../containers/options.ts";
-import { EngineError } from "../containers/engine.ts";
+import { EngineError, mapOptions } from "../containers/index.ts";
 
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -27,7 +27,7 @@ import { paramsStarEnv } from "./params-star.ts";
 import { resolveParams, type ResolvedParam } from "./params.ts";
 import { makeAudit, type Approval } from "./permissions.ts";
 import { reachDiff, reachOf, type ReachItem } from "./reach.ts";
-import type { ContainerSettings, ContainerSpec } from "../containers/spec.ts";
+import type { ContainerSettings, ContainerSpec } from "../containers/index.ts";
 import { loadPlugin } from "./plugins.ts";
 import { LoadSession, type AppDecl, type SessionMode } from "./session.ts";
 import { readSpec, specDir } from "./specs.ts";

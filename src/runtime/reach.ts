@@ -10,8 +10,8 @@
  */
 import { realpathSync } from "node:fs";
 import { relative, sep } from "node:path";
-import type { ContainerSpec } from "../containers/spec.ts";
-import { optionName, WIDENING_OPTIONS } from "../containers/options.ts";
+import type { ContainerSpec } from "../containers/index.ts";
+import { optionName, WIDENING_OPTIONS } from "../containers/index.ts";
 
 export type ReachItem =
   | { kind: "bind"; hostPath: string; target: string; readOnly: boolean }

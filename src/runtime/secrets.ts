@@ -18,7 +18,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { GoTemplate, TemplateError } from "../containers/gotemplate.ts";
+import { GoTemplate, TemplateError } from "../containers/index.ts";
 import { argMatches } from "./permissions.ts";
 
 export type SecretErrorKind = "not-allowed" | "not-found" | "unknown-provider" | "provider-unavailable" | "bad-call";

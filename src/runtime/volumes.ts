@@ -6,7 +6,7 @@
  *   cl_secret:<tmpl>:<target>  secret    (a template rendered with the params, bind-mounted read-only)
  */
 import { isAbsolute, resolve } from "node:path";
-import type { VolumeSpec } from "../containers/spec.ts";
+import type { VolumeSpec } from "../containers/index.ts";
 import { RuntimeError } from "./errors.ts";
 
 const SECRET_PREFIX = "cl_secret:";

@@ -13,7 +13,7 @@
 import { realpathSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
 import type { StaticFiles } from "../runtime/index.ts";
-import type { AppUpstream, ReadyUrlProbe } from "../proxy/upstream.ts";
+import type { AppUpstream, ReadyUrlProbe } from "../proxy/index.ts";
 
 /** A static server with no request for this long is stopped (it starts again on the next request). */
 const IDLE_STOP_MS = 60_000;

@@ -1,5 +1,5 @@
 /** Small AppUpstream adapters the server puts between an app and the proxy. */
-import { StartError } from "../containers/start-error.ts";
+import { StartError } from "../containers/index.ts";
 import { UpstreamError, type AppUpstream, type DescribesState, type ReadyUrlProbe } from "../proxy/index.ts";
 import type { AppConfig } from "../runtime/index.ts";
 import { staticFilesUpstream } from "./static-files.ts";

@@ -1,0 +1,15 @@
+/**
+ * src/server: the host that serves apps — one app (`serve`, `check`) or the apps of a registry with an admin API
+ * (`server start`) — over the proxy, the runtime and the container lifecycle. The CLI imports from here only.
+ */
+export { homePaths, LABEL_OWNER, serverOwner, type HomePaths } from "./home.ts";
+export { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type HostErrorKind, type ParamStatus, type ReloadOutcome } from "./types.ts";
+export { accessLine, FileAccessLog, StreamAccessLog, type AccessLogFormat } from "./access-log.ts";
+export { listenOrExplain, PortInUseError, type ListenPort } from "./listen.ts";
+export { acquireServerLock, ServerLockedError, type ServerLock } from "./lock.ts";
+export { secureStateFiles } from "./state-perms.ts";
+export { ActivityTracker, type ActivityChange, type AppActivity } from "./activity.ts";
+export { statusEndpoints, type StatusDetail, type StatusRow, type StatusSource } from "./status-page.ts";
+export { adminHandler } from "./admin-api.ts";
+export { AppHost, type AppHostOptions } from "./host.ts";
+export { startSingleApp, type SingleApp, type SingleAppOptions } from "./single.ts";
