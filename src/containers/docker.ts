@@ -21,7 +21,6 @@ import {
   type ContainerStatus,
   type ContainerSummary,
   type CreateRequest,
-  type EngineCallCounts,
   type EngineEvent,
   type EngineKind,
   type EngineVersion,
@@ -69,7 +68,6 @@ function loadModem(): typeof Modem {
 export class DockerEngine implements ContainerEngine {
   kind: EngineKind;
   readonly endpoint: string;
-  readonly calls: EngineCallCounts = {};
   private readonly modem: Modem;
   /** What the engine said it is, at the first ping. */
   private version: EngineVersion | undefined;
@@ -80,10 +78,6 @@ export class DockerEngine implements ContainerEngine {
     this.modem = opts.socketPath
       ? new (loadModem())({ socketPath: opts.socketPath })
       : new (loadModem())({ host: opts.host, port: opts.port, protocol: opts.protocol ?? "http" });
-  }
-
-  private count(op: string): void {
-    this.calls[op] = (this.calls[op] ?? 0) + 1;
   }
 
   /** One Engine API call; resolves with the raw response whatever its status. */
@@ -149,7 +143,6 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async ping(): Promise<EngineVersion> {
-    this.count("ping");
     const { json } = await this.call("GET", "/version", {}, [200], "engine version");
     const v = json as { Version?: string; ApiVersion?: string; Components?: { Name?: string }[] };
     const isPodman = (v.Components ?? []).some((c) => /podman/i.test(c.Name ?? ""));
@@ -173,7 +166,6 @@ export class DockerEngine implements ContainerEngine {
 
   async build(req: BuildRequest): Promise<BuildResult> {
     const buildkit = await this.useBuildkit();
-    this.count("build");
     const res = await this.request("POST", "/build", {
       query: {
         t: req.tag,
@@ -232,7 +224,8 @@ export class DockerEngine implements ContainerEngine {
     if (error || !imageId) {
       const step = progress.failedStep ? ` at step ${progress.failedStep}` : "";
       throw new EngineError(
-        "build-failed",
+        // The classic builder's cache can hit an image that is being removed at that moment; only its text says so.
+        /unknown parent image|No such image/i.test(error) ? "build-cache-race" : "build-failed",
         `build of ${req.tag} failed${step}: ${error || "the engine reported no image"}`,
         tail.text(),
         "fix the container file or the step named in the build output",
@@ -242,7 +235,6 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async pull(ref: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
-    this.count("pull");
     const { repo, tag, digest } = parseImageRef(ref);
     if (this.kind === "podman" && this.tlsVerifyParam(repo) === "false") {
       // Podman's compat pull has no way to allow a plain-HTTP registry; its own pull endpoint does.
@@ -263,7 +255,6 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async push(ref: string, onProgress?: (p: PullProgress) => void): Promise<void> {
-    this.count("push");
     const { repo, tag } = parseImageRef(ref);
     const res = await this.request("POST", `/images/${repo}/push`, {
       query: { tag, tlsVerify: this.tlsVerifyParam(repo) },
@@ -323,12 +314,10 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async tagImage(source: string, repo: string, tag: string): Promise<void> {
-    this.count("tag");
     await this.call("POST", `/images/${encodeURIComponent(source)}/tag`, { query: { repo, tag } }, [200, 201], `tag ${source}`);
   }
 
   async importImage(rootfs: Readable, repo: string, tag: string, changes: readonly string[] = []): Promise<void> {
-    this.count("import");
     // An array value becomes a repeated query parameter (changes=...&changes=...).
     const res = await this.request("POST", "/images/create", {
       query: { fromSrc: "-", repo, tag, changes: changes.length > 0 ? [...changes] : undefined },
@@ -343,7 +332,6 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async inspectImage(ref: string): Promise<ImageInfo | null> {
-    this.count("inspectImage");
     const res = await this.request("GET", `/images/${encodeURIComponent(ref)}/json`);
     const text = await readText(res);
     if (res.statusCode === 404) return null;
@@ -365,7 +353,6 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async listImages(labels: LabelFilter): Promise<ImageSummary[]> {
-    this.count("listImages");
     // Podman 4.3's compat API matches no image when given several label filters; send one, check the rest here.
     const { json } = await this.call(
       "GET",
@@ -380,12 +367,10 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async removeImage(ref: string, force = false): Promise<void> {
-    this.count("removeImage");
     await this.call("DELETE", `/images/${encodeURIComponent(ref)}`, { query: { force: force ? "1" : undefined } }, [200, 404], `remove image ${ref}`);
   }
 
   async createContainer(req: CreateRequest): Promise<string> {
-    this.count("create");
     const portKey = `${req.port}/tcp`;
     const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
     const body: Record<string, unknown> = {
@@ -418,37 +403,30 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async startContainer(id: string): Promise<void> {
-    this.count("start");
     await this.call("POST", `/containers/${id}/start`, { body: {} }, [200, 204, 304], `start container ${short(id)}`);
   }
 
   async stopContainer(id: string, timeoutSecs: number): Promise<void> {
-    this.count("stop");
     await this.call("POST", `/containers/${id}/stop`, { query: { t: String(timeoutSecs) }, body: {} }, [200, 204, 304, 404], `stop container ${short(id)}`);
   }
 
   async pauseContainer(id: string): Promise<void> {
-    this.count("pause");
     await this.call("POST", `/containers/${id}/pause`, { body: {} }, [200, 204], `pause container ${short(id)}`);
   }
 
   async unpauseContainer(id: string): Promise<void> {
-    this.count("unpause");
     await this.call("POST", `/containers/${id}/unpause`, { body: {} }, [200, 204], `unpause container ${short(id)}`);
   }
 
   async killContainer(id: string): Promise<void> {
-    this.count("kill");
     await this.call("POST", `/containers/${id}/kill`, { body: {} }, [200, 204, 409], `kill container ${short(id)}`);
   }
 
   async removeContainer(id: string): Promise<void> {
-    this.count("remove");
     await this.call("DELETE", `/containers/${id}`, { query: { force: "true", v: "true" } }, [200, 204, 404], `remove container ${short(id)}`);
   }
 
   async inspectContainer(id: string): Promise<ContainerInfo | null> {
-    this.count("inspect");
     const res = await this.request("GET", `/containers/${encodeURIComponent(id)}/json`);
     const text = await readText(res);
     if (res.statusCode === 404) return null;
@@ -482,7 +460,6 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async listContainers(labels: LabelFilter, all = true): Promise<ContainerSummary[]> {
-    this.count("list");
     const { json } = await this.call(
       "GET",
       "/containers/json",
@@ -503,7 +480,6 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async logs(id: string, tail: number): Promise<string> {
-    this.count("logs");
     const res = await this.request("GET", `/containers/${id}/logs`, { query: { stdout: "1", stderr: "1", tail: String(tail) } });
     const buf = await readBuffer(res);
     if (res.statusCode === 404) return "";
@@ -512,7 +488,6 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async followLogs(id: string, onLine: (line: string) => void, signal: AbortSignal, sinceSecs?: number): Promise<void> {
-    this.count("followLogs");
     const res = await this.request("GET", `/containers/${id}/logs`, {
       query:
         sinceSecs === undefined
@@ -551,7 +526,6 @@ export class DockerEngine implements ContainerEngine {
     const ready = new Promise<void>((r) => (markReady = r));
     const connect = async (attempt: number): Promise<void> => {
       if (closed) return;
-      this.count("events");
       try {
         const res = await this.request("GET", "/events", {
           query: { filters: JSON.stringify({ type: ["container"], label: labels }) },
@@ -607,12 +581,10 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
-    this.count("createVolume");
     await this.call("POST", "/volumes/create", { body: { Name: name, Labels: labels } }, [200, 201], `create volume ${name}`);
   }
 
   async inspectVolume(name: string): Promise<VolumeInfo | null> {
-    this.count("inspectVolume");
     const res = await this.request("GET", `/volumes/${encodeURIComponent(name)}`);
     const text = await readText(res);
     if (res.statusCode === 404) return null;
@@ -623,14 +595,12 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async listVolumes(labels: LabelFilter): Promise<VolumeInfo[]> {
-    this.count("listVolumes");
     const { json } = await this.call("GET", "/volumes", { query: { filters: JSON.stringify({ label: labels }) } }, [200], "list volumes");
     const vols = (json as { Volumes?: { Name: string; Labels?: Record<string, string> | null }[] | null }).Volumes ?? [];
     return vols.map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
   }
 
   async removeVolume(name: string): Promise<void> {
-    this.count("removeVolume");
     await this.call("DELETE", `/volumes/${encodeURIComponent(name)}`, { query: { force: "1" } }, [200, 204, 404], `remove volume ${name}`);
   }
 }

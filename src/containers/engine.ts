@@ -19,6 +19,7 @@ export type EngineErrorKind =
   | "not-found" // the container, image or volume does not exist
   | "conflict" // name in use, container running, image in use
   | "build-failed" // the build stream carried an error line
+  | "build-cache-race" // the build's cache named an image removed meanwhile (a second build rebuilds it)
   | "pull-failed" // the pull stream carried an error line, or the registry refused
   | "push-failed"
   | "bad-option" // a container option (--copt) this engine layer does not know
@@ -163,14 +164,10 @@ export interface EventSubscription {
   readonly ready: Promise<void>;
 }
 
-/** How many times each engine operation ran: tests assert single-flight and caching with these. */
-export type EngineCallCounts = Record<string, number>;
-
 export interface ContainerEngine {
   readonly kind: EngineKind;
   /** Where the engine was reached, for messages ("unix:///var/run/docker.sock"). */
   readonly endpoint: string;
-  readonly calls: EngineCallCounts;
 
   ping(): Promise<EngineVersion>;
 

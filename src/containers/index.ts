@@ -1,7 +1,8 @@
 /**
  * The container layer's public API: the ContainerEngine seam and its Engine API implementation, engine discovery,
- * and the lazy lifecycle manager (per-app handles the server adapts into the proxy's upstreams; failures are
- * StartErrors with a kind).
+ * and the lazy lifecycle: a small state machine per app (lifecycle.ts) with one policy per file (provision, readiness,
+ * idle, backoff, cleanup, replacement) and the manager of one server's apps (manager.ts). Failures are StartErrors
+ * with a kind.
  */
 export type {
   BuildRequest,
@@ -10,7 +11,6 @@ export type {
   ContainerInfo,
   ContainerSummary,
   CreateRequest,
-  EngineCallCounts,
   EngineErrorKind,
   EngineEvent,
   EngineKind,
@@ -32,15 +32,11 @@ export { mapOptions, optionName, WIDENING_OPTIONS } from "./options.ts";
 export { GoTemplate, TemplateError } from "./gotemplate.ts";
 export { renderTemplate } from "./volumes.ts";
 export { isHealthyStatus } from "./readiness.ts";
-export {
-  AppContainer,
-  AppContainers,
-  DEFAULT_ULIMITS,
-  type AppContainersOptions,
-  type AppState,
-  type ContainerEvent,
-  type Upgrade,
-} from "./lifecycle.ts";
+export type { AppContainer, AppState, ContainerEvent } from "./lifecycle.ts";
+export { AppContainers, DEFAULT_ULIMITS, type AppContainersOptions } from "./manager.ts";
+export type { Upgrade } from "./replacement.ts";
+export { CrashBackoff, MAX_BACKOFF_MS, STABLE_AFTER_MS } from "./backoff.ts";
+export { idleAction, type IdleAction } from "./idle.ts";
 export { StartError, type StartFailure } from "./start-error.ts";
 export type { ContainerSpec, ContainerSettings, ImageSource, VolumeSpec } from "./spec.ts";
 export { DEFAULT_CONTAINER_SETTINGS } from "./spec.ts";

@@ -1,33 +1,24 @@
 /**
- * The lazy lifecycle: one AppContainer per app makes its container exist exactly when needed.
+ * The lifecycle core: one state machine per app makes its container exist exactly when needed.
  *
- * States: stopped → building → starting → ready → stopping → stopped, and failed. `ensureReady` is single-flight:
- * every caller that arrives while the app is not ready joins the one start in progress, with its own deadline and
- * abort signal; the start itself runs on to completion whoever leaves. Idle stop counts requests in flight and open
- * streams; crash detection listens to engine events and checks status on a timer. AppContainers holds the apps,
- * the one event subscription, and boot-time reconciliation. This module talks to the ContainerEngine interface only.
+ * States: stopped → building → starting → ready → (paused →) stopping → stopped, and failed. The core owns the
+ * state and single flight: every caller that arrives while the app is not ready joins the one start in progress,
+ * with its own deadline and abort signal; the start itself runs on to completion whoever leaves. The policies live
+ * in their own modules and the core only acts on their answers: provisioning (provision.ts), readiness and status
+ * checks (readiness.ts), idle pause and stop (idle.ts), crash backoff (backoff.ts), cleanup (cleanup.ts);
+ * replacing a running version is the manager's (replacement.ts, manager.ts). Only the ContainerEngine interface is
+ * used, never an engine's client.
  */
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { BuildOutputFilter } from "./build-output.ts";
-import { collectContext, contextTar } from "./context.ts";
-import { EngineError, type ContainerEngine, type EngineEvent, type EventSubscription, type PullProgress, type Ulimit } from "./engine.ts";
-import {
-  LABEL_APP,
-  LABEL_APP_NAME,
-  LABEL_HASH,
-  LABEL_MANAGED,
-  containerName,
-  imageHash,
-  imageName,
-  specHash,
-} from "./naming.ts";
-import { mapOptions, mergeUlimits } from "./options.ts";
+import { CrashBackoff } from "./backoff.ts";
+import { removeAppContainersNow, removeAppResources, type KeepVersion } from "./cleanup.ts";
+import { EngineError, type ContainerEngine, type EngineEvent, type PullProgress, type Ulimit } from "./engine.ts";
 import { idleAction, type IdleAction } from "./idle.ts";
-import { probeOnce } from "./readiness.ts";
+import { collectContext } from "./context.ts";
+import { containerName, imageHash, imageName, specHash } from "./naming.ts";
+import { createAppContainer, ensureImage, publishedPort, type Provision } from "./provision.ts";
+import { checkStatus, probeOnce, waitUntilHealthy } from "./readiness.ts";
 import { StartError } from "./start-error.ts";
 import type { ContainerSpec } from "./spec.ts";
-import { planVolumes } from "./volumes.ts";
 
 export type AppState = "stopped" | "building" | "starting" | "ready" | "paused" | "stopping" | "failed";
 
@@ -49,32 +40,11 @@ export type ContainerEvent =
   | { type: "crash-loop"; appId: string; retryInMs: number; failures: number }
   | { type: "removed"; appId: string; what: "container" | "image" | "volume"; name: string };
 
-export interface AppContainersOptions {
-  onEvent?: (e: ContainerEvent) => void;
-  /** Labels added to everything created, and the scope of reconcile() and the event subscription. */
-  extraLabels?: Readonly<Record<string, string>>;
-  /** Where rendered secret files live (one folder per app). */
-  runDir?: string;
-  /** The `t` of engine stop: seconds between SIGTERM and SIGKILL. */
-  stopTimeoutSecs?: number;
-  /** How many log lines a failure carries. */
-  logTailLines?: number;
-  /** Ulimits set on every container (Podman on these machines needs them explicitly; harmless on Docker). */
-  ulimits?: readonly Ulimit[];
-}
-
-export const DEFAULT_ULIMITS: readonly Ulimit[] = Object.freeze([
-  { Name: "nofile", Soft: 1024, Hard: 1024 },
-  { Name: "nproc", Soft: 4096, Hard: 4096 },
-]);
-
-/** After this long ready, a container that dies is a fresh crash, not part of a crash loop. */
-const STABLE_AFTER_MS = 30_000;
-const MAX_BACKOFF_MS = 30_000;
-
-interface Shared {
+/** What every app of one manager shares. */
+export interface ManagerContext {
   engine: ContainerEngine;
   emit: (e: ContainerEvent) => void;
+  /** The manager's labels (owner), on everything it creates and the scope of what it cleans. */
   labels: Readonly<Record<string, string>>;
   runDir: string;
   stopTimeoutSecs: number;
@@ -84,12 +54,57 @@ interface Shared {
   pauseUnavailable: boolean;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** The container and image hashes of one version of an app. */
+export type VersionHashes = KeepVersion;
+
+/** The hashes naming a spec's container and image (reads the build context). */
+export function versionHashes(spec: ContainerSpec): VersionHashes {
+  const source = spec.image.kind === "build" ? collectContext(spec.image.contextDirs, spec.image.containerFile).hash : spec.image.ref;
+  return { hash: specHash(spec, source), imgHash: imageHash(spec, source) };
+}
+
+/** One app's container as the server and the proxy see it: made ready on demand, stopped when idle. */
+export interface AppContainer {
+  readonly spec: ContainerSpec;
+  readonly state: AppState;
+  /** Names the container (source, env, volumes, options, port). */
+  readonly hash: string;
+  /** Names the built image (source, container file, build args). */
+  readonly imageHash: string;
+  /** The upstream URL while ready. */
+  readonly upstreamUrl: string | undefined;
+  readonly currentContainerId: string | undefined;
+  /** The image the container runs: the built one's name, or the image reference. */
+  readonly imageRef: string;
+  readonly activity: { inflight: number; streams: number; waiters: number };
+  /** A new version prepared beside the serving one; it becomes the app's container once it takes over. */
+  readonly candidate: boolean;
+  /** The last `lines` lines of the current container's log ("" without one). */
+  recentLogs(lines: number): Promise<string>;
+  /** The hashes `spec` (default: the current one) would have (reads the build context). */
+  computeHashes(spec?: ContainerSpec): Promise<VersionHashes>;
+  /** The upstream URL when ready, so the proxy's warm path needs no promise per request. */
+  readyUrl(): string | undefined;
+  /** The upstream URL once ready: one start however many callers; each with its own deadline and signal. */
+  ensureReady(signal?: AbortSignal): Promise<string>;
+  beginRequest(): void;
+  endRequest(): void;
+  openStream(): void;
+  closeStream(): void;
+  /** Gives up the start in progress; returns its failure (with the container's last log lines), if one ran. */
+  cancelStart(reason: string): Promise<StartError | undefined>;
+  /** Builds or pulls the image without starting a container. */
+  prepareImage(): Promise<{ built: boolean }>;
+  /** Stops the container (kept for a fast restart). */
+  stop(reason?: string): Promise<void>;
+  /** Image apps: pull again; true when the tag now names another image (the next start recreates the container). */
+  refresh(): Promise<boolean>;
+  /** The process is exiting: a start in progress is cut short and the app's containers removed at once. */
+  abandon(): Promise<void>;
 }
 
 /** Turn anything thrown while starting into a StartError with its kind. */
-function toStartError(err: unknown, appName: string): StartError {
+export function toStartError(err: unknown, appName: string): StartError {
   if (err instanceof StartError) return err;
   if (err instanceof EngineError) {
     const failure = err.kind === "bad-option" || err.kind === "config-error" ? "config-error" : "start-failed";
@@ -99,13 +114,11 @@ function toStartError(err: unknown, appName: string): StartError {
   return new StartError("start-failed", `app ${appName}: ${(err as Error)?.message ?? String(err)}`);
 }
 
-/** One app's container, made ready on demand; the server hands it to the proxy as the app's upstream. */
-export class AppContainer {
+/** The state machine of one app's container. The manager (manager.ts) creates, feeds and retires these. */
+export class ContainerLifecycle implements AppContainer {
   private _spec: ContainerSpec;
-  /** Names the container (source, env, volumes, options, port). */
-  private _hash = "";
-  /** Names the built image (source, container file, build args). */
-  private imgHash = "";
+  private _hash: string;
+  private imgHash: string;
   private _state: AppState = "stopped";
   private containerId: string | undefined;
   private url: string | undefined;
@@ -124,29 +137,29 @@ export class AppContainer {
   private readyAt = 0;
   /**
    * Set by a die event while starting. The event may be a late one from the previous stop of the same container,
-   * so it only makes the probe loop inspect at once; the inspect decides.
+   * so it only makes the readiness wait check the container at once; the check decides.
    */
-  private inspectNow = false;
+  private dieSignal = false;
   private wakeProbe: (() => void) | undefined;
-  private failures = 0;
-  private lastFailureAt = 0;
-  private lastFailure: StartError | undefined;
+  private readonly backoff = new CrashBackoff();
   private removed = false;
   /** The process is exiting (abandon): a start in progress is cut short rather than waited for. */
   private abandoned = false;
   private abandoning: Promise<void> | undefined;
-  /** Why the start in progress was cancelled (a caller's overall deadline passed), checked by the probe loop. */
+  /** Why the start in progress was cancelled (a caller's overall deadline passed), checked by the readiness wait. */
   private cancelReason: string | undefined;
   /** Aborts the build or pull of the start in progress when it is cancelled. */
   private startAbort = new AbortController();
-  /** A new version prepared beside the serving one; it becomes the app's container once it takes over. */
   candidate = false;
 
   constructor(
     spec: ContainerSpec,
-    private readonly shared: Shared,
+    hashes: VersionHashes,
+    private readonly shared: ManagerContext,
   ) {
     this._spec = spec;
+    this._hash = hashes.hash;
+    this.imgHash = hashes.imgHash;
   }
 
   get spec(): ContainerSpec {
@@ -161,18 +174,15 @@ export class AppContainer {
   get imageHash(): string {
     return this.imgHash;
   }
-  /** The upstream URL while ready. */
   get upstreamUrl(): string | undefined {
     return this.url;
   }
   get currentContainerId(): string | undefined {
     return this.containerId;
   }
-  /** The image the container runs: the built one's name, or the image reference. */
   get imageRef(): string {
     return this._spec.image.kind === "build" ? imageName(this._spec.appId, this.imgHash) : this._spec.image.ref;
   }
-  /** The last `lines` lines of the current container's log ("" without one). */
   async recentLogs(lines: number): Promise<string> {
     return this.containerId === undefined ? "" : this.shared.engine.logs(this.containerId, lines).catch(() => "");
   }
@@ -180,26 +190,8 @@ export class AppContainer {
     return { inflight: this.inflight, streams: this.streams, waiters: this.waiters };
   }
 
-  /** Compute the hashes (reads the build context). */
-  async computeHashes(spec: ContainerSpec = this._spec): Promise<{ hash: string; imgHash: string }> {
-    const source = spec.image.kind === "build" ? collectContext(spec.image.contextDirs, spec.image.containerFile).hash : spec.image.ref;
-    return { hash: specHash(spec, source), imgHash: imageHash(spec, source) };
-  }
-
-  /** @internal set by the manager after computeHashes. */
-  setHashes(h: { hash: string; imgHash: string }): void {
-    this._hash = h.hash;
-    this.imgHash = h.imgHash;
-  }
-
-  private labels(hash: string): Record<string, string> {
-    return {
-      ...this.shared.labels,
-      [LABEL_MANAGED]: "true",
-      [LABEL_APP]: this._spec.appId,
-      [LABEL_APP_NAME]: this._spec.appName,
-      [LABEL_HASH]: hash,
-    };
+  async computeHashes(spec: ContainerSpec = this._spec): Promise<VersionHashes> {
+    return versionHashes(spec);
   }
 
   private setState(state: AppState, reason?: string): void {
@@ -211,9 +203,12 @@ export class AppContainer {
     this.shared.emit(event);
   }
 
+  private logTail(id: string): Promise<string> {
+    return this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
+  }
+
   // ---- what the proxy calls (through the server's adapter) ----
 
-  /** The upstream URL when ready, so the proxy's warm path needs no promise per request. */
   readyUrl(): string | undefined {
     return this._state === "ready" ? this.url : undefined;
   }
@@ -221,9 +216,7 @@ export class AppContainer {
   ensureReady(signal?: AbortSignal): Promise<string> {
     if (this._state === "ready" && this.url !== undefined) return Promise.resolve(this.url);
     if (this._state === "paused") return this.waitFor(this.wake(), signal);
-    if (this.removed) {
-      return Promise.reject(new StartError("start-failed", `app ${this._spec.appName} has been removed`));
-    }
+    if (this.removed) return Promise.reject(this.removedError());
     if (this._spec.lifetime === "command") {
       return Promise.reject(new StartError("config-error", `app ${this._spec.appName} has lifetime "command": it runs no service to proxy to`));
     }
@@ -301,11 +294,6 @@ export class AppContainer {
 
   // ---- start ----
 
-  /**
-   * Gives up the start in progress (the caller's overall limit passed): the probe loop stops at its next step, the
-   * container is stopped, and the start fails with `reason` and the container's last log lines, which this returns.
-   * Without a start in progress it returns undefined.
-   */
   async cancelStart(reason: string): Promise<StartError | undefined> {
     const start = this.startPromise;
     if (!start) return undefined;
@@ -316,19 +304,35 @@ export class AppContainer {
       await start;
       return undefined;
     } catch (err) {
-      return err instanceof StartError ? err : toStartError(err, this._spec.appName);
+      return toStartError(err, this._spec.appName);
     }
   }
 
-  /** Builds or pulls the image without starting a container (a reload checks the new version builds). */
   async prepareImage(): Promise<{ built: boolean }> {
     const before = this._spec.image.kind === "build" ? await this.shared.engine.inspectImage(imageName(this._spec.appId, this.imgHash)) : null;
     try {
-      await this.ensureImage();
+      await ensureImage(this.provision());
     } finally {
       if (this._state === "building") this.setState("stopped");
     }
     return { built: this._spec.image.kind === "build" && !before };
+  }
+
+  private provision(): Provision {
+    const { appId } = this._spec;
+    return {
+      engine: this.shared.engine,
+      spec: this._spec,
+      hash: this._hash,
+      imgHash: this.imgHash,
+      managerLabels: this.shared.labels,
+      runDir: this.shared.runDir,
+      ulimits: this.shared.ulimits,
+      signal: this.startAbort.signal,
+      onBuilding: (reason) => this.setState("building", reason),
+      onBuildLine: (line) => this.shared.emit({ type: "build-line", appId, line }),
+      onPullProgress: (progress) => this.shared.emit({ type: "pull-progress", appId, progress }),
+    };
   }
 
   private async runStart(): Promise<string> {
@@ -336,119 +340,20 @@ export class AppContainer {
     this.startAbort = new AbortController();
     try {
       if (this.stopPromise) await this.stopPromise;
-      this.checkBackoff();
-      const url = await this.bringUp();
-      return url;
+      const refusal = this.backoff.refusal(this._spec.appName);
+      if (refusal) {
+        this.shared.emit({ type: "crash-loop", appId: this._spec.appId, retryInMs: refusal.retryInMs, failures: refusal.failures });
+        throw refusal.error;
+      }
+      return await this.bringUp();
     } catch (err) {
       const e =
         this.cancelReason !== undefined && !(err instanceof StartError && err.kind === "start-timeout")
           ? new StartError("start-timeout", this.cancelReason, (err as { logTail?: string }).logTail ?? "")
           : toStartError(err, this._spec.appName);
-      if (!e.backingOff) this.recordFailure(e);
+      if (!e.backingOff) this.backoff.record(e);
       this.setState("failed", e.message);
       throw e;
-    }
-  }
-
-  private recordFailure(e: StartError): void {
-    const now = Date.now();
-    this.failures++;
-    this.lastFailureAt = now;
-    this.lastFailure = e;
-  }
-
-  /** A crash loop backs off: after two failures in a row, wait 1 s, 2 s, 4 s ... (at most 30 s) between tries. */
-  private checkBackoff(): void {
-    if (this.failures < 2) return;
-    const wait = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.failures - 2));
-    const left = this.lastFailureAt + wait - Date.now();
-    if (left <= 0) return;
-    this.shared.emit({ type: "crash-loop", appId: this._spec.appId, retryInMs: left, failures: this.failures });
-    throw new StartError(
-      "start-failed",
-      `app ${this._spec.appName} is crash-looping (${this.failures} failures in a row); next try in ${Math.ceil(left / 1000)}s. Last failure: ${this.lastFailure?.message ?? "unknown"}`,
-      this.lastFailure?.logTail ?? "",
-      true,
-    );
-  }
-
-  private async ensureImage(): Promise<{ ref: string; id: string }> {
-    const { engine } = this.shared;
-    const spec = this._spec;
-    if (spec.image.kind === "build") {
-      const ref = imageName(spec.appId, this.imgHash);
-      const existing = await engine.inspectImage(ref);
-      if (existing) return { ref, id: existing.id };
-      this.setState("building");
-      const source = spec.image;
-      const ctx = collectContext(source.contextDirs, source.containerFile);
-      const labels = this.labels(this.imgHash);
-      const build = () => {
-        const output = new BuildOutputFilter(Object.keys(labels));
-        return engine.build({
-          context: contextTar(ctx),
-          tag: ref,
-          containerFile: source.containerFile,
-          buildArgs: source.buildArgs,
-          labels,
-          signal: this.startAbort.signal,
-          onLine: (line) => {
-            const shown = output.line(line);
-            if (shown !== null) this.shared.emit({ type: "build-line", appId: spec.appId, line: shown });
-          },
-        });
-      };
-      try {
-        return { ref, id: (await build()).imageId };
-      } catch (err) {
-        // The classic builder's cache can hit an image that is being removed at that moment; one retry rebuilds it.
-        if (!(err instanceof EngineError && /unknown parent image|No such image/i.test(err.message))) throw err;
-        return { ref, id: (await build()).imageId };
-      }
-    }
-    const ref = spec.image.ref;
-    let info = await engine.inspectImage(ref);
-    if (!info) {
-      this.setState("building", `pulling ${ref}`);
-      await engine.pull(ref, (progress) => this.shared.emit({ type: "pull-progress", appId: spec.appId, progress }), this.startAbort.signal);
-      info = await engine.inspectImage(ref);
-      if (!info) throw new EngineError("pull-failed", `pulled ${ref} but the engine does not show it`);
-    }
-    return { ref, id: info.id };
-  }
-
-  private async createContainer(imageRef: string): Promise<string> {
-    const { engine } = this.shared;
-    const spec = this._spec;
-    const opts = mapOptions(spec.options);
-    const volumes = planVolumes(spec, this.shared.runDir);
-    for (const v of volumes) {
-      if (v.create && !(await engine.inspectVolume(v.create))) {
-        await engine.createVolume(v.create, { ...this.shared.labels, [LABEL_MANAGED]: "true", [LABEL_APP]: spec.appId });
-      }
-    }
-    const name = containerName(spec.appId, this._hash);
-    try {
-      return await engine.createContainer({
-        name,
-        image: imageRef,
-        env: { ...opts.env, ...spec.env },
-        labels: { ...opts.labels, ...this.labels(this._hash) },
-        port: spec.port,
-        binds: volumes.map((v) => v.bind),
-        user: opts.user,
-        workingDir: opts.workingDir,
-        hostConfig: opts.hostConfig,
-        config: opts.config,
-        ulimits: mergeUlimits(this.shared.ulimits, opts.ulimits),
-      });
-    } catch (err) {
-      // Another server process created it first: use theirs.
-      if (err instanceof EngineError && err.kind === "conflict") {
-        const info = await engine.inspectContainer(name);
-        if (info) return info.id;
-      }
-      throw err;
     }
   }
 
@@ -456,7 +361,8 @@ export class AppContainer {
     const { engine } = this.shared;
     const spec = this._spec;
     const t0 = performance.now();
-    const image = await this.ensureImage();
+    const provision = this.provision();
+    const image = await ensureImage(provision);
     if (this.removed) throw this.removedError();
     this.setState("starting");
     let info = this.containerId ? await engine.inspectContainer(this.containerId) : null;
@@ -468,87 +374,65 @@ export class AppContainer {
       info = null;
     }
     if (this.cancelReason !== undefined) throw new StartError("start-timeout", this.cancelReason);
-    const id = info ? info.id : await this.createContainer(image.ref);
+    const id = info ? info.id : await createAppContainer(provision, image.ref);
     this.containerId = id;
     if (this.abandoned) {
       // Created while the process was shutting down: it must not outlive it.
       await engine.removeContainer(id).catch(() => {});
       throw this.removedError();
     }
-    this.inspectNow = false;
+    this.dieSignal = false;
     if (!info?.running) await engine.startContainer(id);
-    const hostPort = await this.readHostPort(id);
+    const hostPort = await publishedPort(engine, id, spec, (exitCode) => this.diedError(id, exitCode));
     const url = `${spec.scheme}://127.0.0.1:${hostPort}`;
     await this.waitHealthy(url, id);
     this.becomeReady(url, performance.now() - t0, false);
     return url;
   }
 
-  /** The host port is assigned at start and changes on every start; the binding may lag the start briefly. */
-  private async readHostPort(id: string): Promise<number> {
-    const key = `${this._spec.port}/tcp`;
-    for (let i = 0; ; i++) {
-      const info = await this.shared.engine.inspectContainer(id);
-      if (!info) throw new EngineError("not-found", `the container of app ${this._spec.appName} disappeared while starting`);
-      const port = info.hostPorts[key];
-      if (port) return port;
-      if (!info.running && info.status !== "created") throw await this.diedError(id, info.exitCode);
-      if (i >= 100) throw new EngineError("api", `the engine published no host port for ${key} after start`);
-      await sleep(i < 10 ? 10 : 50);
-    }
-  }
-
   private async diedError(id: string, exitCode?: number): Promise<StartError> {
-    const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
+    const logs = await this.logTail(id);
     const code = exitCode !== undefined ? ` with code ${exitCode}` : "";
     return new StartError("start-failed", `app ${this._spec.appName}: the container exited${code} while starting`, logs.trimEnd());
   }
 
-  /**
-   * Probe every ~25 ms at first, backing off to 250 ms, for healthAttemptsAfterStartup × 1 s (Clace probes that
-   * many times, once a second). A die event wakes the loop at once; an inspect every ~250 ms covers lost events.
-   */
+  /** Waits for the app's first 200 (readiness.ts); a start that runs out of time or is cancelled stops the container. */
   private async waitHealthy(url: string, id: string): Promise<void> {
     const s = this._spec.settings;
     const budgetMs = Math.max(1, s.healthAttemptsAfterStartup) * 1000;
-    const deadline = Date.now() + budgetMs;
-    const probeTimeout = Math.max(100, s.healthTimeoutSecs * 1000);
-    let delay = 25;
-    let lastInspect = Date.now();
-    for (;;) {
-      if (this.abandoned) throw this.removedError();
-      if (this.cancelReason === undefined && (await probeOnce(url, this._spec.healthPath, Math.min(probeTimeout, Math.max(100, deadline - Date.now()))))) return;
-      if (Date.now() >= deadline || this.cancelReason !== undefined) {
-        const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
-        await this.shared.engine.stopContainer(id, this.shared.stopTimeoutSecs).catch(() => {});
-        throw new StartError(
-          this.cancelReason === undefined ? "start-failed" : "start-timeout",
-          this.cancelReason ??
-            `app ${this._spec.appName} did not answer HTTP 200 on ${this._spec.healthPath} within ${budgetMs / 1000}s (container port ${this._spec.port}); set the path with health= in container.config or --conf container.health_url, the wait with --conf container.health_attempts_after_startup`,
-          logs.trimEnd(),
-        );
-      }
-      if (this.takeInspectNow() || Date.now() - lastInspect >= 250) {
-        lastInspect = Date.now();
-        const info = await this.shared.engine.inspectContainer(id);
-        if (!info || !info.running) throw await this.diedError(id, info?.exitCode);
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        this.wakeProbe = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.wakeProbe = undefined;
-      delay = Math.min(250, Math.round(delay * 1.5));
-    }
-  }
-
-  private takeInspectNow(): boolean {
-    const v = this.inspectNow;
-    this.inspectNow = false;
-    return v;
+    const outcome = await waitUntilHealthy(
+      { url, healthPath: this._spec.healthPath, budgetMs, probeTimeoutMs: Math.max(100, s.healthTimeoutSecs * 1000) },
+      {
+        interrupted: () => (this.abandoned ? this.removedError() : undefined),
+        cancelled: () => this.cancelReason !== undefined,
+        checkAlive: async () => {
+          const info = await this.shared.engine.inspectContainer(id);
+          if (!info || !info.running) throw await this.diedError(id, info?.exitCode);
+        },
+        takeDieSignal: () => {
+          const v = this.dieSignal;
+          this.dieSignal = false;
+          return v;
+        },
+        pause: (ms) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, ms);
+            this.wakeProbe = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          }).finally(() => (this.wakeProbe = undefined)),
+      },
+    );
+    if (outcome === "ready") return;
+    const logs = await this.logTail(id);
+    await this.shared.engine.stopContainer(id, this.shared.stopTimeoutSecs).catch(() => {});
+    if (outcome === "cancelled") throw new StartError("start-timeout", this.cancelReason ?? "the start was cancelled", logs.trimEnd());
+    throw new StartError(
+      "start-failed",
+      `app ${this._spec.appName} did not answer HTTP 200 on ${this._spec.healthPath} within ${budgetMs / 1000}s (container port ${this._spec.port}); set the path with health= in container.config or --conf container.health_url, the wait with --conf container.health_attempts_after_startup`,
+      logs.trimEnd(),
+    );
   }
 
   private becomeReady(url: string, coldStartMs: number, adopted: boolean): void {
@@ -562,7 +446,7 @@ export class AppContainer {
     this.armStatus();
   }
 
-  // ---- idle stop ----
+  // ---- idle: the policy (idle.ts) says wait, pause or stop ----
 
   private armIdle(ms: number): void {
     clearTimeout(this.idleTimer);
@@ -635,10 +519,10 @@ export class AppContainer {
         try {
           await this.shared.engine.unpauseContainer(this.containerId);
         } catch (err) {
-          const logs = await this.shared.engine.logs(this.containerId, this.shared.logTailLines).catch(() => "");
+          const logs = await this.logTail(this.containerId);
           this.url = undefined;
           this.setState("stopped", `could not unpause: ${(err as Error).message}`);
-          this.recordFailure(new StartError("start-failed", `app ${this._spec.appName}: unpausing failed`, logs));
+          this.backoff.record(new StartError("start-failed", `app ${this._spec.appName}: unpausing failed`, logs));
           return await this.ensureReady();
         }
         this.lastActivity = Date.now();
@@ -653,7 +537,7 @@ export class AppContainer {
     return this.wakePromise;
   }
 
-  // ---- crash detection ----
+  // ---- crash detection: status checks (readiness.ts) and engine events ----
 
   private armStatus(): void {
     clearInterval(this.statusTimer);
@@ -673,21 +557,23 @@ export class AppContainer {
   private async statusCheck(): Promise<void> {
     if (this._state !== "ready" || !this.containerId || !this.url) return;
     const id = this.containerId;
-    const info = await this.shared.engine.inspectContainer(id).catch(() => undefined);
+    const verdict = await checkStatus(() => this.shared.engine.inspectContainer(id).catch(() => undefined), {
+      url: this.url,
+      healthPath: this._spec.healthPath,
+      probeTimeoutMs: this._spec.settings.healthTimeoutSecs * 1000,
+    });
     if (this._state !== "ready" || this.containerId !== id) return;
-    if (info === undefined) return; // engine hiccup: try again next time
-    if (!info || !info.running) return this.markCrashed(id, info?.exitCode);
-    const ok = await probeOnce(this.url, this._spec.healthPath, this._spec.settings.healthTimeoutSecs * 1000);
-    if (this._state !== "ready") return;
-    if (ok) {
+    if (verdict.kind === "unknown") return; // engine hiccup: try again next time
+    if (verdict.kind === "exited") return this.markCrashed(id, verdict.exitCode);
+    if (verdict.kind === "healthy") {
       this.statusFailures = 0;
       return;
     }
     this.statusFailures++;
     if (this.statusFailures >= Math.max(1, this._spec.settings.statusHealthAttempts)) {
       // Clace's behaviour: an app that stops answering its health check is stopped; the next request restarts it.
-      const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
-      this.recordFailure(new StartError("start-failed", `app ${this._spec.appName} stopped answering its health check`, logs));
+      const logs = await this.logTail(id);
+      this.backoff.record(new StartError("start-failed", `app ${this._spec.appName} stopped answering its health check`, logs));
       this.shared.emit({ type: "crash", appId: this._spec.appId, logTail: logs });
       void this.stop("health check failed").catch(() => {});
     }
@@ -697,19 +583,19 @@ export class AppContainer {
     if (this.containerId !== id || (this._state !== "ready" && this._state !== "paused")) return;
     this.clearTimers();
     this.url = undefined;
-    if (Date.now() - this.readyAt >= STABLE_AFTER_MS) this.failures = 0;
+    this.backoff.ranSince(this.readyAt);
     this.setState("stopped", `container exited${exitCode !== undefined ? ` with code ${exitCode}` : ""}`);
-    const logs = await this.shared.engine.logs(id, this.shared.logTailLines).catch(() => "");
-    this.recordFailure(new StartError("start-failed", `app ${this._spec.appName}: the container exited (code ${exitCode ?? "?"})`, logs));
+    const logs = await this.logTail(id);
+    this.backoff.record(new StartError("start-failed", `app ${this._spec.appName}: the container exited (code ${exitCode ?? "?"})`, logs));
     this.shared.emit({ type: "crash", appId: this._spec.appId, exitCode, logTail: logs });
   }
 
-  /** @internal called by the manager for engine events about this app's containers. */
+  /** An engine event about one of this app's containers (the manager routes them by label). */
   onEngineEvent(e: EngineEvent): void {
     if (e.id !== this.containerId) return;
     if (e.action === "die" || e.action === "oom") {
       if (this._state === "starting") {
-        this.inspectNow = true;
+        this.dieSignal = true;
         this.wakeProbe?.();
       } else if (this._state === "ready" || this._state === "paused") {
         void this.markCrashed(e.id, e.exitCode);
@@ -720,7 +606,7 @@ export class AppContainer {
     }
   }
 
-  // ---- stop, update, remove ----
+  // ---- stop, adopt, update, remove ----
 
   /** Stop the container (kept for a fast restart). Waits for a start in progress first (unless abandoned). */
   async stop(reason = "stop requested"): Promise<void> {
@@ -744,7 +630,7 @@ export class AppContainer {
         }
         await this.shared.engine.stopContainer(id, this.shared.stopTimeoutSecs);
       } finally {
-        if (Date.now() - this.readyAt >= STABLE_AFTER_MS) this.failures = 0;
+        this.backoff.ranSince(this.readyAt);
         this.setState("stopped", reason);
       }
     })();
@@ -774,39 +660,25 @@ export class AppContainer {
     return true;
   }
 
-  /** @internal a known stopped container found at boot. */
+  /** A stopped container of this version found at boot: the next start starts it instead of creating one. */
   knowContainer(id: string): void {
     if (!this.containerId) this.containerId = id;
   }
 
   /**
-   * Remove what belongs to this app: its containers, and the images it built. With `keep`, the current
-   * container/image hashes survive (an update removing only superseded ones).
+   * Remove what belongs to this app: its containers, and the images it built. With `keep`, that version's
+   * container and image survive (an update removing only superseded ones).
    */
-  async removeResources(keep?: { hash: string; imgHash: string }, volumes = false): Promise<void> {
-    const { engine } = this.shared;
-    const scope = [`${LABEL_MANAGED}=true`, `${LABEL_APP}=${this._spec.appId}`, ...labelFilters(this.shared.labels)];
-    for (const c of await engine.listContainers(scope, true)) {
-      if (keep && c.labels[LABEL_HASH] === keep.hash) continue;
-      await engine.removeContainer(c.id);
-      if (c.id === this.containerId) this.containerId = undefined;
-      this.shared.emit({ type: "removed", appId: this._spec.appId, what: "container", name: c.name });
-    }
-    for (const img of await engine.listImages(scope)) {
-      if (keep && img.labels[LABEL_HASH] === keep.imgHash) continue;
-      await engine.removeImage(img.id, true).catch(() => {});
-      this.shared.emit({ type: "removed", appId: this._spec.appId, what: "image", name: img.repoTags[0] ?? img.id });
-    }
-    if (volumes) {
-      for (const v of await engine.listVolumes(scope)) {
-        await engine.removeVolume(v.name).catch(() => {});
-        this.shared.emit({ type: "removed", appId: this._spec.appId, what: "volume", name: v.name });
-      }
-    }
+  async removeResources(keep?: VersionHashes, volumes = false): Promise<void> {
+    const removed = await removeAppResources(this.shared.engine, this._spec.appId, this.shared.labels, this.reportRemoved, { keep, volumes });
+    if (this.containerId !== undefined && removed.includes(this.containerId)) this.containerId = undefined;
   }
 
+  private readonly reportRemoved = (appId: string, what: "container" | "image" | "volume", name: string): void =>
+    this.shared.emit({ type: "removed", appId, what, name });
+
   /** Take a new spec. A changed hash stops the old container and removes what the new one does not need. */
-  async update(spec: ContainerSpec, hashes: { hash: string; imgHash: string }): Promise<boolean> {
+  async update(spec: ContainerSpec, hashes: VersionHashes): Promise<boolean> {
     const changed = hashes.hash !== this._hash || hashes.imgHash !== this.imgHash;
     if (!changed) {
       this._spec = spec;
@@ -814,15 +686,15 @@ export class AppContainer {
     }
     await this.stop("app updated");
     this._spec = spec;
-    this.setHashes(hashes);
+    this._hash = hashes.hash;
+    this.imgHash = hashes.imgHash;
     this.containerId = undefined;
-    this.failures = 0;
+    this.backoff.reset();
     this.setState("stopped", "app updated");
     await this.removeResources(hashes);
     return true;
   }
 
-  /** Image apps: pull again; when the tag now names another image, the next start recreates the container. */
   async refresh(): Promise<boolean> {
     const spec = this._spec;
     if (spec.image.kind !== "image") return false;
@@ -846,31 +718,22 @@ export class AppContainer {
   abandon(): Promise<void> {
     // One removal however often it is asked for: a second signal waits for the one in flight (the engine refuses
     // a second removal of the same container, and leaving mid-removal can cancel it).
-    this.abandoning ??= this.removeForExit();
+    this.abandoning ??= (async () => {
+      this.removed = true;
+      this.abandoned = true;
+      this.clearTimers();
+      this.wakeProbe?.();
+      await removeAppContainersNow(this.shared.engine, this._spec.appId, this.shared.labels, this.reportRemoved);
+      this.containerId = undefined;
+    })();
     return this.abandoning;
-  }
-
-  private async removeForExit(): Promise<void> {
-    this.removed = true;
-    this.abandoned = true;
-    this.clearTimers();
-    this.wakeProbe?.();
-    const { engine } = this.shared;
-    const scope = [`${LABEL_MANAGED}=true`, `${LABEL_APP}=${this._spec.appId}`, ...labelFilters(this.shared.labels)];
-    await Promise.all(
-      (await engine.listContainers(scope, true)).map(async (c) => {
-        await engine.removeContainer(c.id);
-        this.shared.emit({ type: "removed", appId: this._spec.appId, what: "container", name: c.name });
-      }),
-    );
-    this.containerId = undefined;
   }
 
   private removedError(): StartError {
     return new StartError("start-failed", `app ${this._spec.appName} has been removed`);
   }
 
-  /** @internal the app is being deleted. */
+  /** The app is being deleted (with its volumes when asked). */
   async destroy(volumes: boolean): Promise<void> {
     this.removed = true;
     await this.stop("app removed").catch(() => {});
@@ -878,236 +741,16 @@ export class AppContainer {
     await this.removeResources(undefined, volumes);
   }
 
-  /** @internal replaced by a new version that is ready: stop, and remove all but the new version's resources. */
-  async retire(keep: { hash: string; imgHash: string }): Promise<void> {
+  /** Replaced by a new version that is ready: stop, and remove all but the new version's resources. */
+  async retire(keep: VersionHashes): Promise<void> {
     this.removed = true;
     await this.stop("replaced by a new version").catch(() => {});
     this.clearTimers();
     await this.removeResources(keep);
   }
 
-  /** @internal the manager is closing: timers only, containers keep running (adopted at next boot). */
+  /** The manager is closing: timers only, containers keep running (adopted at next boot). */
   detach(): void {
     this.clearTimers();
-  }
-}
-
-function labelFilters(labels: Readonly<Record<string, string>>): string[] {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
-}
-
-/** What `AppContainers.upgrade` did. */
-export interface Upgrade {
-  /** The app's container now (a new one when a running app was replaced). */
-  container: AppContainer;
-  /** The container's spec or image changed (false: the new version needs the same container). */
-  containerChanged: boolean;
-  /** A new image was built for the new version. */
-  imageBuilt: boolean;
-  /** A running container was replaced by the new version. */
-  restarted: boolean;
-}
-
-/** The apps of one server: registration, events, reconciliation at boot. */
-export class AppContainers {
-  private readonly apps = new Map<string, AppContainer>();
-  private readonly shared: Shared;
-  private subscription: EventSubscription | undefined;
-
-  constructor(
-    readonly engine: ContainerEngine,
-    opts: AppContainersOptions = {},
-  ) {
-    const onEvent = opts.onEvent;
-    this.shared = {
-      engine,
-      emit: onEvent
-        ? (e) => {
-            try {
-              onEvent(e);
-            } catch {
-              // A listener's failure must not break the lifecycle.
-            }
-          }
-        : () => {},
-      labels: { ...opts.extraLabels },
-      runDir: opts.runDir ?? join(tmpdir(), "clace-lite-run"),
-      stopTimeoutSecs: opts.stopTimeoutSecs ?? 2,
-      logTailLines: opts.logTailLines ?? 50,
-      ulimits: opts.ulimits ?? DEFAULT_ULIMITS,
-      pauseUnavailable: false,
-    };
-  }
-
-  /** Label filters for everything this manager owns. */
-  get scope(): string[] {
-    return [`${LABEL_MANAGED}=true`, ...labelFilters(this.shared.labels)];
-  }
-
-  /** Start watching engine events (die, destroy) for our containers. */
-  async start(): Promise<void> {
-    if (this.subscription) return;
-    this.subscription = this.engine.events(this.scope, (e) => {
-      const appId = e.labels[LABEL_APP];
-      if (appId) this.apps.get(appId)?.onEngineEvent(e);
-    });
-    await this.subscription.ready;
-  }
-
-  /** Stop watching; containers keep running and are adopted by the next manager. */
-  close(): void {
-    this.subscription?.close();
-    this.subscription = undefined;
-    for (const app of this.apps.values()) app.detach();
-  }
-
-  /** Register an app, or update it (removing what the new spec no longer needs). */
-  async add(spec: ContainerSpec): Promise<AppContainer> {
-    const existing = this.apps.get(spec.appId);
-    if (existing) {
-      const hashes = await existing.computeHashes(spec);
-      await existing.update(spec, hashes);
-      return existing;
-    }
-    const app = new AppContainer(spec, this.shared);
-    app.setHashes(await app.computeHashes(spec));
-    this.apps.set(spec.appId, app);
-    return app;
-  }
-
-  /**
-   * Replace an app with a new version without a gap (dev mode, zero-downtime reloads): the new version is built and
-   * started while the old one keeps serving; once it is ready it takes over and the old one is stopped and removed.
-   * When the new version fails, it is removed and the old one keeps serving; the error is thrown.
-   */
-  async replace(spec: ContainerSpec): Promise<AppContainer> {
-    const old = this.apps.get(spec.appId);
-    if (!old || old.state !== "ready") return this.add(spec);
-    const hashes = await old.computeHashes(spec);
-    if (hashes.hash === old.hash && hashes.imgHash === old.imageHash) return this.add(spec);
-    const next = new AppContainer(spec, this.shared);
-    next.candidate = true;
-    next.setHashes(hashes);
-    try {
-      await next.ensureReady();
-    } catch (err) {
-      await next.stop("the new version failed; the previous version keeps serving").catch(() => {});
-      await next.removeResources({ hash: old.hash, imgHash: old.imageHash }).catch(() => {});
-      throw err;
-    }
-    next.candidate = false;
-    this.apps.set(spec.appId, next);
-    await old.retire(hashes);
-    return next;
-  }
-
-  /**
-   * Bring in a new version of an app before it takes over (`app reload`): a running app gets the new version built
-   * and started beside it and switched once ready (replace); a stopped one gets the new image built first, then
-   * takes the new spec. When the new version fails, nothing changes (the old one keeps serving) and the error is
-   * thrown. Says what changed.
-   */
-  async upgrade(spec: ContainerSpec): Promise<Upgrade> {
-    const old = this.apps.get(spec.appId);
-    if (!old) {
-      const app = await this.add(spec);
-      try {
-        const { built } = await app.prepareImage();
-        return { container: app, containerChanged: true, imageBuilt: built, restarted: false };
-      } catch (err) {
-        // Not kept: the next upgrade must try the build again rather than find this spec already registered.
-        await this.remove(spec.appId).catch(() => {});
-        throw err;
-      }
-    }
-    const hashes = await old.computeHashes(spec);
-    const imageChanged = hashes.imgHash !== old.imageHash;
-    if (!imageChanged && hashes.hash === old.hash) {
-      await this.add(spec);
-      return { container: old, containerChanged: false, imageBuilt: false, restarted: false };
-    }
-    const builds = spec.image.kind === "build";
-    if (old.state === "ready") {
-      const next = await this.replace(spec);
-      return { container: next, containerChanged: true, imageBuilt: builds && imageChanged, restarted: true };
-    }
-    const next = new AppContainer(spec, this.shared);
-    next.candidate = true;
-    next.setHashes(hashes);
-    let built: boolean;
-    try {
-      ({ built } = await next.prepareImage());
-    } catch (err) {
-      await next.removeResources({ hash: old.hash, imgHash: old.imageHash }).catch(() => {});
-      throw err;
-    }
-    await this.add(spec);
-    return { container: old, containerChanged: true, imageBuilt: built, restarted: false };
-  }
-
-  get(appId: string): AppContainer | undefined {
-    return this.apps.get(appId);
-  }
-
-  list(): AppContainer[] {
-    return [...this.apps.values()];
-  }
-
-  /** Delete an app: stop and remove its containers and built images (and its volumes when asked). */
-  async remove(appId: string, opts: { volumes?: boolean } = {}): Promise<void> {
-    const app = this.apps.get(appId);
-    if (!app) return;
-    this.apps.delete(appId);
-    await app.destroy(opts.volumes ?? false);
-  }
-
-  /**
-   * The server is exiting: starts in progress are cut short and their containers removed (a half-started
-   * container is not worth adopting); ready ones keep running, to be adopted at the next start.
-   */
-  async abandonStarts(): Promise<void> {
-    const starting = this.list().filter((a) => a.state === "building" || a.state === "starting");
-    await Promise.all(starting.map((a) => a.abandon().catch(() => {})));
-  }
-
-  /** Stop every running app (e.g. `server stop --stop-apps`). */
-  async stopAll(): Promise<void> {
-    await Promise.all(this.list().map((a) => a.stop("server stopping").catch(() => {})));
-  }
-
-  /**
-   * At boot: adopt running containers of known apps with the current hash, remember stopped ones, and remove
-   * containers and built images that no known app needs (unknown apps, superseded hashes).
-   */
-  async reconcile(): Promise<{ adopted: string[]; removedContainers: string[]; removedImages: string[] }> {
-    const adopted: string[] = [];
-    const removedContainers: string[] = [];
-    const removedImages: string[] = [];
-    for (const c of await this.engine.listContainers(this.scope, true)) {
-      const app = this.apps.get(c.labels[LABEL_APP] ?? "");
-      if (app && c.labels[LABEL_HASH] === app.hash) {
-        if (c.state === "running" || c.state === "paused") {
-          if (await app.adopt(c.id)) adopted.push(app.spec.appId);
-        } else {
-          app.knowContainer(c.id);
-        }
-        continue;
-      }
-      await this.engine.removeContainer(c.id);
-      removedContainers.push(c.name);
-      this.shared.emit({ type: "removed", appId: c.labels[LABEL_APP] ?? "", what: "container", name: c.name });
-    }
-    for (const img of await this.engine.listImages(this.scope)) {
-      const app = this.apps.get(img.labels[LABEL_APP] ?? "");
-      if (app && img.labels[LABEL_HASH] === app.imageHash) continue;
-      try {
-        await this.engine.removeImage(img.id, false);
-        removedImages.push(img.repoTags[0] ?? img.id);
-        this.shared.emit({ type: "removed", appId: img.labels[LABEL_APP] ?? "", what: "image", name: img.repoTags[0] ?? img.id });
-      } catch {
-        // In use by a container we do not own: leave it.
-      }
-    }
-    return { adopted, removedContainers, removedImages };
   }
 }

@@ -48,3 +48,71 @@ export async function probeOnce(baseUrl: string, healthPath: string, timeoutMs: 
     return false;
   }
 }
+
+/** What a start waits on: the container's published address and how long it may take to answer. */
+export interface HealthTarget {
+  url: string;
+  healthPath: string;
+  /** The whole wait (Clace: health_attempts_after_startup probes, one a second). */
+  budgetMs: number;
+  /** One probe's limit. */
+  probeTimeoutMs: number;
+}
+
+/** What the wait asks of the start it belongs to. */
+export interface StartWatch {
+  /** An error to stop with at once (the process is leaving), checked before each probe. */
+  interrupted(): Error | undefined;
+  /** The start was cancelled: stop probing. */
+  cancelled(): boolean;
+  /** Throws when the container no longer runs. */
+  checkAlive(): Promise<void>;
+  /** True once since the last call when a die event arrived: check the container at once. */
+  takeDieSignal(): boolean;
+  /** Waits `ms`, or less when woken (a die event, a cancel). */
+  pause(ms: number): Promise<void>;
+}
+
+/**
+ * Probes every ~25 ms at first, backing off to 250 ms, until the app answers 200, the budget is spent ("deadline")
+ * or the start is cancelled. A die event makes it check the container at once; a check every ~250 ms covers lost
+ * events. Throws what `checkAlive` or `interrupted` throw.
+ */
+export async function waitUntilHealthy(target: HealthTarget, watch: StartWatch): Promise<"ready" | "deadline" | "cancelled"> {
+  const deadline = Date.now() + target.budgetMs;
+  let delay = 25;
+  let lastCheck = Date.now();
+  for (;;) {
+    const stop = watch.interrupted();
+    if (stop) throw stop;
+    if (watch.cancelled()) return "cancelled";
+    if (await probeOnce(target.url, target.healthPath, Math.min(target.probeTimeoutMs, Math.max(100, deadline - Date.now())))) return "ready";
+    if (watch.cancelled()) return "cancelled";
+    if (Date.now() >= deadline) return "deadline";
+    if (watch.takeDieSignal() || Date.now() - lastCheck >= 250) {
+      lastCheck = Date.now();
+      await watch.checkAlive();
+    }
+    await watch.pause(delay);
+    delay = Math.min(250, Math.round(delay * 1.5));
+  }
+}
+
+/** Crash detection between requests: what one status check of a ready container found. */
+export type StatusVerdict =
+  /** The engine did not answer: look again next time. */
+  | { kind: "unknown" }
+  | { kind: "exited"; exitCode?: number }
+  | { kind: "healthy" }
+  | { kind: "unhealthy" };
+
+/** One status check (Clace's container.status_check_interval_secs): is the container running, does it answer? */
+export async function checkStatus(
+  inspect: () => Promise<{ running: boolean; exitCode: number } | null | undefined>,
+  target: Pick<HealthTarget, "url" | "healthPath" | "probeTimeoutMs">,
+): Promise<StatusVerdict> {
+  const info = await inspect();
+  if (info === undefined) return { kind: "unknown" };
+  if (!info || !info.running) return { kind: "exited", exitCode: info?.exitCode };
+  return (await probeOnce(target.url, target.healthPath, target.probeTimeoutMs)) ? { kind: "healthy" } : { kind: "unhealthy" };
+}

@@ -4,6 +4,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StartError } from "../../src/containers/index.ts";
 import { DockerEngine, imageName, type AppContainers } from "../../src/containers/index.ts";
+import { countingEngine } from "../fixtures/counting-engine.ts";
 import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
 import { BUSYBOX_IMAGE, busyboxApp, busyboxImage, writeAppDir } from "../fixtures/images.ts";
 import { appId, buildSpec, getText, recordingManager } from "./helpers.ts";
@@ -82,7 +83,7 @@ test("an unchanged app reuses its image (no build call); a changed one rebuilds 
   dirs.push(dir);
   const id = appId("reuse");
   // A fresh engine object so the call counts are this test's alone.
-  const counted = new DockerEngine({ socketPath: undefined, endpoint: engine.endpoint, ...engineTarget(engine) });
+  const counted = countingEngine(new DockerEngine({ socketPath: undefined, endpoint: engine.endpoint, ...engineTarget(engine) }));
   const m1 = recordingManager(counted, labels).manager;
   const a1 = await m1.add(buildSpec(id, dir));
   await a1.ensureReady();

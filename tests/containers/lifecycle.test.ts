@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { StartError } from "../../src/containers/index.ts";
 import { AppContainers, DockerEngine, LABEL_APP, type ContainerEngine, type EngineEvent } from "../../src/containers/index.ts";
+import { countingEngine, type CountingEngine } from "../fixtures/counting-engine.ts";
 import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
 import { busyboxApp, busyboxImage, pythonApp, pythonImage } from "../fixtures/images.ts";
 import { appId, buildSpec, getText, recordingManager, until } from "./helpers.ts";
@@ -22,9 +23,9 @@ function manager(e: ContainerEngine = engine) {
   return r;
 }
 
-function freshEngine(): DockerEngine {
+function freshEngine(): CountingEngine<DockerEngine> {
   const ep = engine.endpoint;
-  return new DockerEngine({ endpoint: ep, socketPath: ep.slice("unix://".length), kind: engine.kind });
+  return countingEngine(new DockerEngine({ endpoint: ep, socketPath: ep.slice("unix://".length), kind: engine.kind }));
 }
 
 beforeAll(async () => {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { DockerEngine, collectContext, contextTar, parseImageRef, type AppContainers } from "../../src/containers/index.ts";
+import { countingEngine } from "../fixtures/counting-engine.ts";
 import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
 import { busyboxApp, busyboxImage } from "../fixtures/images.ts";
 import { startRegistry, type TestRegistry } from "../fixtures/registry.ts";
@@ -46,13 +47,14 @@ test("an image: app pulls from the registry with progress and runs", async () =>
   refs.push(ref);
   await publish(ref, "from the registry\n");
 
-  const rec = recordingManager(engine, labels);
+  const counted = countingEngine(engine);
+  const rec = recordingManager(counted, labels);
   manager = rec.manager;
   await manager.start();
   const app = await manager.add(imageSpec(appId("pull"), ref));
   const url = await app.ensureReady();
   expect((await getText(url + "/")).body).toBe("from the registry\n");
-  expect(engine.calls.pull).toBeGreaterThanOrEqual(1);
+  expect(counted.calls.pull).toBeGreaterThanOrEqual(1);
   const progress = rec.events.filter((e) => e.type === "pull-progress");
   expect(progress.length).toBeGreaterThan(0);
   expect(rec.events.some((e) => e.type === "state" && e.state === "building" && e.reason?.includes("pulling"))).toBe(true);

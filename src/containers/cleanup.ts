@@ -1,0 +1,131 @@
+/**
+ * Cleanup: what an app leaves in the engine (containers, built images, volumes) is found by label and removed when
+ * the app no longer needs it — when it is deleted or replaced, when the process exits mid-start, and at boot for
+ * apps that are gone or versions that were superseded.
+ */
+import type { ContainerEngine } from "./engine.ts";
+import { LABEL_APP, LABEL_HASH, LABEL_MANAGED } from "./naming.ts";
+
+/** Where removals are reported (the lifecycle's "removed" events). */
+export type RemovedListener = (appId: string, what: "container" | "image" | "volume", name: string) => void;
+
+/** The versions of an app to keep: its current container and image hashes. */
+export interface KeepVersion {
+  hash: string;
+  imgHash: string;
+}
+
+export function labelFilters(labels: Readonly<Record<string, string>>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
+/** The label filters of everything a manager (with its labels) made for one app. */
+export function appScope(appId: string, managerLabels: Readonly<Record<string, string>>): string[] {
+  return [`${LABEL_MANAGED}=true`, `${LABEL_APP}=${appId}`, ...labelFilters(managerLabels)];
+}
+
+/**
+ * Removes an app's containers and built images (and volumes with `volumes`); with `keep`, those of that version
+ * stay. Returns the ids of the containers removed.
+ */
+export async function removeAppResources(
+  engine: ContainerEngine,
+  appId: string,
+  managerLabels: Readonly<Record<string, string>>,
+  removed: RemovedListener,
+  options: { keep?: KeepVersion; volumes?: boolean } = {},
+): Promise<string[]> {
+  const { keep } = options;
+  const scope = appScope(appId, managerLabels);
+  const ids: string[] = [];
+  for (const c of await engine.listContainers(scope, true)) {
+    if (keep && c.labels[LABEL_HASH] === keep.hash) continue;
+    await engine.removeContainer(c.id);
+    ids.push(c.id);
+    removed(appId, "container", c.name);
+  }
+  for (const img of await engine.listImages(scope)) {
+    if (keep && img.labels[LABEL_HASH] === keep.imgHash) continue;
+    await engine.removeImage(img.id, true).catch(() => {});
+    removed(appId, "image", img.repoTags[0] ?? img.id);
+  }
+  if (options.volumes) {
+    for (const v of await engine.listVolumes(scope)) {
+      await engine.removeVolume(v.name).catch(() => {});
+      removed(appId, "volume", v.name);
+    }
+  }
+  return ids;
+}
+
+/** The process is exiting: every container of the app goes at once, running or not (images stay). */
+export async function removeAppContainersNow(
+  engine: ContainerEngine,
+  appId: string,
+  managerLabels: Readonly<Record<string, string>>,
+  removed: RemovedListener,
+): Promise<void> {
+  await Promise.all(
+    (await engine.listContainers(appScope(appId, managerLabels), true)).map(async (c) => {
+      await engine.removeContainer(c.id);
+      removed(appId, "container", c.name);
+    }),
+  );
+}
+
+/** An app the boot reconciliation knows: its current version, and what to do with a container of that version. */
+export interface KnownApp {
+  hash: string;
+  imageHash: string;
+  /** A running (or paused) container of the current version: adopt it; true when it was. */
+  adopt(containerId: string): Promise<boolean>;
+  /** A stopped container of the current version: start it again on the next request. */
+  knowContainer(containerId: string): void;
+}
+
+export interface Reconciled {
+  adopted: string[];
+  removedContainers: string[];
+  removedImages: string[];
+}
+
+/**
+ * At boot: adopt running containers of known apps with the current hash, remember stopped ones, and remove
+ * containers and built images that no known app needs (unknown apps, superseded hashes).
+ */
+export async function reconcileApps(
+  engine: ContainerEngine,
+  scope: readonly string[],
+  known: (appId: string) => KnownApp | undefined,
+  removed: RemovedListener,
+): Promise<Reconciled> {
+  const result: Reconciled = { adopted: [], removedContainers: [], removedImages: [] };
+  for (const c of await engine.listContainers(scope, true)) {
+    const appId = c.labels[LABEL_APP] ?? "";
+    const app = known(appId);
+    if (app && c.labels[LABEL_HASH] === app.hash) {
+      if (c.state === "running" || c.state === "paused") {
+        if (await app.adopt(c.id)) result.adopted.push(appId);
+      } else {
+        app.knowContainer(c.id);
+      }
+      continue;
+    }
+    await engine.removeContainer(c.id);
+    result.removedContainers.push(c.name);
+    removed(appId, "container", c.name);
+  }
+  for (const img of await engine.listImages(scope)) {
+    const appId = img.labels[LABEL_APP] ?? "";
+    const app = known(appId);
+    if (app && img.labels[LABEL_HASH] === app.imageHash) continue;
+    try {
+      await engine.removeImage(img.id, false);
+      result.removedImages.push(img.repoTags[0] ?? img.id);
+      removed(appId, "image", img.repoTags[0] ?? img.id);
+    } catch {
+      // In use by a container we do not own: leave it.
+    }
+  }
+  return result;
+}
