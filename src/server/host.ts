@@ -233,6 +233,7 @@ export class AppHost implements AppHostOperations {
       name: loaded.config?.name ?? formatAppLocation(record),
       routes: loaded.config?.routes ?? [],
       responseHeaderTimeout: loaded.config?.proxy.responseHeaderTimeoutSecs,
+      upstreamPool: loaded.config?.proxy,
       upstream: recordingActivity(
         ownUpstream(loaded.container, loaded.config),
         () => {
