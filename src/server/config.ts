@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+// The modules themselves, not the folders' index files: `server start` reads its config before it loads the runtime.
 import { ACCEPTED_CONF_KEYS, confKeyNotApplied } from "../runtime/conf.ts";
 import { RuntimeError } from "../runtime/errors.ts";
 import { nearest } from "../starlark/spell.ts";
@@ -98,7 +99,8 @@ interface KeyRule {
   check?: (value: never) => string | undefined;
   /** Clace's key, not applied: why (reported when set, unless `same` says the value is what clace-lite does). */
   why?: string;
-  same?: (value: never) => boolean;
+  /** `home`: CL_HOME, for paths Clace writes as "$CL_HOME/...". */
+  same?: (value: never, home: string) => boolean;
 }
 
 const applied = <S extends keyof ServerConfig, K extends string>(section: S, key: K) => (config: ServerConfig, value: unknown) => {
@@ -142,7 +144,7 @@ const SECTIONS: Record<string, Record<string, KeyRule>> = {
     cert_location: {
       kind: "string",
       why: "the self-signed certificate is kept in $CL_HOME/config/certificates; name your own with [https] cert_file/key_file",
-      same: (v: string) => v === "" || v === "$CL_HOME/config/certificates",
+      same: (v: string, home: string) => v === "" || resolve(v.replaceAll("$CL_HOME", home)) === join(home, "config", "certificates"),
     },
     disable_client_certs: { kind: "boolean", why: "clients are not asked for certificates", same: (v: boolean) => v },
     // clace-lite's: a certificate chain and key (PEM) instead of the self-signed one.
@@ -290,9 +292,7 @@ class Reader {
       rule.apply(this.config, value);
       return;
     }
-    const v = typeof value === "string" ? value.replaceAll("$CL_HOME", this.home) : value;
-    const same = rule.same?.(value as never) || (typeof value === "string" && rule.same?.(v as never));
-    if (!same) this.warn(path, label, rule.why!);
+    if (!rule.same?.(value as never, this.home)) this.warn(path, label, rule.why!);
   }
 
   private named(name: string, table: Record<string, unknown>): void {

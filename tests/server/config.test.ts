@@ -169,3 +169,11 @@ describe("values and errors", () => {
     expect(parse(`[app_config]\nproxy.disable_compression = false\n`).warnings[0]).toContain("[app_config] proxy.disable_compression: the proxy never asks apps for gzip");
   });
 });
+
+describe("paths under CL_HOME", () => {
+  test("cert_location at the certificates folder under CL_HOME is what clace-lite uses (quiet), elsewhere it is reported", () => {
+    expect(parse(`[https]\ncert_location = "$CL_HOME/config/certificates"\n`).warnings).toEqual([]);
+    expect(parse(`[https]\ncert_location = "/home/u/clhome/config/certificates"\n`).warnings).toEqual([]);
+    expect(parse(`[https]\ncert_location = "/etc/certs"\n`).warnings[0]).toContain("ignored Clace key [https] cert_location");
+  });
+});
