@@ -141,6 +141,22 @@ function describeContainer(config: AppConfig): string[] {
   return [`container: ${image}, port ${c.port}, started on the first request`];
 }
 
+/** Why a new version that needs approval is refused, and what to run, per command. */
+function approvalNeeded(location: string, why: string, options: SwitchOptions): string {
+  const dry = options.dryRun;
+  switch (options.kind) {
+    case "reload":
+      return `the new version ${dry ? "would need" : "needs"} approval, so the previous one ${dry ? "would keep" : "keeps"} serving.\n${why}\nreview the change, then run: clace-lite app reload --approve ${location}`;
+    case "approve":
+      return `the waiting change still does not load as approved:\n${why}`;
+    case "update":
+      return (
+        `the change ${dry ? "would need" : "needs"} approval, so the app keeps its current settings and version.\n${why}\n` +
+        `review it, then run: clace-lite app approve ${location} (${dry ? "it would apply" : "it applies"} the waiting change), or repeat the command with --approve`
+      );
+  }
+}
+
 /** The pending change as settings of the record (what `app approve` applies). */
 function withPending(record: AppRecord): AppRecord {
   const pending = record.metadata.pending;
@@ -684,7 +700,10 @@ export class AppHost implements AppHostOperations {
       if (!(err instanceof RuntimeError && err.kind === "not-approved")) throw new ReloadRefused(explain(err));
       // A metadata change that only takes reach away needs no approval: the approval narrows with it.
       const narrowed = kind === "update" ? await this.narrowedApproval(draft) : null;
-      if (!narrowed) throw new ReloadRefused(this.approvalNeeded(app, draft, err.message, options));
+      if (!narrowed) {
+        if (kind === "update" && !dryRun) this.keepWaiting(app, draft);
+        throw new ReloadRefused(approvalNeeded(location, err.message, options));
+      }
       changes.push(...reachDiff(draft.metadata.approved?.reach, narrowed.draft.metadata.approved?.reach ?? []).map((d) => `approval narrowed: ${d}`));
       ({ draft, config } = narrowed);
     }
@@ -718,24 +737,13 @@ export class AppHost implements AppHostOperations {
     return { ...this.status(loaded), reload: { ok: true, changes } };
   }
 
-  /** What the refusal of a version that needs approval says, per command; an update's change is kept waiting. */
-  private approvalNeeded(app: LoadedApp, draft: AppRecord, why: string, options: SwitchOptions): string {
-    const location = formatAppLocation(app.record);
-    if (options.kind === "reload") {
-      return `the new version ${options.dryRun ? "would need" : "needs"} approval, so the previous one ${options.dryRun ? "would keep" : "keeps"} serving.\n${why}\nreview the change, then run: clace-lite app reload --approve ${location}`;
-    }
-    if (options.kind === "approve") return `the waiting change still does not load as approved:\n${why}`;
-    if (!options.dryRun) {
-      const { spec, metadata } = draft;
-      const pending = { spec, conf: metadata.conf, copts: metadata.copts, cargs: metadata.cargs, cvols: metadata.cvols, changes: describeSettingsChange(app.record, draft) };
-      const record = this.opts.store.update(app.record.id, { metadata: { ...app.record.metadata, pending } });
-      const loaded = this.apps.get(app.record.id);
-      if (loaded) loaded.record = record;
-    }
-    return (
-      `the change ${options.dryRun ? "would need" : "needs"} approval, so the app keeps its current settings and version.\n${why}\n` +
-      `review it, then run: clace-lite app approve ${location} (${options.dryRun ? "it would apply" : "it applies"} the waiting change), or repeat the command with --approve`
-    );
+  /** Stores a refused metadata change as the app's waiting change (replacing any), for `app approve` to apply. */
+  private keepWaiting(app: LoadedApp, draft: AppRecord): void {
+    const { spec, metadata } = draft;
+    const pending = { spec, conf: metadata.conf, copts: metadata.copts, cargs: metadata.cargs, cvols: metadata.cvols, changes: describeSettingsChange(app.record, draft) };
+    const record = this.opts.store.update(app.record.id, { metadata: { ...app.record.metadata, pending } });
+    const loaded = this.apps.get(app.record.id);
+    if (loaded) loaded.record = record;
   }
 
   /**

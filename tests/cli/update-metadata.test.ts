@@ -283,6 +283,9 @@ describe("--dry-run", () => {
       { args: ["app", "update-metadata", "copt", "privileged", "/dry"], code: 1, plan: [/\+ --copt privileged/, /would need approval/] },
       { args: ["app", "update-metadata", "copt", "--approve", "privileged", "/dry"], code: 0, plan: [/would approve new permissions/] },
       { args: ["param", "update", "app_name", "renamed", "/dry"], code: 0, plan: [/param app_name: \(not set\) -> renamed/, /would be reloaded/] },
+      // Bad input fails a dry run as it fails the command.
+      { args: ["app", "update-metadata", "spec", "no-such-spec", "/dry"], code: 1, plan: [/unknown spec "no-such-spec"/] },
+      { args: ["app", "create", "--spec", "container", join(source, "missing"), "/dry3"], code: 1, plan: [/missing/] },
     ];
     for (const run of runs) {
       const result = await runCli([...run.args, "--dry-run"], env());
