@@ -39,6 +39,7 @@ export {
   type AppState,
   type ContainerEvent,
   type Upgrade,
+  type UpgradePreview,
 } from "./lifecycle.ts";
 export { StartError, type StartFailure } from "./start-error.ts";
 export type { ContainerSpec, ContainerSettings, ImageSource, VolumeSpec } from "./spec.ts";

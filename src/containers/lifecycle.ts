@@ -908,6 +908,16 @@ export interface Upgrade {
   restarted: boolean;
 }
 
+/** What `AppContainers.upgrade` would do (`preview`). */
+export interface UpgradePreview {
+  /** The new version needs another container (its spec or image differs). */
+  containerChanged: boolean;
+  /** The new version needs another image (a build, or another image reference). */
+  imageChanged: boolean;
+  /** A container is ready now, so it would be replaced once the new one is ready (else: a new one on the next request). */
+  running: boolean;
+}
+
 /** The apps of one server: registration, events, reconciliation at boot. */
 export class AppContainers {
   private readonly apps = new Map<string, AppContainer>();
@@ -1043,6 +1053,15 @@ export class AppContainers {
     }
     await this.add(spec);
     return { container: old, containerChanged: true, imageBuilt: built, restarted: false };
+  }
+
+  /** What `upgrade(spec)` would do, found without building, starting or removing anything (a dry run). */
+  async preview(spec: ContainerSpec): Promise<UpgradePreview> {
+    const old = this.apps.get(spec.appId);
+    if (!old) return { containerChanged: true, imageChanged: true, running: false };
+    const hashes = await old.computeHashes(spec);
+    const imageChanged = hashes.imgHash !== old.imageHash;
+    return { containerChanged: imageChanged || hashes.hash !== old.hash, imageChanged, running: old.state === "ready" };
   }
 
   get(appId: string): AppContainer | undefined {

@@ -11,11 +11,11 @@ export { listSpecs, readSpec, specDir, type Spec, type SpecInfo } from "./specs.
 export { CONF_KEYS, containerSettingsFromConf } from "./conf.ts";
 export { parseKeyValues, parseParamValue } from "./params.ts";
 export { argMatches, callPermitted, describePermission, type Approval } from "./permissions.ts";
-export { describeReach, reachDiff, type ReachItem } from "./reach.ts";
+export { describeReach, reachDiff, uncoveredReach, type ReachItem } from "./reach.ts";
 export { parseVolume } from "./volumes.ts";
 export { readContainerfile } from "./containerfile.ts";
 export { APP_STAR_NAMES, PARAMS_STAR_NAMES } from "./dialect.ts";
-export { AppStore, EMPTY_METADATA, type AppMetadata, type AppRecord } from "./registry/store.ts";
+export { AppStore, EMPTY_METADATA, type AppMetadata, type AppRecord, type PendingChange } from "./registry/store.ts";
 export {
   AppPathError,
   compileAppGlob,
