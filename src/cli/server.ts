@@ -1,60 +1,13 @@
 /** `clace-lite server start|stop`: the long-running multi-app server. */
 import type { Command } from "commander";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { HomePaths, StatusSource } from "../server/index.ts";
+import type { HomePaths, ServerConfig, StatusSource } from "../server/index.ts";
 import { AdminClient } from "./admin-client.ts";
 import { parsePort } from "./options.ts";
 import { UserError } from "./output.ts";
 import { createProgressPrinter } from "./progress.ts";
 import { addEvalLimitOptions, evalLimitsOf, type EvalLimitFlags } from "./eval-limits.ts";
-
-/** The optional TOML config file. Every key has a default; unknown keys are an error. */
-export interface ServerConfig {
-  http: { host: string; port: number; read_header_timeout_secs: number };
-  https: { port: number; cert_file: string; key_file: string };
-  system: { default_domain: string };
-  app_config: Record<string, string>;
-  /** Budgets of evaluating app configs (0 = the default: 10 s, 512 MB). */
-  eval: { timeout_secs: number; memory_mb: number };
-}
-
-const DEFAULT_CONFIG: ServerConfig = {
-  http: { host: "127.0.0.1", port: 25222, read_header_timeout_secs: 30 },
-  // As Clace: HTTPS beside HTTP, with a self-signed localhost certificate unless files are named. -1 turns it off.
-  https: { port: 25223, cert_file: "", key_file: "" },
-  system: { default_domain: "localhost" },
-  app_config: {},
-  eval: { timeout_secs: 0, memory_mb: 0 },
-};
-
-/** Reads the config file. The [app_config] keys are checked by `checkAppConfigKeys` once the runtime is loaded. */
-export function readServerConfig(file: string | undefined): ServerConfig {
-  if (!file) return structuredClone(DEFAULT_CONFIG);
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = Bun.TOML.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-  } catch (err) {
-    throw new UserError(`cannot read config ${file}: ${(err as Error).message}`);
-  }
-  const config = structuredClone(DEFAULT_CONFIG);
-  for (const [section, values] of Object.entries(parsed)) {
-    const target = (config as unknown as Record<string, Record<string, unknown>>)[section];
-    if (!target || typeof values !== "object" || values === null) {
-      throw new UserError(`${file}: unknown section [${section}]; known: ${Object.keys(DEFAULT_CONFIG).join(", ")}`);
-    }
-    for (const [key, value] of Object.entries(values)) {
-      if (section === "app_config") {
-        target[key] = String(value);
-      } else {
-        if (!(key in target)) throw new UserError(`${file}: unknown key "${key}" in [${section}]; known: ${Object.keys(target).join(", ")}`);
-        if (typeof value !== typeof target[key]) throw new UserError(`${file}: [${section}] ${key} must be a ${typeof target[key]}`);
-        target[key] = value;
-      }
-    }
-  }
-  return config;
-}
 
 function parseHttpsPort(value: string): number {
   return value === "off" ? -1 : parsePort(value);
@@ -88,13 +41,6 @@ async function tlsFiles(config: ServerConfig, certsDir: string, database: string
   }
 }
 
-/** `confKeys` are the app-config keys [app_config] may set. */
-export function checkAppConfigKeys(config: ServerConfig, confKeys: readonly string[], file = "the config"): void {
-  for (const key of Object.keys(config.app_config)) {
-    if (!confKeys.includes(key)) throw new UserError(`${file}: unknown app_config key "${key}"; known: ${confKeys.join(", ")}`);
-  }
-}
-
 /** Takes the one-server-per-CL_HOME lock and makes the state private (warning about what was too open). */
 async function claimHome(paths: HomePaths, warn: (line: string) => void): Promise<void> {
   const { acquireServerLock, secureStateFiles, ServerLockedError } = await import("../server/index.ts");
@@ -116,16 +62,20 @@ export function registerServerCommands(program: Command): void {
     .option("--port <port>", "HTTP port (default 25222)", parsePort)
     .option("--https-port <port>", "HTTPS port (default 25223; self-signed certificate for localhost unless the config names one; off to disable)", parseHttpsPort)
     .option("--host <address>", "address to listen on (default 127.0.0.1)")
-    .option("-c, --config <file>", "TOML config file", process.env.CL_CONFIG_FILE);
+    .option("-c, --config <file>", "TOML config file (default: $CL_CONFIG_FILE, else $CL_HOME/clace.toml when it exists)");
   addEvalLimitOptions(start)
     .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string } & EvalLimitFlags) => {
       // Loaded on use, so client commands stay quick to start.
-      const { ActivityTracker, AppHost, adminHandler, FileAccessLog, homePaths, LABEL_OWNER, listenOrExplain, serverOwner, statusEndpoints } = await import("../server/index.ts");
+      const { ActivityTracker, AppHost, adminHandler, describeConfigSource, FileAccessLog, homePaths, LABEL_OWNER, listenOrExplain, loadServerConfig, serverOwner, statusEndpoints } =
+        await import("../server/index.ts");
       const paths = homePaths();
       const printer = createProgressPrinter("text");
       // Before anything else: a second server on this CL_HOME stops here, before it touches the database or a port.
       await claimHome(paths, (line) => printer.info(line));
-      const config = readServerConfig(opts.config);
+      const loadedConfig = loadServerConfig({ flag: opts.config, home: paths.home });
+      const config = loadedConfig.config;
+      printer.info(describeConfigSource(loadedConfig));
+      for (const line of loadedConfig.warnings) printer.info(`warning: ${line}`);
       mkdirSync(dirname(paths.adminSocket), { recursive: true, mode: 0o700 });
       if (existsSync(paths.adminSocket)) {
         const alive = await fetch("http://clace-lite/v1/apps?glob=none", { unix: paths.adminSocket }).then(
@@ -147,7 +97,7 @@ export function registerServerCommands(program: Command): void {
       const tls = httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir, paths.database);
       // What the containers do over time, for the status page, the metrics and `app list`; the host is made later.
       const activity = new ActivityTracker();
-      const accessLog = new FileAccessLog(`${paths.home}/logs/access.log`, "text");
+      const accessLog = config.logging.access_logging ? new FileAccessLog(`${paths.home}/logs/access.log`, "text") : undefined;
       let appHost: { statusSource(): StatusSource } | undefined;
       const status = {
         rows: () => appHost?.statusSource().rows() ?? Promise.resolve([]),
@@ -165,12 +115,13 @@ export function registerServerCommands(program: Command): void {
             host: listenHost,
             port,
             httpsPort,
+            httpsHost: config.https.host || undefined,
             tls,
             apps: table,
             ready: new Promise<void>((resolve) => (openGate = resolve)),
             headerTimeout: config.http.read_header_timeout_secs,
             onEvent: (e) => printer.proxy(e),
-            onAccess: (e) => accessLog.add(e),
+            onAccess: accessLog && ((e) => accessLog.add(e)),
             metrics: () => activity.families(),
             endpoints: statusEndpoints(status, false),
           }),
@@ -179,8 +130,7 @@ export function registerServerCommands(program: Command): void {
 
       let shutdown: () => Promise<void>;
       try {
-        const [{ AppContainers, connectEngine }, { AppStore, CONF_KEYS }] = await Promise.all([import("../containers/index.ts"), import("../runtime/index.ts")]);
-        checkAppConfigKeys(config, CONF_KEYS, opts.config);
+        const [{ AppContainers, connectEngine }, { AppStore }] = await Promise.all([import("../containers/index.ts"), import("../runtime/index.ts")]);
         const engine = await connectEngine();
         const containers = new AppContainers(engine, {
           onEvent: (e) => {
@@ -208,7 +158,7 @@ export function registerServerCommands(program: Command): void {
           await Promise.race([Promise.all([proxy.stop(true), containers.abandonStarts()]), Bun.sleep(4500)]);
           containers.close();
           store.close();
-          accessLog.close();
+          accessLog?.close();
           process.exit(0);
         };
         const host = new AppHost({

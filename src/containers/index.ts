@@ -34,7 +34,7 @@ export { renderTemplate } from "./volumes.ts";
 export { isHealthyStatus } from "./readiness.ts";
 export type { AppContainer, AppState, ContainerEvent } from "./lifecycle.ts";
 export { AppContainers, DEFAULT_ULIMITS, type AppContainersOptions } from "./manager.ts";
-export type { Upgrade } from "./replacement.ts";
+export type { Upgrade, UpgradePreview } from "./replacement.ts";
 export { CrashBackoff, MAX_BACKOFF_MS, STABLE_AFTER_MS } from "./backoff.ts";
 export { idleAction, type IdleAction } from "./idle.ts";
 export { StartError, type StartFailure } from "./start-error.ts";

@@ -8,7 +8,7 @@ import { labelFilters, reconcileApps, type Reconciled } from "./cleanup.ts";
 import type { ContainerEngine, EventSubscription, Ulimit } from "./engine.ts";
 import { ContainerLifecycle, versionHashes, type AppContainer, type ContainerEvent, type ManagerContext } from "./lifecycle.ts";
 import { LABEL_APP, LABEL_MANAGED } from "./naming.ts";
-import { replaceApp, upgradeApp, type AppRegistry, type Upgrade } from "./replacement.ts";
+import { previewUpgrade, replaceApp, upgradeApp, type AppRegistry, type Upgrade, type UpgradePreview } from "./replacement.ts";
 import type { ContainerSpec } from "./spec.ts";
 
 export interface AppContainersOptions {
@@ -123,6 +123,11 @@ export class AppContainers {
   /** Bring in a new version before it takes over (`app reload`); says what changed. See replacement.ts. */
   upgrade(spec: ContainerSpec): Promise<Upgrade> {
     return upgradeApp(this.registry, spec);
+  }
+
+  /** What `upgrade(spec)` would do, found without building, starting or removing anything (a dry run). */
+  preview(spec: ContainerSpec): Promise<UpgradePreview> {
+    return previewUpgrade(this.registry, spec);
   }
 
   get(appId: string): AppContainer | undefined {

@@ -31,6 +31,25 @@ export interface Upgrade {
   restarted: boolean;
 }
 
+/** What `upgrade` would do (`preview`). */
+export interface UpgradePreview {
+  /** The new version needs another container (its spec or image differs). */
+  containerChanged: boolean;
+  /** The new version needs another image (a build, or another image reference). */
+  imageChanged: boolean;
+  /** A container is ready now, so it would be replaced once the new one is ready (else: a new one on the next request). */
+  running: boolean;
+}
+
+/** What `upgradeApp(apps, spec)` would do, found without building, starting or removing anything (a dry run). */
+export async function previewUpgrade(apps: AppRegistry, spec: ContainerSpec): Promise<UpgradePreview> {
+  const old = apps.get(spec.appId);
+  if (!old) return { containerChanged: true, imageChanged: true, running: false };
+  const hashes = await apps.hashes(spec);
+  const imageChanged = hashes.imgHash !== old.imageHash;
+  return { containerChanged: imageChanged || hashes.hash !== old.hash, imageChanged, running: old.state === "ready" };
+}
+
 /**
  * Replace a ready app with a new version without a gap; an app that is not ready, or whose version does not
  * change, just takes the new spec. The new version's error is thrown when it fails.

@@ -9,6 +9,7 @@ import { FixedUpstream } from "./fixed-upstream.ts";
 import { isToken } from "./http1/chars.ts";
 import { ProxyMetrics, type AppMetrics } from "./metrics.ts";
 import type { AppUpstream } from "./upstream.ts";
+import { UpstreamPools, type PoolLimits } from "./upstream-pool.ts";
 
 /** Why a mounted app cannot serve: it answers 500 with both lines. */
 export interface AppLoadError {
@@ -35,6 +36,8 @@ export interface AppMount {
   redirectBarePath?: boolean;
   /** Seconds the app may take to send its answer head (504 after); the server's default when unset. */
   responseHeaderTimeout?: number;
+  /** Idle connections kept to the app and for how long (proxy.max_idle_conns, proxy.idle_conn_timeout_secs). */
+  upstreamPool?: PoolLimits;
 }
 
 /** A route ready for the hot path. */
@@ -69,6 +72,8 @@ export interface MountedApp {
   readonly loadError: AppLoadError | undefined;
   readonly redirectBarePath: boolean;
   readonly responseHeaderTimeout: number | undefined;
+  /** Connections to this app's upstreams, kept apart from other apps' with this app's limits. */
+  readonly pools: UpstreamPools;
   /** "[domain:]path" (no domain for the default one): the app's name in metrics and the access log. */
   readonly label: string;
   /** The app's counters (kept across reloads at the same mount point). */
@@ -287,6 +292,7 @@ function compileMount(mount: AppMount, defaultDomain: string, metrics: ProxyMetr
     loadError: mount.loadError,
     redirectBarePath: mount.redirectBarePath ?? false,
     responseHeaderTimeout: mount.responseHeaderTimeout,
+    pools: new UpstreamPools(mount.upstreamPool),
     label: locationLabel(domain, path, defaultDomain),
     metrics: metrics.forApp(`${domain}:${prefix}`, locationLabel(domain, path, defaultDomain)),
     routes,

@@ -17,7 +17,7 @@ import { findResponseHeadEnd, MAX_RESPONSE_HEAD, parseResponseHead } from "./htt
 import { headWith, joined } from "./outbox.ts";
 import type { AppMetrics, StreamKind } from "./metrics.ts";
 import { UpstreamError, type AppUpstream, type ReadyUrlProbe } from "./upstream.ts";
-import { poolFor, type UpstreamConn, type UpstreamOwner } from "./upstream-pool.ts";
+import type { UpstreamConn, UpstreamOwner, UpstreamPool } from "./upstream-pool.ts";
 
 /** Request body bytes held while the app starts, before the client is paused. */
 const MAX_HELD_BODY = 256 * 1024;
@@ -70,7 +70,7 @@ export class Exchange implements UpstreamOwner {
   private app!: MountedApp;
   private route!: CompiledRoute;
   private up: UpstreamConn | undefined;
-  private pool: ReturnType<typeof poolFor> | undefined;
+  private pool: UpstreamPool | undefined;
   /** The request head for the upstream (latin1), kept for the one retry on a fresh connection. */
   private requestHead = "";
   /** Body bytes that arrived before there was a connection (copies, once keepHeld has run). */
@@ -178,7 +178,7 @@ export class Exchange implements UpstreamOwner {
       this.upstreamOrigin = origin.toLowerCase();
       this.clientOrigin = `${this.client.proto}://${head.host}`;
     }
-    const pool = poolFor(origin);
+    const pool = this.app.pools.for(origin);
     this.pool = pool;
     const conn = pool.take(this);
     if (conn !== undefined) this.attach(conn);

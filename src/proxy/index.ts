@@ -6,6 +6,7 @@
 export { AppTable, MountConflictError, RESERVED_PREFIX, hostToDomain } from "./app-table.ts";
 export type { AppLoadError, AppMount, MountedApp } from "./app-table.ts";
 export { CONTAINER_URL, type ProxyRoute } from "./route.ts";
+export type { PoolLimits } from "./upstream-pool.ts";
 export { FixedUpstream } from "./fixed-upstream.ts";
 export { createProxyServer, DEFAULT_LIMITS } from "./server.ts";
 export type { ProxyServer, ProxyServerOptions, TlsFiles } from "./server.ts";

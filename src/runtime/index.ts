@@ -8,14 +8,14 @@ export { RuntimeError, type RuntimeErrorKind } from "./errors.ts";
 export { auditApp, defaultAppId, loadApp, DEFAULT_EVAL_LIMITS, EVAL_LIMIT_SETTINGS, type EvalLimits, type LoadOptions } from "./loader.ts";
 export { auditAppIsolated, loadAppIsolated } from "./isolated.ts";
 export { listSpecs, readSpec, specDir, type Spec, type SpecInfo } from "./specs.ts";
-export { CONF_KEYS, containerSettingsFromConf } from "./conf.ts";
+export { ACCEPTED_CONF_KEYS, CONF_KEYS, confKeyNotApplied, containerSettingsFromConf } from "./conf.ts";
 export { parseKeyValues, parseParamValue } from "./params.ts";
 export { argMatches, callPermitted, describePermission, type Approval } from "./permissions.ts";
-export { describeReach, reachDiff, type ReachItem } from "./reach.ts";
+export { describeReach, reachDiff, uncoveredReach, type ReachItem } from "./reach.ts";
 export { parseVolume } from "./volumes.ts";
 export { readContainerfile } from "./containerfile.ts";
 export { APP_STAR_NAMES, PARAMS_STAR_NAMES } from "./dialect.ts";
-export { AppStore, EMPTY_METADATA, type AppMetadata, type AppRecord } from "./registry/store.ts";
+export { AppStore, EMPTY_METADATA, type AppMetadata, type AppRecord, type PendingChange } from "./registry/store.ts";
 export {
   AppPathError,
   compileAppGlob,

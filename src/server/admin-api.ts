@@ -3,6 +3,7 @@
  * JSON in, JSON out; errors are `{ "error": "<message for people>" }` with a 4xx/5xx status. Each route is a small
  * function over the host's operations, so the same operations can be driven from tests without HTTP.
  */
+import type { MetadataUpdate } from "./metadata-update.ts";
 import type { AppHostOperations, CreateAppRequest } from "./types.ts";
 import { HostError } from "./types.ts";
 
@@ -10,6 +11,11 @@ type Handler = (host: AppHostOperations, url: URL, req: Request) => Promise<Resp
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+/** `dry_run=true`: the operation checks and plans only. */
+function dryRun(url: URL): { dryRun: boolean } {
+  return { dryRun: url.searchParams.get("dry_run") === "true" };
 }
 
 function required(url: URL, name: string): string {
@@ -21,10 +27,17 @@ function required(url: URL, name: string): string {
 const ROUTES: Record<string, Handler> = {
   "GET /v1/apps": async (host, url) => json(await host.list(url.searchParams.get("glob") ?? "all")),
   "POST /v1/apps": async (host, _url, req) => json(await host.create((await req.json()) as CreateAppRequest), 201),
-  "DELETE /v1/apps": async (host, url) => json(await host.delete(required(url, "glob"))),
-  "POST /v1/apps/approve": async (host, url) => json(await host.approve(required(url, "glob"))),
+  "DELETE /v1/apps": async (host, url) => json(await host.delete(required(url, "glob"), dryRun(url))),
+  "POST /v1/apps/approve": async (host, url) => json(await host.approve(required(url, "glob"), dryRun(url))),
   "POST /v1/apps/reload": async (host, url) =>
-    json(await host.reload(required(url, "glob"), { approve: url.searchParams.get("approve") === "true" })),
+    json(await host.reload(required(url, "glob"), { approve: url.searchParams.get("approve") === "true", ...dryRun(url) })),
+  "POST /v1/apps/metadata": async (host, url, req) => {
+    const body = (await req.json()) as { update: MetadataUpdate; glob: string; approve?: boolean; dryRun?: boolean };
+    if (!body.update || !Array.isArray(body.update.entries) || typeof body.glob !== "string") {
+      throw new HostError("usage", 'the body needs "update": {"field", "entries"} and "glob"');
+    }
+    return json(await host.updateMetadata(body.update, body.glob, { approve: body.approve === true, dryRun: body.dryRun === true }));
+  },
   "POST /v1/apps/stop": async (host, url) => json(await host.stop(required(url, "app"))),
   "POST /v1/apps/start": async (host, url) => json(await host.start(required(url, "app"))),
   "GET /v1/apps/logs": async (host, url, req) => {
@@ -33,8 +46,8 @@ const ROUTES: Record<string, Handler> = {
   },
   "GET /v1/params": async (host, url) => json(await host.listParams(required(url, "app"))),
   "POST /v1/params": async (host, _url, req) => {
-    const body = (await req.json()) as { name: string; value: string | null; glob: string };
-    return json(await host.updateParam(body.name, body.value, body.glob));
+    const body = (await req.json()) as { name: string; value: string | null; glob: string; dryRun?: boolean };
+    return json(await host.updateParam(body.name, body.value, body.glob, { dryRun: body.dryRun === true }));
   },
   "POST /v1/server/stop": async (host) => {
     // Answer first, then stop, so the client sees the acknowledgement.

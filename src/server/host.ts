@@ -5,9 +5,10 @@
  * and mounted in the proxy. An app that fails to load or needs approval stays mounted with its error, so
  * requests get a 500 that says what is wrong and how to fix it. Operations are the admin API's (types.ts).
  */
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
-import type { AppContainer, AppContainers } from "../containers/index.ts";
+import { LABEL_APP, type AppContainer, type AppContainers } from "../containers/index.ts";
 import {
   AppPathError,
   auditAppIsolated,
@@ -20,10 +21,13 @@ import {
   locationsOverlap,
   materializeSource,
   parseAppLocation,
+  reachDiff,
   RuntimeError,
   SourceError,
+  uncoveredReach,
   type AppConfig,
   type AppLocation,
+  type AppMetadata,
   type AppRecord,
   type AppStore,
   type Approval,
@@ -38,7 +42,16 @@ import { sweepAppLeftovers } from "./leftovers.ts";
 import type { StatusSource } from "./status-page.ts";
 import { displayState, statusDetail, statusRow, type AppView } from "./status-view.ts";
 import type { HomePaths } from "./home.ts";
-import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus, type ReloadOutcome } from "./types.ts";
+import { applyMetadataUpdate, describeSettingsChange, type MetadataUpdate } from "./metadata-update.ts";
+import {
+  HostError,
+  type AppHostOperations,
+  type AppStatus,
+  type CreateAppRequest,
+  type DryRunOption,
+  type ParamStatus,
+  type ReloadOutcome,
+} from "./types.ts";
 
 const NOTHING_APPROVED: Approval = Object.freeze({ loads: [], permissions: [] });
 
@@ -103,12 +116,88 @@ function configSummary(config: AppConfig | null): string {
   return JSON.stringify({ name, routes, params, permissions, settings });
 }
 
+/** Refuses a location that is taken, or that overlaps an app in its domain (two apps may not share a prefix). */
+function refuseClash(existing: readonly AppRecord[], where: AppLocation): void {
+  const clash = existing.find((e) => locationsOverlap(e, where));
+  if (!clash) return;
+  const at = formatAppLocation(where);
+  if (clash.domain === where.domain && clash.path === where.path) {
+    throw new HostError(
+      "conflict",
+      `an app already exists at ${at}; to pick up changes to its source run \`clace-lite app reload ${at}\`, to change a param \`clace-lite param update NAME VALUE ${at}\`, its spec or options \`clace-lite app update-metadata ...\`, or to replace it \`clace-lite app delete ${at}\` first`,
+    );
+  }
+  throw new HostError(
+    "conflict",
+    `${at} overlaps the app at ${formatAppLocation(clash)}; two apps may not share a path prefix in one domain: choose another path, or delete that app first`,
+  );
+}
+
+/** What a dry run says of an app's container. */
+function describeContainer(config: AppConfig): string[] {
+  const c = config.container;
+  if (!c) return ["no container"];
+  const image = c.image.kind === "build" ? `an image built from its ${c.image.containerFile}` : `the image ${c.image.ref}`;
+  return [`container: ${image}, port ${c.port}, started on the first request`];
+}
+
+/** Why a new version that needs approval is refused, and what to run, per command. */
+function approvalNeeded(location: string, why: string, options: SwitchOptions): string {
+  const dry = options.dryRun;
+  switch (options.kind) {
+    case "reload":
+      return `the new version ${dry ? "would need" : "needs"} approval, so the previous one ${dry ? "would keep" : "keeps"} serving.\n${why}\nreview the change, then run: clace-lite app reload --approve ${location}`;
+    case "approve":
+      return `the waiting change still does not load as approved:\n${why}`;
+    case "update":
+      return (
+        `the change ${dry ? "would need" : "needs"} approval, so the app keeps its current settings and version.\n${why}\n` +
+        `review it, then run: clace-lite app approve ${location} (${dry ? "it would apply" : "it applies"} the waiting change), or repeat the command with --approve`
+      );
+  }
+}
+
+/** The pending change as settings of the record (what `app approve` applies). */
+function withPending(record: AppRecord): AppRecord {
+  const pending = record.metadata.pending;
+  if (!pending) return record;
+  const { spec, conf, copts, cargs, cvols } = pending;
+  return { ...record, spec, metadata: { ...record.metadata, conf, copts, cargs, cvols, pending: null } };
+}
+
 /** A reload's new version was refused: the message says why and what to run. */
 class ReloadRefused extends Error {
   constructor(message: string) {
     super(message);
     this.name = "ReloadRefused";
   }
+}
+
+/** Which command brings an app to a new version: its messages and what a refusal keeps. */
+type SwitchKind = "reload" | "update" | "approve";
+
+interface SwitchOptions {
+  /** Approve what the new version asks for (--approve). */
+  approve: boolean;
+  dryRun: boolean;
+  kind: SwitchKind;
+}
+
+/** The approval as lines for people ("load proxy.in", a permission). */
+function approvalLines(approved: AppMetadata["approved"] | undefined): string[] {
+  return [...(approved?.loads ?? []).map((l) => `load ${l}`), ...(approved?.permissions ?? []).map(describePermission)];
+}
+
+/** What `app approve` would add to or take from an approval. */
+function approvalPlan(before: AppMetadata, after: AppMetadata): string[] {
+  const was = new Set(approvalLines(before.approved));
+  const will = approvalLines(after.approved);
+  const plan = [
+    ...will.filter((l) => !was.has(l)).map((l) => `approve ${l}`),
+    ...[...was].filter((l) => !will.includes(l)).map((l) => `no longer approve ${l}`),
+    ...reachDiff(before.approved?.reach, after.approved?.reach ?? []).map((d) => `reach ${d}`),
+  ];
+  return plan.length ? plan : ["nothing new to approve: the approval would stay as it is"];
 }
 
 export class AppHost implements AppHostOperations {
@@ -233,6 +322,7 @@ export class AppHost implements AppHostOperations {
       name: loaded.config?.name ?? formatAppLocation(record),
       routes: loaded.config?.routes ?? [],
       responseHeaderTimeout: loaded.config?.proxy.responseHeaderTimeoutSecs,
+      upstreamPool: loaded.config?.proxy,
       upstream: recordingActivity(
         ownUpstream(loaded.container, loaded.config),
         () => {
@@ -315,6 +405,34 @@ export class AppHost implements AppHostOperations {
       requests: row.requests,
       errors: row.errors,
       lastColdStartMs: row.lastColdStartMs,
+      metadata: { conf: record.metadata.conf, copts: record.metadata.copts, cargs: record.metadata.cargs, cvols: record.metadata.cvols },
+      pending: record.metadata.pending?.changes ?? [],
+    };
+  }
+
+  /** A dry run's answer for an app that would be created: no id, not mounted, nothing running. */
+  private plannedStatus(record: AppRecord, plan: string[], needsApproval: boolean): AppStatus {
+    return {
+      id: "",
+      reach: (record.metadata.approved?.reach ?? []).map(describeReach),
+      location: formatAppLocation(record),
+      domain: record.domain,
+      path: record.path,
+      source: record.source,
+      spec: record.spec,
+      dev: record.dev,
+      commit: record.metadata.commit,
+      state: "-",
+      lastRequest: "",
+      error: "",
+      needsApproval,
+      url: `${this.opts.baseUrl(record.domain)}${record.path === "/" ? "/" : record.path + "/"}`,
+      requests: 0,
+      errors: 0,
+      lastColdStartMs: 0,
+      metadata: { conf: record.metadata.conf, copts: record.metadata.copts, cargs: record.metadata.cargs, cvols: record.metadata.cvols },
+      pending: [],
+      plan,
     };
   }
 
@@ -347,6 +465,7 @@ export class AppHost implements AppHostOperations {
 
   async create(request: CreateAppRequest): Promise<AppStatus> {
     const where = this.location(request.location);
+    if (request.dryRun) return this.planCreate(request, where);
     const id = newAppId();
     const storeDir = join(this.opts.paths.appsDir, id, "source");
     let materialized;
@@ -357,28 +476,7 @@ export class AppHost implements AppHostOperations {
       if (err instanceof SourceError) throw new HostError("usage", err.message);
       throw err;
     }
-    const metadata = {
-      ...EMPTY_METADATA,
-      params: request.params ?? {},
-      conf: request.conf ?? {},
-      copts: request.copts ?? {},
-      cargs: request.cargs ?? {},
-      cvols: request.cvols ?? [],
-      branch: request.branch ?? "",
-      commit: materialized.commit,
-    };
-    const draft: AppRecord = {
-      id,
-      domain: where.domain,
-      path: where.path,
-      source: request.source,
-      sourceDir: materialized.dir,
-      spec: request.spec ?? "",
-      dev: request.dev ?? false,
-      metadata,
-      createdAt: "",
-      updatedAt: "",
-    };
+    const draft = this.createDraft(request, where, id, materialized);
     try {
       // A config that does not load at all is refused at create, as Clace does; one that only needs approval is kept.
       if (request.approve) draft.metadata = await this.approveAudited(draft);
@@ -388,22 +486,7 @@ export class AppHost implements AppHostOperations {
       throw new HostError("usage", explain(err));
     }
     try {
-      this.opts.store.insert(draft, (existing) => {
-        const clash = existing.find((e) => locationsOverlap(e, where));
-        if (clash && clash.domain === where.domain && clash.path === where.path) {
-          const at = formatAppLocation(where);
-          throw new HostError(
-            "conflict",
-            `an app already exists at ${at}; to pick up changes to its source run \`clace-lite app reload ${at}\`, to change a param \`clace-lite param update NAME VALUE ${at}\`, or to replace it \`clace-lite app delete ${at}\` first`,
-          );
-        }
-        if (clash) {
-          throw new HostError(
-            "conflict",
-            `${formatAppLocation(where)} overlaps the app at ${formatAppLocation(clash)}; two apps may not share a path prefix in one domain: choose another path, or delete that app first`,
-          );
-        }
-      });
+      this.opts.store.insert(draft, (existing) => refuseClash(existing, where));
     } catch (err) {
       rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
       throw err;
@@ -414,8 +497,76 @@ export class AppHost implements AppHostOperations {
     return this.status(loaded);
   }
 
-  async delete(glob: string): Promise<AppStatus[]> {
+  private createDraft(request: CreateAppRequest, where: AppLocation, id: string, materialized: { dir: string | null; commit: string }): AppRecord {
+    return {
+      id,
+      domain: where.domain,
+      path: where.path,
+      source: request.source,
+      sourceDir: materialized.dir,
+      spec: request.spec ?? "",
+      dev: request.dev ?? false,
+      metadata: {
+        ...EMPTY_METADATA,
+        params: request.params ?? {},
+        conf: request.conf ?? {},
+        copts: request.copts ?? {},
+        cargs: request.cargs ?? {},
+        cvols: request.cvols ?? [],
+        branch: request.branch ?? "",
+        commit: materialized.commit,
+      },
+      createdAt: "",
+      updatedAt: "",
+    };
+  }
+
+  /**
+   * `app create --dry-run`: the same checks as a create (the location is free, the source can be read, the config
+   * loads with its options), on a copy of the source in a temporary folder that is removed after; nothing is stored.
+   */
+  private async planCreate(request: CreateAppRequest, where: AppLocation): Promise<AppStatus> {
+    refuseClash(this.opts.store.list(), where);
+    const scratch = mkdtempSync(join(tmpdir(), "clace-lite-dry-run-"));
+    try {
+      let materialized;
+      try {
+        materialized = await materializeSource({ source: request.source, branch: request.branch, commit: request.commit, dev: request.dev }, join(scratch, "source"));
+      } catch (err) {
+        if (err instanceof SourceError) throw new HostError("usage", err.message);
+        throw err;
+      }
+      const draft = this.createDraft(request, where, "app_dry_run", materialized);
+      let config: AppConfig;
+      let audited: AppMetadata;
+      try {
+        // What --approve approves; the plan lists the reach either way.
+        audited = await this.approveAudited(draft);
+        if (request.approve) draft.metadata = audited;
+        config = await this.loadConfig(draft, "all-audited");
+      } catch (err) {
+        throw new HostError("usage", explain(err));
+      }
+      const needsApproval = (await this.approvalRefusal(draft)) !== null;
+      const at = formatAppLocation(where);
+      const reach = (audited.approved?.reach ?? []).map(describeReach);
+      const plan = [
+        `create ${at} from ${request.source}${draft.spec ? ` (spec ${draft.spec})` : ""}${request.dev ? ", dev mode" : ""}${materialized.commit ? ` at commit ${materialized.commit.slice(0, 12)}` : ""}`,
+        ...describeContainer(config),
+        ...(reach.length ? reach.map((r) => `container reach: ${r}`) : config.container ? ["container reach: its own image only"] : []),
+        needsApproval
+          ? `it would need approval before it serves (answers 500 until then): run with --approve, or later: clace-lite app approve ${at}`
+          : "approved: it would serve at once",
+      ];
+      return this.plannedStatus(draft, plan, needsApproval);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
+  async delete(glob: string, options: DryRunOption = {}): Promise<AppStatus[]> {
     const apps = this.matching(glob);
+    if (options.dryRun) return Promise.all(apps.map(async (app) => ({ ...this.status(app), plan: await this.planDelete(app) })));
     for (const app of apps) {
       app.watcher?.close();
       this.opts.table.remove(app.record.domain, app.record.path);
@@ -428,46 +579,68 @@ export class AppHost implements AppHostOperations {
     return apps.map((app) => this.status(app));
   }
 
-  async approve(glob: string): Promise<AppStatus[]> {
+  /** What `app delete` would remove of an app: the engine's own list of its containers and images, its files. */
+  private async planDelete(app: LoadedApp): Promise<string[]> {
+    const engine = this.opts.containers.engine;
+    const scope = [...this.opts.containers.scope, `${LABEL_APP}=${app.record.id}`];
+    const plan = [`delete ${formatAppLocation(app.record)} (id ${app.record.id}) from the registry and stop serving it`];
+    for (const c of await engine.listContainers(scope, true)) plan.push(`remove container ${c.name} (${c.state})`);
+    for (const img of await engine.listImages(scope)) plan.push(`remove image ${img.repoTags[0] ?? img.id}`);
+    for (const v of await engine.listVolumes(scope)) plan.push(`keep volume ${v.name} (app delete leaves volumes and their data)`);
+    plan.push(`remove ${join(this.opts.paths.appsDir, app.record.id)} (its copy of the source)`);
+    return plan;
+  }
+
+  async approve(glob: string, options: DryRunOption = {}): Promise<AppStatus[]> {
     const result: AppStatus[] = [];
     for (const app of this.matching(glob)) {
+      const location = formatAppLocation(app.record);
+      if (app.record.metadata.pending) {
+        // The waiting metadata change is approved and applied as a reload: built first, switched once ready.
+        const changes = [...app.record.metadata.pending.changes];
+        const status = await this.switchOrRefuse(app, withPending(app.record), changes, { approve: true, dryRun: options.dryRun ?? false, kind: "approve" });
+        const approved = this.apps.get(app.record.id)?.record.metadata.approved;
+        result.push({ ...status, approvals: options.dryRun ? undefined : approvalLines(approved) });
+        continue;
+      }
       let metadata;
       try {
         metadata = await this.approveAudited(app.record);
       } catch (err) {
-        throw new HostError("failed", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
+        throw new HostError("failed", `${location}: ${messageOf(err)}`);
+      }
+      if (options.dryRun) {
+        result.push({ ...this.status(app), plan: approvalPlan(app.record.metadata, metadata) });
+        continue;
       }
       const record = this.opts.store.update(app.record.id, { metadata });
-      const approvals = [...(metadata.approved?.loads ?? []).map((l) => `load ${l}`), ...(metadata.approved?.permissions ?? []).map(describePermission)];
-      result.push({ ...this.status(await this.mountRecord(record)), approvals });
-      this.opts.log(`${formatAppLocation(record)}: approved ${metadata.approved?.loads.join(", ") || "no plugins"} and ${metadata.approved?.permissions.length ?? 0} permission(s)`);
+      result.push({ ...this.status(await this.mountRecord(record)), approvals: approvalLines(metadata.approved) });
+      this.opts.log(`${location}: approved ${metadata.approved?.loads.join(", ") || "no plugins"} and ${metadata.approved?.permissions.length ?? 0} permission(s)`);
     }
     return result;
   }
 
-  async reload(glob: string, options: { approve: boolean }): Promise<AppStatus[]> {
+  async reload(glob: string, options: { approve: boolean } & DryRunOption): Promise<AppStatus[]> {
     const result: AppStatus[] = [];
-    for (const app of this.matching(glob)) result.push(await this.reloadOne(app, options.approve));
+    for (const app of this.matching(glob)) result.push(await this.reloadOne(app, options.approve, options.dryRun ?? false));
     return result;
   }
 
   /**
-   * Loads and builds the new version beside the serving one and switches only when it is ready; when it fails,
-   * the previous version keeps serving and the outcome says why. The new source is checked out into a fresh folder
-   * so that the running version's files stay as they were until the switch.
+   * Re-reads the app's source into a fresh folder (the running version's files stay as they were until the
+   * switch), then builds and switches as switchVersion says. A dry run reads the source into a temporary folder.
    */
-  private async reloadOne(app: LoadedApp, approve: boolean): Promise<AppStatus> {
-    const location = formatAppLocation(app.record);
+  private async reloadOne(app: LoadedApp, approve: boolean, dryRun: boolean): Promise<AppStatus> {
     const appDir = join(this.opts.paths.appsDir, app.record.id);
     const changes: string[] = [];
     let staged: string | undefined;
     try {
       let draft = app.record;
       if (draft.source !== "-" && !draft.dev) {
-        staged = join(appDir, `source-${Date.now().toString(36)}`);
+        staged = dryRun ? mkdtempSync(join(tmpdir(), "clace-lite-dry-run-")) : join(appDir, `source-${Date.now().toString(36)}`);
         let materialized;
         try {
-          materialized = await materializeSource({ source: draft.source, branch: draft.metadata.branch || undefined }, staged);
+          materialized = await materializeSource({ source: draft.source, branch: draft.metadata.branch || undefined }, dryRun ? join(staged, "source") : staged);
         } catch (err) {
           throw new ReloadRefused(`cannot read the source ${draft.source}: ${messageOf(err)}`);
         }
@@ -476,57 +649,154 @@ export class AppHost implements AppHostOperations {
         }
         draft = { ...draft, sourceDir: materialized.dir, metadata: { ...draft.metadata, commit: materialized.commit } };
       }
-      if (approve) {
-        const before = JSON.stringify(draft.metadata.approved);
-        draft = { ...draft, metadata: await this.approveAudited(draft) };
-        if (JSON.stringify(draft.metadata.approved) !== before) changes.push("new permissions approved");
-      }
-      let config: AppConfig;
+      return await this.switchVersion(app, draft, changes, { approve, dryRun, kind: "reload" });
+    } catch (err) {
+      return this.refused(app, changes, err, dryRun, "reload");
+    } finally {
+      // A checkout the app did not switch to is read by nothing.
+      const now = this.opts.store.get(app.record.id)?.sourceDir ?? "";
+      if (staged && now !== staged && !now.startsWith(staged + sep)) rmSync(staged, { recursive: true, force: true });
+    }
+  }
+
+  /** switchVersion, with a refusal turned into the outcome that says why (other errors are thrown). */
+  private async switchOrRefuse(app: LoadedApp, draft: AppRecord, changes: string[], options: SwitchOptions): Promise<AppStatus> {
+    try {
+      return await this.switchVersion(app, draft, changes, options);
+    } catch (err) {
+      return this.refused(app, changes, err, options.dryRun, options.kind);
+    }
+  }
+
+  /** The outcome of a new version that was refused; the previous version keeps serving. */
+  private refused(app: LoadedApp, changes: string[], err: unknown, dryRun: boolean, kind: SwitchKind): AppStatus {
+    if (!(err instanceof ReloadRefused)) throw err;
+    const outcome: ReloadOutcome = { ok: false, changes, error: err.message };
+    if (!dryRun) this.opts.log(`${formatAppLocation(app.record)}: ${kind} refused, still serving the previous version: ${err.message}`);
+    return { ...this.status(this.apps.get(app.record.id) ?? app), reload: outcome, ...(dryRun ? { plan: [...changes] } : {}) };
+  }
+
+  /**
+   * Brings an app to a new version (a reload, a metadata change, an approved waiting change): loads the draft with
+   * its approval, builds and starts it beside the serving version and switches only when it is ready; the record is
+   * stored only then, so a failure leaves the old version serving and the old record stored. A new version that
+   * needs approval is refused (ReloadRefused). A dry run stops after the checks, with what the switch would do.
+   */
+  private async switchVersion(app: LoadedApp, draft: AppRecord, changes: string[], options: SwitchOptions): Promise<AppStatus> {
+    const location = formatAppLocation(app.record);
+    const { approve, dryRun, kind } = options;
+    if (approve) {
+      const before = JSON.stringify(draft.metadata.approved);
       try {
-        config = await this.loadConfig(draft, draft.metadata.approved ?? NOTHING_APPROVED);
+        draft = { ...draft, metadata: await this.approveAudited(draft) };
       } catch (err) {
-        if (err instanceof RuntimeError && err.kind === "not-approved") {
-          // Plugins, permissions or what the container may reach (mounts, options) differ from the approval.
-          throw new ReloadRefused(
-            `the new version needs approval, so the previous one keeps serving.\n${err.message}\nreview the change, then run: clace-lite app reload --approve ${location}`,
-          );
-        }
         throw new ReloadRefused(explain(err));
       }
-      changes.push(configSummary(config) === configSummary(app.config) ? "config unchanged" : "config changed");
-      if (config.container) {
-        this.opts.log(`${location}: reload: preparing the new version`);
-        const upgrade = await this.opts.containers.upgrade(config.container).catch((err: unknown) => {
-          throw new ReloadRefused(`the new version did not come up: ${explain(err)}`);
-        });
-        if (config.container.image.kind === "build") changes.push(upgrade.imageBuilt ? "image rebuilt" : "image unchanged");
-        if (upgrade.restarted) changes.push("running container replaced by the new version");
-        else if (upgrade.containerChanged) changes.push("new container on the next request");
-      }
-      const previousDir = app.record.sourceDir;
-      const record = this.opts.store.update(app.record.id, { sourceDir: draft.sourceDir, metadata: draft.metadata });
-      const loaded = await this.mountRecord(record);
-      staged = undefined;
-      // The previous checkout is no longer read by anything once the new version serves.
-      const previousRoot = previousDir ? relative(appDir, previousDir).split(sep)[0] : "";
-      if (previousRoot && !previousRoot.startsWith("..") && previousDir !== record.sourceDir) rmSync(join(appDir, previousRoot), { recursive: true, force: true });
-      // Image apps: pull again, and recreate the container when the tag now names another image.
-      if (loaded.container?.spec.image.kind === "image") {
-        try {
-          changes.push((await loaded.container.refresh()) ? "image re-pulled: new image, the container is recreated" : "image re-pulled: unchanged");
-        } catch (err) {
-          throw new ReloadRefused(`pulling ${loaded.container.spec.image.ref} again failed (the current image keeps serving): ${explain(err)}`);
-        }
-      }
-      this.opts.log(`${location}: reloaded (${changes.join(", ")})`);
-      return { ...this.status(loaded), reload: { ok: true, changes } };
-    } catch (err) {
-      if (staged) rmSync(staged, { recursive: true, force: true });
-      if (!(err instanceof ReloadRefused)) throw err;
-      const outcome: ReloadOutcome = { ok: false, changes, error: err.message };
-      this.opts.log(`${location}: reload refused, still serving the previous version: ${err.message}`);
-      return { ...this.status(app), reload: outcome };
+      if (JSON.stringify(draft.metadata.approved) !== before) changes.push(dryRun ? "would approve new permissions" : "new permissions approved");
     }
+    let config: AppConfig;
+    try {
+      config = await this.loadConfig(draft, draft.metadata.approved ?? NOTHING_APPROVED);
+    } catch (err) {
+      if (!(err instanceof RuntimeError && err.kind === "not-approved")) throw new ReloadRefused(explain(err));
+      // A metadata change that only takes reach away needs no approval: the approval narrows with it.
+      const narrowed = kind === "update" ? await this.narrowedApproval(draft) : null;
+      if (!narrowed) {
+        if (kind === "update" && !dryRun) this.keepWaiting(app, draft);
+        throw new ReloadRefused(approvalNeeded(location, err.message, options));
+      }
+      changes.push(...reachDiff(draft.metadata.approved?.reach, narrowed.draft.metadata.approved?.reach ?? []).map((d) => `approval narrowed: ${d}`));
+      ({ draft, config } = narrowed);
+    }
+    changes.push(configSummary(config) === configSummary(app.config) ? "config unchanged" : "config changed");
+    if (dryRun) return { ...this.status(app), reload: { ok: true, changes }, plan: [...changes, ...(await this.planSwitch(config))] };
+    if (config.container) {
+      this.opts.log(`${location}: ${kind}: preparing the new version`);
+      const upgrade = await this.opts.containers.upgrade(config.container).catch((err: unknown) => {
+        throw new ReloadRefused(`the new version did not come up: ${explain(err)}`);
+      });
+      if (config.container.image.kind === "build") changes.push(upgrade.imageBuilt ? "image rebuilt" : "image unchanged");
+      if (upgrade.restarted) changes.push("running container replaced by the new version");
+      else if (upgrade.containerChanged) changes.push("new container on the next request");
+    }
+    const appDir = join(this.opts.paths.appsDir, app.record.id);
+    const previousDir = app.record.sourceDir;
+    const record = this.opts.store.update(app.record.id, { sourceDir: draft.sourceDir, spec: draft.spec, metadata: draft.metadata });
+    const loaded = await this.mountRecord(record);
+    // The previous checkout is no longer read by anything once the new version serves.
+    const previousRoot = previousDir ? relative(appDir, previousDir).split(sep)[0] : "";
+    if (previousRoot && !previousRoot.startsWith("..") && previousDir !== record.sourceDir) rmSync(join(appDir, previousRoot), { recursive: true, force: true });
+    // Image apps: pull again, and recreate the container when the tag now names another image.
+    if (kind === "reload" && loaded.container?.spec.image.kind === "image") {
+      try {
+        changes.push((await loaded.container.refresh()) ? "image re-pulled: new image, the container is recreated" : "image re-pulled: unchanged");
+      } catch (err) {
+        throw new ReloadRefused(`pulling ${loaded.container.spec.image.ref} again failed (the current image keeps serving): ${explain(err)}`);
+      }
+    }
+    this.opts.log(`${location}: ${kind === "reload" ? "reloaded" : kind === "update" ? "updated" : "approved and applied the waiting change"} (${changes.join(", ")})`);
+    return { ...this.status(loaded), reload: { ok: true, changes } };
+  }
+
+  /** Stores a refused metadata change as the app's waiting change (replacing any), for `app approve` to apply. */
+  private keepWaiting(app: LoadedApp, draft: AppRecord): void {
+    const { spec, metadata } = draft;
+    const pending = { spec, conf: metadata.conf, copts: metadata.copts, cargs: metadata.cargs, cvols: metadata.cvols, changes: describeSettingsChange(app.record, draft) };
+    const record = this.opts.store.update(app.record.id, { metadata: { ...app.record.metadata, pending } });
+    const loaded = this.apps.get(app.record.id);
+    if (loaded) loaded.record = record;
+  }
+
+  /**
+   * A draft whose reach only shrank (a volume or a widening option removed) and whose plugins and permissions are
+   * approved, with its approval narrowed to the new reach; null when something new needs approval.
+   */
+  private async narrowedApproval(draft: AppRecord): Promise<{ draft: AppRecord; config: AppConfig } | null> {
+    const approved = draft.metadata.approved;
+    if (!approved) return null;
+    const audit = await auditAppIsolated(this.loadOptions(draft));
+    if (uncoveredReach(audit.reach, approved.reach).length > 0) return null;
+    const narrowed = { ...draft, metadata: { ...draft.metadata, approved: { ...approved, reach: [...audit.reach] } } };
+    try {
+      return { draft: narrowed, config: await this.loadConfig(narrowed, narrowed.metadata.approved) };
+    } catch {
+      return null;
+    }
+  }
+
+  /** What the container side of a switch would do, without building or starting anything. */
+  private async planSwitch(config: AppConfig): Promise<string[]> {
+    if (!config.container) return ["no container"];
+    const preview = await this.opts.containers.preview(config.container);
+    if (!preview.containerChanged) return ["container unchanged: the serving container would stay"];
+    const image = config.container.image.kind === "build" ? "the image would be rebuilt" : `the image ${config.container.image.ref} would be pulled`;
+    return [
+      ...(preview.imageChanged ? [image] : []),
+      preview.running ? "the running container would be replaced once the new version is ready" : "a new container would start on the next request",
+    ];
+  }
+
+  async updateMetadata(update: MetadataUpdate, glob: string, options: { approve: boolean } & DryRunOption): Promise<AppStatus[]> {
+    const apps = this.matching(glob);
+    // Every app's new settings are checked before any app is changed: a bad value changes none.
+    const drafts: { app: LoadedApp; draft: AppRecord; changes: string[] }[] = [];
+    for (const app of apps) {
+      const next = applyMetadataUpdate({ spec: app.record.spec, metadata: app.record.metadata }, update);
+      const draft: AppRecord = { ...app.record, spec: next.spec, metadata: { ...next.metadata, pending: null } };
+      try {
+        await this.loadConfig(draft, "all-audited");
+      } catch (err) {
+        throw new HostError("usage", `${formatAppLocation(app.record)}: ${explain(err)}`);
+      }
+      const changes = describeSettingsChange(app.record, draft);
+      if (app.record.metadata.pending) changes.push(`the change that waited for approval is dropped (${app.record.metadata.pending.changes.join("; ")})`);
+      drafts.push({ app, draft, changes: changes.length ? changes : ["no setting changes"] });
+    }
+    const result: AppStatus[] = [];
+    for (const { app, draft, changes } of drafts) {
+      result.push(await this.switchOrRefuse(app, draft, changes, { approve: options.approve, dryRun: options.dryRun ?? false, kind: "update" }));
+    }
+    return result;
   }
 
   async stop(target: string): Promise<AppStatus> {
@@ -620,7 +890,7 @@ export class AppHost implements AppHostOperations {
     }));
   }
 
-  async updateParam(name: string, value: string | null, glob: string): Promise<AppStatus[]> {
+  async updateParam(name: string, value: string | null, glob: string, options: DryRunOption = {}): Promise<AppStatus[]> {
     const result: AppStatus[] = [];
     for (const app of this.matching(glob)) {
       const params = { ...app.record.metadata.params };
@@ -631,6 +901,17 @@ export class AppHost implements AppHostOperations {
         await this.loadConfig(draft, "all-audited");
       } catch (err) {
         throw new HostError("usage", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
+      }
+      if (options.dryRun) {
+        // As the real update does: the value is stored and the app reloaded, unapproved if it now asks for more.
+        const refusal = await this.approvalRefusal(draft);
+        const location = formatAppLocation(app.record);
+        const plan = [
+          ...describeSettingsChange(app.record, draft),
+          refusal === null ? "the app would be reloaded with it" : `the app would need approval again (it answers 500 until \`clace-lite app approve ${location}\`):\n${refusal}`,
+        ];
+        result.push({ ...this.status(app), plan });
+        continue;
       }
       const record = this.opts.store.update(app.record.id, { metadata: draft.metadata });
       result.push(this.status(await this.mountRecord(record)));

@@ -4,6 +4,8 @@
  */
 export { homePaths, LABEL_OWNER, serverOwner, type HomePaths } from "./home.ts";
 export { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type HostErrorKind, type ParamStatus, type ReloadOutcome } from "./types.ts";
+export { describeConfigSource, loadServerConfig, ServerConfigError, type LoadedServerConfig, type ServerConfig } from "./config.ts";
+export { METADATA_FIELDS, type MetadataField } from "./metadata-update.ts";
 export { accessLine, FileAccessLog, StreamAccessLog, type AccessLogFormat } from "./access-log.ts";
 export { listenOrExplain, PortInUseError, type ListenPort } from "./listen.ts";
 export { acquireServerLock, ServerLockedError, type ServerLock } from "./lock.ts";

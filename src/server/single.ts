@@ -170,6 +170,7 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     name: config?.name ?? where.path,
     routes: config?.routes ?? [],
     responseHeaderTimeout: config?.proxy.responseHeaderTimeoutSecs,
+    upstreamPool: config?.proxy,
     upstream: recordingActivity(
       ownUpstream(container, config),
       () => requests++,

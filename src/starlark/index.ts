@@ -2,6 +2,7 @@
  * clace-lite's Starlark interpreter: the package's public API. Other folders import only from here.
  */
 export { APP_DIALECT, type DialectOptions } from "./options.ts";
+export { nearest } from "./spell.ts";
 export { StarlarkSyntaxError } from "./syntax/errors.ts";
 export { parseFile } from "./syntax/parser.ts";
 export { checkFile, UNIVERSE_NAMES, type NameSets } from "./resolve/index.ts";

@@ -2,7 +2,20 @@
 import { describe, expect, test } from "bun:test";
 import { runCli } from "./helpers.ts";
 
-const COMMANDS = [["serve"], ["check"], ["config"], ["app", "create"], ["app", "list"], ["app", "reload"], ["app", "delete"], ["param", "list"], ["star", "check"], ["server", "start"]];
+const COMMANDS = [
+  ["serve"],
+  ["check"],
+  ["config"],
+  ["app", "create"],
+  ["app", "list"],
+  ["app", "reload"],
+  ["app", "delete"],
+  ["app", "update-metadata", "copt"],
+  ["param", "list"],
+  ["param", "update"],
+  ["star", "check"],
+  ["server", "start"],
+];
 
 describe("help", () => {
   test("no command shows an empty or doubled default", async () => {
@@ -17,7 +30,8 @@ describe("help", () => {
   });
 
   test("JSON is --json on every command that prints data; --path means a request path, --app-path a mount point", async () => {
-    for (const command of [["config"], ["app", "create"], ["app", "list"], ["app", "reload"], ["app", "delete"], ["app", "approve"], ["param", "list"]]) {
+    const printing = [["config"], ["app", "create"], ["app", "list"], ["app", "reload"], ["app", "delete"], ["app", "approve"], ["app", "update-metadata", "spec"], ["param", "list"]];
+    for (const command of printing) {
       expect((await runCli([...command, "--help"])).stdout).toContain("--json");
     }
     expect((await runCli(["serve", "--help"])).stdout).toContain("--app-path <[domain:]path>");

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_CONTAINER_SETTINGS } from "../../src/containers/spec.ts";
-import { CONF_KEYS, containerSettingsFromConf } from "../../src/runtime/conf.ts";
+import { ACCEPTED_CONF_KEYS, CONF_KEYS, containerSettingsFromConf } from "../../src/runtime/conf.ts";
 
 describe("--conf app-config keys", () => {
   test("no keys gives Clace's defaults", () => {
@@ -32,7 +32,7 @@ describe("--conf app-config keys", () => {
     try {
       containerSettingsFromConf({ "container.idle_secs": "1" });
     } catch (e) {
-      for (const k of CONF_KEYS) expect((e as { fix: string }).fix).toContain(k);
+      for (const k of ACCEPTED_CONF_KEYS) expect((e as { fix: string }).fix).toContain(k);
     }
   });
 
@@ -57,21 +57,33 @@ describe("proxy.* app-config keys", () => {
 });
 
 describe("Clace's other app-config keys", () => {
-  test("proxy.max_idle_conns, idle_conn_timeout_secs and disable_compression are accepted, checked, and warned about", async () => {
-    const { confWarnings } = await import("../../src/runtime/conf.ts");
+  test("proxy.max_idle_conns and idle_conn_timeout_secs set the app's pool; disable_compression=true is what the proxy does", async () => {
+    const { confWarnings, proxySettingsFromConf } = await import("../../src/runtime/conf.ts");
     const conf = { "proxy.max_idle_conns": "250", "proxy.idle_conn_timeout_secs": '"15"', "proxy.disable_compression": "true" };
     expect(() => containerSettingsFromConf(conf)).not.toThrow();
-    expect(confWarnings(conf)).toEqual([
-      "--conf proxy.max_idle_conns=250 has no effect: the proxy keeps up to 1,024 idle connections per app",
-      "--conf proxy.idle_conn_timeout_secs=15 has no effect: the proxy closes an idle app connection after 30 s",
-    ]);
-    // false asks for what the proxy does not do; true is what it always does.
+    expect(proxySettingsFromConf(conf)).toEqual({ maxIdleConns: 250, idleConnTimeoutSecs: 15 });
+    // 0 is accepted as Clace accepts it (Go's defaults: two idle connections; no idle timeout).
+    expect(proxySettingsFromConf({ "proxy.max_idle_conns": "0", "proxy.idle_conn_timeout_secs": "0" })).toEqual({ maxIdleConns: 0, idleConnTimeoutSecs: 0 });
+    expect(confWarnings(conf)).toEqual([]);
+    // false asks the proxy to request gzip itself, which it does not do (clients get the same answers either way).
     expect(confWarnings({ "proxy.disable_compression": "false" })).toEqual([
-      "--conf proxy.disable_compression=false has no effect: the proxy never asks apps for compression; the client's Accept-Encoding passes through",
+      "--conf proxy.disable_compression=false has no effect: the proxy never asks apps for gzip on its own (the client's Accept-Encoding passes as sent; clients get the same answers either way)",
     ]);
-    expect(() => confWarnings({ "proxy.max_idle_conns": "many" })).toThrow('invalid value "many" for proxy.max_idle_conns: expected a whole number');
+    expect(() => proxySettingsFromConf({ "proxy.max_idle_conns": "many" })).toThrow('invalid value "many" for proxy.max_idle_conns: expected a whole number');
     expect(() => confWarnings({ "proxy.disable_compression": "yes" })).toThrow('invalid value "yes" for proxy.disable_compression: expected true or false');
-    for (const k of Object.keys(conf)) expect(CONF_KEYS).toContain(k);
+    for (const k of Object.keys(conf)) expect(ACCEPTED_CONF_KEYS).toContain(k);
+  });
+
+  test("Clace's keys without an effect here (cors.*, fs.*, audit.*) are accepted with a warning; their booleans are checked", async () => {
+    const { confWarnings } = await import("../../src/runtime/conf.ts");
+    const conf = { "cors.allow_origin": '"*"', "audit.redact_url": "false", "security.default_secrets_provider": "env" };
+    expect(() => containerSettingsFromConf(conf)).not.toThrow();
+    expect(confWarnings(conf)).toEqual([
+      "--conf cors.allow_origin=* has no effect: the proxy adds no CORS headers; answers carry the app's own",
+      "--conf audit.redact_url=false has no effect: there is no audit event store (the access log records each request)",
+    ]);
+    expect(() => confWarnings({ "audit.skip_http_events": "often" })).toThrow("expected true or false");
+    expect(CONF_KEYS).not.toContain("cors.allow_origin");
   });
 
   test("container.idle_shutdown_dev_apps is a boolean, false by default", () => {
@@ -98,8 +110,9 @@ describe("Clace's other app-config keys", () => {
       expect(idle(true)).toBe(0);
       expect(idle(true, { "container.idle_shutdown_dev_apps": "true" })).toBe(180);
       expect(idle(true, { "container.idle_shutdown_dev_apps": "true", "container.idle_shutdown_secs": "60" })).toBe(60);
-      const cfg = loadApp({ source: dir, conf: { "proxy.max_idle_conns": "10" }, approved: "all-audited" });
-      expect(cfg.warnings).toEqual(["--conf proxy.max_idle_conns=10 has no effect: the proxy keeps up to 1,024 idle connections per app"]);
+      const cfg = loadApp({ source: dir, conf: { "proxy.max_idle_conns": "10", "cors.max_age": "60" }, approved: "all-audited" });
+      expect(cfg.proxy.maxIdleConns).toBe(10);
+      expect(cfg.warnings).toEqual(["--conf cors.max_age=60 has no effect: the proxy adds no CORS headers; answers carry the app's own"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -22,6 +22,22 @@ export interface AppMetadata {
   approved: { loads: string[]; permissions: Permission[]; reach?: ReachItem[] } | null;
   branch: string;
   commit: string;
+  /**
+   * An `app update-metadata` change refused because it needs approval; `app approve` applies it (built and switched
+   * like a reload), a later update-metadata replaces it. Null when none waits.
+   */
+  pending?: PendingChange | null;
+}
+
+/** A refused metadata change waiting for approval: the spec and settings it would give the app. */
+export interface PendingChange {
+  spec: string;
+  conf: Record<string, string>;
+  copts: Record<string, string>;
+  cargs: Record<string, string>;
+  cvols: string[];
+  /** What it changes, for people ("copt cap-add: (not set) -> NET_ADMIN"). */
+  changes: string[];
 }
 
 export interface AppRecord {
@@ -48,6 +64,7 @@ export const EMPTY_METADATA: AppMetadata = Object.freeze({
   approved: null,
   branch: "",
   commit: "",
+  pending: null,
 }) as AppMetadata;
 
 const MIGRATIONS: readonly string[] = [
