@@ -78,11 +78,7 @@ export function registerServerCommands(program: Command): void {
       for (const line of loadedConfig.warnings) printer.info(`warning: ${line}`);
       mkdirSync(dirname(paths.adminSocket), { recursive: true, mode: 0o700 });
       if (existsSync(paths.adminSocket)) {
-        const alive = await fetch("http://clace-lite/v1/apps?glob=none", { unix: paths.adminSocket }).then(
-          () => true,
-          () => false,
-        );
-        if (alive) throw new UserError(`a clace-lite server is already running for ${paths.home}; stop it with: clace-lite server stop`);
+        if (await new AdminClient(paths.adminSocket).answers()) throw new UserError(`a clace-lite server is already running for ${paths.home}; stop it with: clace-lite server stop`);
         rmSync(paths.adminSocket, { force: true });
       }
 
