@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { ACCEPTED_CONF_KEYS, confKeyNotApplied } from "../runtime/conf.ts";
 import { RuntimeError } from "../runtime/errors.ts";
 import { nearest } from "../starlark/spell.ts";
-import { firstBadLine, siteOf, tomlLayout, type TomlLayout } from "./toml-layout.ts";
+import { readToml, siteOf, TomlSyntaxError, type TomlDocument } from "./toml.ts";
 
 export interface ServerConfig {
   http: { host: string; port: number; read_header_timeout_secs: number };
@@ -230,16 +230,14 @@ const ALL_SECTIONS = [...Object.keys(SECTIONS), "app_config", ...Object.keys(NAM
 
 /** Parses a config text; `file` names it in messages. */
 export function parseServerConfig(text: string, file: string, home: string): { config: ServerConfig; warnings: string[] } {
-  const layout = tomlLayout(text);
-  let parsed: Record<string, unknown>;
+  let doc: TomlDocument;
   try {
-    parsed = Bun.TOML.parse(text) as Record<string, unknown>;
+    doc = readToml(text);
   } catch (err) {
-    const line = firstBadLine(text, layout);
-    const reason = (err as Error).message.replace(/^TOML Parse error:\s*/, "");
-    throw new ServerConfigError(`${file}${line ? `:${line}` : ""}: invalid TOML: ${reason}`);
+    if (err instanceof TomlSyntaxError) throw new ServerConfigError(`${file}:${err.line}:${err.col}: invalid TOML: ${err.reason}`);
+    throw err;
   }
-  return new Reader(file, layout, home).read(parsed);
+  return new Reader(file, doc, home).read(doc.value);
 }
 
 class Reader {
@@ -248,7 +246,7 @@ class Reader {
 
   constructor(
     private readonly file: string,
-    private readonly layout: TomlLayout,
+    private readonly layout: TomlDocument,
     private readonly home: string,
   ) {}
 
