@@ -35,6 +35,7 @@ import {
   type Stmt,
 } from "./thread.ts";
 import { fastBinary, operandOf } from "./fastops.ts";
+import { DeepCompiler } from "./deep.ts";
 
 const MAX = 9007199254740991;
 const EMPTY_KW: [string, Value][] = [];
@@ -120,6 +121,8 @@ function stepCheckpoint(fr: Frame, pos: A.Pos): void {
 }
 
 export class Compiler {
+  /** Expressions compiled as given closures instead (DeepCompiler reads operands it evaluated itself). */
+  overrides: Map<A.Expr, Expr> | undefined;
   constructor(readonly env: ModuleEnv) {}
 
   // ---- functions ----
@@ -155,6 +158,7 @@ export class Compiler {
       cells,
       simple: !hasOptional && !hasVarargs && !hasKwargs && kwonly.length === 0,
       active: 0,
+      compileDeep: () => new DeepCompiler(this).body(body),
     };
     code.body = this.block(body);
     return code;
@@ -726,6 +730,10 @@ export class Compiler {
   }
 
   expr(e: A.Expr): Expr {
+    if (this.overrides !== undefined) {
+      const o = this.overrides.get(e);
+      if (o !== undefined) return o;
+    }
     switch (e.kind) {
       case "Ident":
         return this.ident(e);
