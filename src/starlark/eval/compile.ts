@@ -35,6 +35,7 @@ import {
   type Stmt,
 } from "./thread.ts";
 import { fastBinary, operandOf } from "./fastops.ts";
+import { intAdd, intMul, intSub } from "../values/int.ts";
 import { DeepCompiler } from "./deep.ts";
 
 const MAX = 9007199254740991;
@@ -47,6 +48,12 @@ export interface ModuleEnv {
   globals: (Value | undefined)[];
   predeclared: Map<string, Value>;
   universe: Map<string, Value>;
+}
+
+/** An int of either representation (bigints only appear beyond 2^53). */
+function isInt(v: Value): v is number | bigint {
+  const t = typeof v;
+  return t === "bigint" || t === "number";
 }
 
 function truthy(v: Value): boolean {
@@ -468,6 +475,31 @@ export class Compiler {
         };
       }
     }
+    let rv: A.Expr = s.rhs;
+    while (rv.kind === "ParenExpr") rv = rv.x;
+    if ((lhs.kind === "TupleExpr" || lhs.kind === "ListExpr") && rv.kind === "TupleExpr" && rv.elts.length === lhs.elts.length) {
+      // `a, b = b, a + b`: every value is computed first, as for the tuple, but no tuple is made.
+      const vals = rv.elts.map((x) => this.expr(x));
+      const sets = lhs.elts.map((x) => this.assignTo(x));
+      const n = vals.length;
+      if (n === 2) {
+        const [v0, v1] = vals as [Expr, Expr],
+          [s0, s1] = sets as [Assign, Assign];
+        return (fr) => {
+          const a = v0(fr),
+            b = v1(fr);
+          s0(fr, a);
+          s1(fr, b);
+          return NORMAL;
+        };
+      }
+      return (fr) => {
+        const vs = new Array<Value>(n);
+        for (let i = 0; i < n; i++) vs[i] = vals[i]!(fr);
+        for (let i = 0; i < n; i++) sets[i]!(fr, vs[i]!);
+        return NORMAL;
+      };
+    }
     const set = this.assignTo(s.lhs);
     if (lhs.kind === "IndexExpr") {
       // `xs[i] = v` with local xs and i (sieves, in-place updates): store into a list inline.
@@ -476,6 +508,20 @@ export class Compiler {
       if (ox !== undefined && ox.slot >= 0 && oy !== undefined && oy.slot >= 0) {
         const xs = ox.slot,
           ys = oy.slot;
+        // A constant stored (`flags[j] = False`) is read without a closure call.
+        let rv: A.Expr = s.rhs;
+        while (rv.kind === "ParenExpr") rv = rv.x;
+        const isConst = rv.kind === "Ident" && rv.binding?.scope === "universal" && ["True", "False", "None"].includes(rv.name);
+        const k = isConst ? rhs(undefined as unknown as Frame) : undefined;
+        if (k !== undefined)
+          return (fr) => {
+            const xv = fr.l[xs],
+              yv = fr.l[ys];
+            if (xv instanceof List && typeof yv === "number" && yv >= 0 && yv < xv.elems.length && !xv.frozen && xv.itercount === 0) {
+              xv.elems[yv] = k;
+            } else set(fr, k);
+            return NORMAL;
+          };
         return (fr) => {
           const v = rhs(fr);
           const xv = fr.l[xs],
@@ -528,6 +574,26 @@ export class Compiler {
       const get = this.ident(lhs);
       const b = lhs.binding!;
       const i = b.index;
+      const ro = operandOf(s.rhs);
+      if (op === "+" && b.scope === "local" && ro !== undefined) {
+        // `count += 1`, `total += i`: both operands read inline, no closure calls for small ints.
+        const rs = ro.slot,
+          rc = ro.c;
+        return (fr) => {
+          const l = fr.l;
+          const a = l[i];
+          const c = rs >= 0 ? l[rs] : rc;
+          if (typeof a === "number" && typeof c === "number") {
+            const z = a + c;
+            if (z <= MAX && z >= -MAX) {
+              l[i] = z;
+              return NORMAL;
+            }
+          }
+          l[i] = combine(fr, get(fr), rhs(fr));
+          return NORMAL;
+        };
+      }
       if (op === "+" && (b.scope === "local" || b.scope === "global")) {
         const arr = b.scope === "global" ? this.env.globals : undefined;
         return (fr) => {
@@ -900,6 +966,7 @@ export class Compiler {
             const z = a + b;
             if (z <= MAX && z >= -MAX) return z;
           } else if (typeof a === "string" && typeof b === "string") return concat(a, b);
+          else if (isInt(a) && isInt(b)) return intAdd(a, b);
           return binSlow(fr, pos, "+", a, b);
         };
       case "-":
@@ -909,7 +976,7 @@ export class Compiler {
           if (typeof a === "number" && typeof b === "number") {
             const z = a - b;
             if (z <= MAX && z >= -MAX) return z;
-          }
+          } else if (isInt(a) && isInt(b)) return intSub(a, b);
           return binSlow(fr, pos, "-", a, b);
         };
       case "*":
@@ -919,7 +986,7 @@ export class Compiler {
           if (typeof a === "number" && typeof b === "number") {
             const z = a * b;
             if (z <= MAX && z >= -MAX) return z;
-          }
+          } else if (isInt(a) && isInt(b)) return intMul(a, b);
           return binSlow(fr, pos, "*", a, b);
         };
       case "%": {
