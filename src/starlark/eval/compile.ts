@@ -545,16 +545,18 @@ export class Compiler {
     const rhs = this.expr(s.rhs);
     const pos = s.opPos;
     const combine = (fr: Frame, a: Value, b: Value): Value => {
-      if (op === "+" && a instanceof List) {
+      // `list += iterable` extends in place; a non-iterable operand gets the `+` operator's own error.
+      const es = op === "+" && a instanceof List ? iterableElems(b) : undefined;
+      if (es !== undefined) {
         try {
-          a.checkMutable("apply += to");
+          (a as List).checkMutable("apply += to");
         } catch (e) {
           throw annotate(e, fr, pos);
         }
-        const es = iterElems(fr, pos, b);
+        const a1 = a as List;
         chargeAt(fr, pos, es.length * SLOT_BYTES);
-        for (let i = 0, n = es.length; i < n; i++) a.elems.push(es[i]!);
-        return a;
+        for (let i = 0, n = es.length; i < n; i++) a1.elems.push(es[i]!);
+        return a1;
       }
       if (op === "|" && a instanceof Dict && b instanceof Dict) {
         // `d |= other` updates d in place, so every alias of d sees the change.

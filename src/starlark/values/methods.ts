@@ -192,7 +192,8 @@ export class StringView implements StarObject {
     readonly kind: "elems" | "elem_ords" | "codepoints" | "codepoint_ords",
     readonly isBytes = false,
   ) {
-    this.type = (isBytes ? "bytes." : "string.") + kind;
+    // As in starlark-go, the *_ords views share the type of their substring twins.
+    this.type = (isBytes ? "bytes." : "string.") + (kind === "elems" || kind === "elem_ords" ? "elems" : "codepoints");
   }
   truth(): boolean {
     return true;
