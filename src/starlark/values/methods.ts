@@ -44,10 +44,11 @@ function unbin(b: string, ascii: boolean): string {
 function indices(fn: string, start: Value | undefined, end: Value | undefined, n: number): [number, number] {
   const conv = (v: Value | undefined, dflt: number, what: string): number => {
     if (v === undefined || v === None) return dflt;
-    if (typeof v !== "number") {
-      if (typeof v === "bigint") return v > 0n ? n : 0;
-      throw new StarError(`${fn}: ${what} index: got ${typeName(v)}, want int`);
+    // As starlark-go's asIndex: an int in the signed 32-bit range.
+    if (typeof v === "bigint" || (typeof v === "number" && (v > 2147483647 || v < -2147483648))) {
+      throw new StarError(`${fn}: invalid ${what} index: ${v} out of range`);
     }
+    if (typeof v !== "number") throw new StarError(`${fn}: invalid ${what} index: got ${typeName(v)}, want int`);
     let i = v;
     if (i < 0) i += n;
     return i < 0 ? 0 : i > n ? n : i;
@@ -107,14 +108,19 @@ function affixImpl(fn: string, s: string, args: Value[], kwargs: [string, Value]
   const b = bin(s);
   const [i, j] = indices(fn, start, end, b.length);
   const hay = j < i ? "" : b.slice(i, j);
-  const test = (p: Value): boolean => {
-    if (typeof p !== "string") throw new StarError(`${fn}: got ${typeName(p)}, want string or tuple of strings`);
+  const test = (p: string): boolean => {
     const pb = bin(p);
     if (j < i) return false;
     return suffix ? hay.endsWith(pb) : hay.startsWith(pb);
   };
-  if (x instanceof Tuple) return x.elems.some(test);
-  return test(x!);
+  if (x instanceof Tuple) {
+    return x.elems.some((p, k) => {
+      if (typeof p !== "string") throw new StarError(`${fn}: want string, got ${typeName(p)}, for element ${k}`);
+      return test(p);
+    });
+  }
+  if (typeof x !== "string") throw new StarError(`${fn}: got ${typeName(x!)}, want string or tuple of string`);
+  return test(x);
 }
 
 function splitImpl(fn: string, s: string, args: Value[], kwargs: [string, Value][], fromRight: boolean): Value {
