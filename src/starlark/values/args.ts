@@ -29,6 +29,15 @@ export function unpackArgs(fnName: string, args: Value[], kwargs: [string, Value
   return out;
 }
 
+/**
+ * How starlark-go's UnpackArgs names a parameter in a type error: by its name, quoted when the argument came as a
+ * keyword (`sorted: for parameter "reverse": got int, want bool`), plain when it came by position.
+ */
+export function paramLabel(kwargs: [string, Value][], name: string): string {
+  for (let i = 0; i < kwargs.length; i++) if (kwargs[i]![0] === name) return `"${name}"`;
+  return name;
+}
+
 /** For builtins that take positional arguments only: between min and max of them. */
 export function positional(fnName: string, args: Value[], kwargs: [string, Value][], min: number, max: number): void {
   if (kwargs.length > 0) throw new StarError(`${fnName}: unexpected keyword arguments`);
