@@ -69,11 +69,8 @@ function printed(v: Value): string {
 
 function minMax(thread: ThreadLike, name: string, args: Value[], kwargs: [string, Value][], op: "<" | ">"): Value {
   if (args.length === 0) throw new StarError(`${name} requires at least one positional argument`);
-  let key: Value | undefined;
-  for (const [k, v] of kwargs) {
-    if (k !== "key") throw new StarError(`${name}: unexpected keyword argument "${k}"`);
-    key = wantCallable(name, '"key"', v);
-  }
+  let [key] = unpackArgs(name, [], kwargs, ["key?"]);
+  if (key !== undefined) key = wantCallable(name, '"key"', key);
   let es = args;
   if (args.length === 1) {
     const it = iterableElems(args[0]!);

@@ -35,14 +35,20 @@ describe("exec", () => {
     expect(g.n).toBe("demo");
   });
 
-  test("unpackArgs reports unknown keywords with a suggestion", () => {
+  test("unpackArgs reports unknown keywords with starlark-go's suggestion (drawn from the first half of the parameters)", () => {
     const app = new Builtin("ace.app", (_t, args, kwargs) => {
-      unpackArgs("ace.app", args, kwargs, ["name", "routes?"]);
+      unpackArgs("ace.app", args, kwargs, ["name", "routes?", "style?", "container?"]);
       return None;
     });
-    expect(() => exec("app.star", 'app("x", route=[])\n', { predeclared: { app } })).toThrow(
-      'ace.app: unexpected keyword argument "route" (did you mean "routes"?)',
-    );
+    const run = (src: string) => () => exec("app.star", src, { predeclared: { app } });
+    expect(run('app("x", route=[])\n')).toThrow('ace.app: unexpected keyword argument "route" (did you mean routes?)');
+    let message = "";
+    try {
+      run('app("x", containr=1)\n')();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toEndWith('ace.app: unexpected keyword argument "containr"');
   });
 
   test("load calls the host and print goes to the callback", () => {

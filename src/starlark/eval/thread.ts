@@ -9,7 +9,6 @@
 import type { Pos } from "../syntax/ast.ts";
 import { StarError, type Frame as TraceFrame } from "../values/errors.ts";
 import { Dict } from "../values/hashtable.ts";
-import { nearest } from "../spell.ts";
 import { quote } from "../values/strings.ts";
 import { iterableElems } from "../values/ops.ts";
 import { runDeep, SHALLOW_DEPTH, type DeepStmt } from "./deep.ts";
@@ -321,10 +320,7 @@ export function bindArgs(f: StarFunction, args: Value[], kwargs: [string, Value]
   for (const [k, v] of kwargs) {
     const i = code.paramNames.indexOf(k);
     if (i < 0) {
-      if (kwdict === undefined) {
-        const hint = nearest(k, code.paramNames);
-        throw new StarError(`function ${name} got an unexpected keyword argument ${quote(k)}${hint ? ` (did you mean ${quote(hint)}?)` : ""}`);
-      }
+      if (kwdict === undefined) throw new StarError(`function ${name} got an unexpected keyword argument ${quote(k)}`);
       if (kwdict.ht.has(k)) throw new StarError(`function ${name} got multiple values for parameter ${quote(k)}`);
       kwdict.ht.set(k, v);
       continue;
