@@ -553,9 +553,9 @@ export const listMethods = table({
   },
 });
 
-function prefixed(fn: string, f: () => void): void {
+function prefixed<T>(fn: string, f: () => T): T {
   try {
-    f();
+    return f();
   } catch (e) {
     if (e instanceof StarError) e.message = `${fn}: ${e.message}`;
     throw e;
@@ -672,6 +672,11 @@ function setUpdate(fn: string, s: StarSet, args: Value[], kwargs: [string, Value
   });
 }
 
+/** The iterable arguments of a set method, checked as starlark-go's positional unpacking does. */
+function iterableArgs(fn: string, args: Value[]): void {
+  for (let i = 0; i < args.length; i++) iterate(args[i]!, fn, String(i + 1));
+}
+
 export const setMethods = table({
   add(_t, s: StarSet, a, k) {
     positional("add", a, k, 1, 1);
@@ -686,7 +691,8 @@ export const setMethods = table({
   },
   difference(_t, s: StarSet, a, k) {
     positional("difference", a, k, 0, Infinity);
-    return setDifference(s, a);
+    iterableArgs("difference", a);
+    return prefixed("difference", () => setDifference(s, a));
   },
   discard(_t, s: StarSet, a, k) {
     positional("discard", a, k, 1, 1);
@@ -696,11 +702,13 @@ export const setMethods = table({
   },
   intersection(_t, s: StarSet, a, k) {
     positional("intersection", a, k, 0, Infinity);
-    return setIntersection(s, a);
+    iterableArgs("intersection", a);
+    return prefixed("intersection", () => setIntersection(s, a));
   },
   issubset(_t, s: StarSet, a, k) {
     positional("issubset", a, k, 1, 1);
-    const other = setUnion(new StarSet(), [a[0]!]);
+    iterableArgs("issubset", a);
+    const other = prefixed("issubset", () => setUnion(new StarSet(), [a[0]!]));
     for (const k of s.ht.keys()) if (!other.ht.has(k)) return false;
     return true;
   },
@@ -727,7 +735,8 @@ export const setMethods = table({
   },
   symmetric_difference(_t, s: StarSet, a, k) {
     positional("symmetric_difference", a, k, 1, 1);
-    return setSymmetricDifference(s, a[0]!);
+    iterableArgs("symmetric_difference", a);
+    return prefixed("symmetric_difference", () => setSymmetricDifference(s, a[0]!));
   },
   union(_t, s: StarSet, a, k) {
     const out = setUnion(s, []);
