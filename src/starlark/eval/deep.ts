@@ -296,12 +296,12 @@ export class DeepCompiler {
           *gen(fr) {
             const it = x.sync !== undefined ? x.sync(fr) : yield* x.gen(fr);
             const t = fr.thread;
-            const { es, guard } = iteration(fr, xpos, it);
+            const { n, at, guard } = iteration(fr, xpos, it);
             guard.itercount++;
             try {
-              for (let i = 0, n = es.length; i < n; i++) {
+              for (let i = 0; i < n; i++) {
                 if (--t.steps <= 0) checkpoint(fr, pos);
-                set(fr, es[i]!);
+                set(fr, at(i));
                 const r = body.sync !== undefined ? body.sync(fr) : yield* body.gen(fr);
                 if (r === BREAK) break;
                 if (r === RETURN) return r;
@@ -471,12 +471,12 @@ export class DeepCompiler {
       emit = function* (fr, acc) {
         const it = x.sync !== undefined ? x.sync(fr) : yield* x.gen(fr);
         const t = fr.thread;
-        const { es, guard } = iteration(fr, xpos, it);
+        const { n, at, guard } = iteration(fr, xpos, it);
         guard.itercount++;
         try {
-          for (let i = 0, n = es.length; i < n; i++) {
+          for (let i = 0; i < n; i++) {
             if (--t.steps <= 0) checkpoint(fr, pos);
-            set(fr, es[i]!);
+            set(fr, at(i));
             yield* next(fr, acc);
           }
         } finally {
@@ -499,21 +499,27 @@ export class DeepCompiler {
   }
 }
 
-/** The elements a for loop or comprehension visits, and the object whose iteration count guards mutation. */
-function iteration(fr: Frame, pos: A.Pos, it: Value): { es: ArrayLike<Value>; guard: { itercount: number } } {
-  if (it instanceof Range) return { es: rangeProxy(it), guard: { itercount: 0 } };
-  if (it instanceof List) return { es: it.elems, guard: it };
-  if (it instanceof Dict || it instanceof StarSet) return { es: it.ht.keys(), guard: it.ht };
-  const es = iterableElems(it);
-  if (es === undefined) throw errorAt(fr, pos, `${typeName(it)} value is not iterable`);
-  return { es, guard: { itercount: 0 } };
+/** What a for loop or comprehension visits: n elements read by index, and the object whose count guards mutation. */
+interface Iteration {
+  n: number;
+  at: (i: number) => Value;
+  guard: { itercount: number };
 }
 
-/** A range read by index without building its elements. */
-function rangeProxy(r: Range): ArrayLike<Value> {
-  return new Proxy({ length: r.len } as ArrayLike<Value>, {
-    get: (target, key) => (typeof key === "string" && key !== "length" ? r.at(Number(key)) : Reflect.get(target, key)),
-  });
+function iteration(fr: Frame, pos: A.Pos, it: Value): Iteration {
+  if (it instanceof Range) return { n: it.len, at: (i) => it.at(i), guard: { itercount: 0 } };
+  let es: Value[] | undefined;
+  let guard: { itercount: number } = { itercount: 0 };
+  if (it instanceof List) {
+    es = it.elems;
+    guard = it;
+  } else if (it instanceof Dict || it instanceof StarSet) {
+    es = it.ht.keys();
+    guard = it.ht;
+  } else es = iterableElems(it);
+  if (es === undefined) throw errorAt(fr, pos, `${typeName(it)} value is not iterable`);
+  const elems = es;
+  return { n: elems.length, at: (i) => elems[i]!, guard };
 }
 
 function checkpoint(fr: Frame, pos: A.Pos): void {
