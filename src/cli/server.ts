@@ -20,6 +20,11 @@ export interface ServerConfig {
   app_config: Record<string, string>;
   /** Budgets of evaluating app configs (0 = the default: 10 s, 512 MB). */
   eval: { timeout_secs: number; memory_mb: number };
+  /**
+   * Where apps run: "docker" (containers on the engine next to the server) or "swarm" (a Swarm service per app on
+   * the manager the engine is); `registry` ("host:port") is where the swarm backend pushes built images.
+   */
+  container: { backend: string; registry: string };
 }
 
 const DEFAULT_CONFIG: ServerConfig = {
@@ -29,7 +34,10 @@ const DEFAULT_CONFIG: ServerConfig = {
   system: { default_domain: "localhost" },
   app_config: {},
   eval: { timeout_secs: 0, memory_mb: 0 },
+  container: { backend: "docker", registry: "" },
 };
+
+const CONTAINER_BACKENDS = ["docker", "swarm"];
 
 /** Reads the config file. The [app_config] keys are checked by `checkAppConfigKeys` once the runtime is loaded. */
 export function readServerConfig(file: string | undefined): ServerConfig {
@@ -56,7 +64,17 @@ export function readServerConfig(file: string | undefined): ServerConfig {
       }
     }
   }
+  checkContainerSection(config.container, file);
   return config;
+}
+
+function checkContainerSection(c: ServerConfig["container"], file: string): void {
+  if (!CONTAINER_BACKENDS.includes(c.backend)) {
+    throw new UserError(`${file}: [container] backend must be ${CONTAINER_BACKENDS.map((b) => `"${b}"`).join(" or ")}, not "${c.backend}"`);
+  }
+  if (c.registry === "") return;
+  if (c.backend !== "swarm") throw new UserError(`${file}: [container] registry is used by backend = "swarm" only (backend is "${c.backend}")`);
+  // Its syntax is checked where it is used (SwarmEngine.open).
 }
 
 function parseHttpsPort(value: string): number {
@@ -185,14 +203,24 @@ export function registerServerCommands(program: Command): void {
       let shutdown: () => Promise<void>;
       try {
         // Loaded on use, so client commands stay quick to start.
-        const [{ AppContainers, connectEngine }, { AppStore, CONF_KEYS }, { adminHandler }, { AppHost }] = await Promise.all([
+        const [{ AppContainers, connectEngine, EngineError, SwarmEngine }, { AppStore, CONF_KEYS }, { adminHandler }, { AppHost }] = await Promise.all([
           import("../containers/index.ts"),
           import("../runtime/index.ts"),
           import("../server/admin-api.ts"),
           import("../server/host.ts"),
         ]);
         checkAppConfigKeys(config, CONF_KEYS, opts.config);
-        const engine = await connectEngine();
+        const docker = await connectEngine();
+        const engine =
+          config.container.backend === "swarm"
+            ? await SwarmEngine.open(docker, { registry: config.container.registry }).catch((err: unknown) => {
+                if (err instanceof EngineError && err.kind === "config-error") {
+                  throw new UserError(`${opts.config ?? "server config"}: [container] ${err.message}${err.fix ? `; ${err.fix}` : ""}`);
+                }
+                throw err;
+              })
+            : docker;
+        if (config.container.backend === "swarm") printer.info(`apps run as Swarm services (${engine.endpoint}${config.container.registry ? `, images pushed to ${config.container.registry}` : ", images stay on this node: set [container] registry for other nodes"})`);
         const containers = new AppContainers(engine, {
           onEvent: (e) => {
             activity.observe(e);

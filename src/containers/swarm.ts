@@ -116,6 +116,11 @@ const NEEDS_SWARM = "backend swarm needs a Docker engine in swarm mode";
 export class SwarmEngine implements ContainerEngine {
   readonly calls: EngineCallCounts = {};
   private readonly nodeAddresses = new Map<string, string>();
+  /**
+   * For a version rolled in over a running one (a reload), the version it replaced and that version's spec, until
+   * the lifecycle retires the old version (stops it) or gives up the new one (stops it: the service goes back).
+   */
+  private readonly replaced = new Map<string, { version: string; spec: ServiceSpec }>();
   private readonly registry: string | undefined;
   private readonly startWaitMs: number;
 
@@ -135,6 +140,7 @@ export class SwarmEngine implements ContainerEngine {
    * and an engine outside a swarm or only a worker, saying how to fix it.
    */
   static async open(docker: DockerEngine, opts: SwarmEngineOptions = {}): Promise<SwarmEngine> {
+    if (opts.registry !== undefined && opts.registry !== "") checkRegistry(opts.registry);
     const version = await docker.ping();
     const fallback = 'or set [container] backend = "docker" in the server config';
     if (version.kind !== "docker") {
@@ -157,7 +163,6 @@ export class SwarmEngine implements ContainerEngine {
           : `run \`docker swarm init --advertise-addr <this node's address>\` (or join a swarm as a manager), ${fallback}`,
       );
     }
-    if (opts.registry !== undefined && opts.registry !== "") checkRegistry(opts.registry);
     return new SwarmEngine(docker, swarm.nodeId, opts);
   }
 
@@ -249,6 +254,22 @@ export class SwarmEngine implements ContainerEngine {
     return (json as SwarmTask[] | null) ?? [];
   }
 
+  /**
+   * Tasks as they are now: Swarm learns that a task's container died a moment after the container's own "die" event,
+   * which the lifecycle acts on. A task on this node that Swarm still calls running is checked against its container.
+   */
+  private async withLocalState(tasks: SwarmTask[]): Promise<SwarmTask[]> {
+    return Promise.all(
+      tasks.map(async (t) => {
+        const container = t.Status.ContainerStatus?.ContainerID;
+        if (t.Status.State !== "running" || t.NodeID !== this.localNodeId || !container) return t;
+        const info = await this.docker.inspectContainer(container).catch(() => undefined);
+        if (info === undefined || info?.running) return t;
+        return { ...t, Status: { ...t.Status, State: "failed", ContainerStatus: { ContainerID: container, ExitCode: info?.exitCode ?? 1 } } };
+      }),
+    );
+  }
+
   /** Where a node's host-mode ports answer: its address in the swarm (this machine's node: 127.0.0.1 here). */
   private async nodeAddress(nodeId: string): Promise<string> {
     const known = this.nodeAddresses.get(nodeId);
@@ -304,6 +325,8 @@ export class SwarmEngine implements ContainerEngine {
     // Another version: updated in place. Replicas stay as they are, so a running app rolls to the new version
     // start-first (its old task serves until the new one runs) and a stopped one stays stopped.
     this.count("rollingUpdate");
+    const previous = service.Spec.Labels?.[LABEL_SWARM_VERSION];
+    if (previous && replicasOf(service.Spec) > 0) this.replaced.set(req.name, { version: previous, spec: service.Spec });
     const port = await freeHostPort();
     await this.updateService(
       service,
@@ -322,7 +345,7 @@ export class SwarmEngine implements ContainerEngine {
     this.count("start");
     let service = await this.serviceOf(id);
     if (!service) throw new EngineError("not-found", `no service runs ${id} (removed, or replaced by a newer version)`);
-    const tasks = (await this.tasksOf(service.ID)).filter((t) => versionOf(t) === id);
+    const tasks = await this.withLocalState((await this.tasksOf(service.ID)).filter((t) => versionOf(t) === id));
     const live = tasks.some((t) => t.DesiredState === "running" && !TERMINAL.has(t.Status.State));
     if (live) {
       await this.waitTaskRuns(service.ID, id, new Set(tasks.filter((t) => TERMINAL.has(t.Status.State)).map((t) => t.ID)));
@@ -372,10 +395,23 @@ export class SwarmEngine implements ContainerEngine {
     }
   }
 
+  /**
+   * Scale the version's service to 0. Two cases are not a plain stop: the old version of a reload being retired
+   * (its service already runs the new one: nothing to do), and a new version that is given up while the version it
+   * replaced still serves (the service goes back to the replaced version's spec instead of stopping).
+   */
   async stopContainer(id: string, timeoutSecs: number): Promise<void> {
     this.count("stop");
+    for (const [next, r] of this.replaced) if (r.version === id) this.replaced.delete(next);
     const service = await this.serviceOf(id);
     if (!service) return;
+    const back = this.replaced.get(id);
+    if (back) {
+      this.replaced.delete(id);
+      this.count("rollBack");
+      await this.updateService(service, () => back.spec, `roll ${id} back to ${back.version}`);
+      return;
+    }
     if (replicasOf(service.Spec) !== 0) {
       this.count("scaleDown");
       await this.updateService(
@@ -441,7 +477,7 @@ export class SwarmEngine implements ContainerEngine {
     this.count("inspect");
     const service = await this.serviceOf(id);
     if (!service) return null;
-    const task = pickTask((await this.tasksOf(service.ID)).filter((t) => versionOf(t) === id));
+    const task = pickTask(await this.withLocalState((await this.tasksOf(service.ID)).filter((t) => versionOf(t) === id)));
     const labels = service.Spec.TaskTemplate.ContainerSpec.Labels ?? {};
     const base = {
       id,
@@ -691,7 +727,7 @@ function extraHostToHostsLine(entry: string): string {
 /** A registry setting must be "host" or "host:port", as image references spell it. */
 export function checkRegistry(registry: string): void {
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i.test(registry) && !/^\[[0-9a-f:]+\](:\d{1,5})?$/i.test(registry)) {
-    throw new EngineError("config-error", `registry "${registry}" is not a host or host:port (e.g. "127.0.0.1:5000")`);
+    throw new EngineError("config-error", `registry "${registry}" is not a host or host:port as image references spell it (e.g. "127.0.0.1:5000")`);
   }
 }
 

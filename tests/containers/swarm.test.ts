@@ -14,13 +14,15 @@ import {
   LABEL_SWARM_VERSION,
   SwarmEngine,
   serviceName,
+  swarmState,
   type AppContainers,
   type DockerEngine,
 } from "../../src/containers/index.ts";
 import { TEST_LABEL, suiteLabels, sweep, testEngine, wantedEngine } from "../fixtures/engine.ts";
-import { busyboxApp, busyboxImage } from "../fixtures/images.ts";
+import { BUSYBOX_IMAGE, busyboxApp, busyboxImage } from "../fixtures/images.ts";
 import { startRegistry, type TestRegistry } from "../fixtures/registry.ts";
 import { joinTestSwarm, type TestSwarm } from "../fixtures/swarm.ts";
+import { appFolder, CliProcess, runCli, tempHome } from "../cli/helpers.ts";
 import { appId, buildSpec, getText, recordingManager, until } from "./helpers.ts";
 
 interface Task {
@@ -60,6 +62,9 @@ if (wantedEngine() === "podman") {
     let registry: TestRegistry;
     const managers: AppContainers[] = [];
     const dirs: string[] = [];
+    /** Apps a `server start` in this file made (labelled with that server's owner, not this suite's label). */
+    const serverApps = new Set<string>();
+    const ours = (l: Readonly<Record<string, string>>) => l[TEST_LABEL] === labels[TEST_LABEL] || serverApps.has(l[LABEL_APP] ?? "");
 
     const service = async (id: string): Promise<Service | null> => {
       const { status, json } = await engine.api("GET", `/services/${serviceName(id)}`, {}, [200, 404], "inspect service");
@@ -81,8 +86,12 @@ if (wantedEngine() === "podman") {
       return { manager, events, app, id, dir };
     };
 
+    /** What opening the backend did while the engine was in no swarm (undefined when it already was in one). */
+    let outsideSwarm: Error | "opened" | undefined;
+
     beforeAll(async () => {
       engine = await testEngine();
+      if ((await swarmState(engine)).state === "inactive") outsideSwarm = await SwarmEngine.open(engine).then(() => "opened" as const, (e: Error) => e);
       testSwarm = await joinTestSwarm(engine);
       [registry] = await Promise.all([startRegistry(), busyboxImage(engine)]);
       swarm = await SwarmEngine.open(engine, { registry: registry.host });
@@ -93,12 +102,25 @@ if (wantedEngine() === "podman") {
       // Only this suite's services (by label), then its images; the swarm is left only if this file made it.
       if (swarm) {
         for (const c of await swarm.listContainers([`${TEST_LABEL}=${labels[TEST_LABEL]}`], true)) await swarm.removeContainer(c.id).catch(() => {});
+        for (const id of serverApps) {
+          for (const c of await swarm.listContainers([`${LABEL_APP}=${id}`], true)) await swarm.removeContainer(c.id).catch(() => {});
+          for (const i of await engine.listImages([`${LABEL_APP}=${id}`])) await swarm.removeImage(i.id, true).catch(() => {});
+        }
       }
       if (engine) await sweep(engine, labels);
       await registry?.stop();
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
-      if (testSwarm) await testSwarm.leave((l) => l[TEST_LABEL] === labels[TEST_LABEL]);
+      if (testSwarm) await testSwarm.leave(ours);
     }, 90_000);
+
+    test("an engine in no swarm is refused with the command that makes it a manager", () => {
+      // Checked when this file found the engine outside a swarm (it then initialised one); a manager is opened.
+      if (outsideSwarm === undefined) return void expect(swarm).toBeInstanceOf(SwarmEngine);
+      expect(outsideSwarm).toBeInstanceOf(Error);
+      const err = outsideSwarm as Error & { fix?: string };
+      expect(err.message).toMatch(/^backend swarm needs a Docker engine in swarm mode: the engine at unix:\/\/\S+ is not in a swarm \(state inactive\)/);
+      expect(err.fix).toContain("docker swarm init --advertise-addr");
+    });
 
     test("the first request scales the app's service from 0 to 1 and is answered; the image is pinned by digest from the registry", async () => {
       const { app, id } = await swarmApp("first", "first\n");
@@ -192,6 +214,26 @@ if (wantedEngine() === "podman") {
       expect(left.map((c) => c.id)).toEqual([after.Spec.Labels![LABEL_SWARM_VERSION]!]);
     }, 120_000);
 
+    test("a reload whose new version fails leaves the service at the old version, which serves again", async () => {
+      const { manager, app, id, dir } = await swarmApp("reloadfail", "stable\n");
+      const url = await app.ensureReady();
+      const before = (await service(id))!;
+      // The new version's command exits at once.
+      writeFileSync(join(dir, "Containerfile"), `FROM ${BUSYBOX_IMAGE}\nEXPOSE 8080\nCMD ["/bin/busybox", "false"]\n`);
+      await expect(manager.upgrade(buildSpec(id, dir))).rejects.toThrow(/exited/);
+      expect(manager.get(id)).toBe(app);
+      const after = (await service(id))!;
+      expect(after.ID).toBe(before.ID);
+      expect(after.Spec.Labels?.[LABEL_SWARM_VERSION]).toBe(before.Spec.Labels![LABEL_SWARM_VERSION]!);
+      expect(swarm.calls.rollBack ?? 0).toBeGreaterThan(0);
+      // Swarm stopped the old task once the new one ran (and died); the rolled-back spec runs again on its port, and
+      // the next request is answered by the old version (the lifecycle may have seen the old task end meanwhile).
+      const waited = await until(async () => (await getText(url).catch(() => ({ status: 0, body: "" }))).body === "stable\n", 20_000, "the old version to answer again");
+      console.log(`failed reload: the old version answered again ${waited} ms after the reload failed`);
+      expect(await getText(await app.ensureReady())).toEqual({ status: 200, body: "stable\n" });
+      expect((await service(id))!.Spec.Labels?.[LABEL_SWARM_VERSION]).toBe(before.Spec.Labels![LABEL_SWARM_VERSION]!);
+    }, 120_000);
+
     test("a killed task is noticed, and the next request runs a new task and is answered", async () => {
       const { app, id, events } = await swarmApp("kill", "killed\n");
       await app.ensureReady();
@@ -221,5 +263,60 @@ if (wantedEngine() === "podman") {
       });
       expect(manifest.status).toBe(404);
     }, 90_000);
+
+    test("server start with [container] backend = \"swarm\" serves, reloads and deletes an app through its service", async () => {
+      const home = tempHome();
+      dirs.push(home);
+      const config = join(home, "server.toml");
+      writeFileSync(config, `[container]\nbackend = "swarm"\nregistry = "${registry.host}"\n`);
+      const env = { CL_HOME: home };
+      const server = new CliProcess(["server", "start", "--config", config, "--port", "0", "--https-port", "off"], env);
+      try {
+        await server.waitFor(/apps run as Swarm services .*images pushed to 127\.0\.0\.1:\d+/);
+        const [, base] = await server.waitFor(/listening on (http:\/\/[\d.]+:\d+)\//);
+        const dir = appFolder({
+          Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+          "www/index.html": "through swarm v1\n",
+        });
+        dirs.push(dir);
+        const created = await runCli(["app", "create", "--spec", "container", "--approve", dir, "/sw"], env);
+        expect(created.code).toBe(0);
+        const listed = JSON.parse((await runCli(["app", "list", "--format", "json"], env)).stdout) as { id: string; location: string }[];
+        const id = listed.find((a) => a.location.endsWith("/sw"))!.id;
+        serverApps.add(id);
+
+        expect(await getText(`${base}/sw/`)).toEqual({ status: 200, body: "through swarm v1\n" });
+        const first = (await service(id))!;
+        expect(first.Spec.Mode.Replicated.Replicas).toBe(1);
+
+        writeFileSync(join(dir, "www/index.html"), "through swarm v2\n");
+        const reloaded = await runCli(["app", "reload", "/sw"], env);
+        expect(reloaded.code).toBe(0);
+        expect(await getText(`${base}/sw/`)).toEqual({ status: 200, body: "through swarm v2\n" });
+        expect((await service(id))!.ID).toBe(first.ID);
+
+        expect((await runCli(["app", "delete", "/sw"], env)).code).toBe(0);
+        expect(await service(id)).toBeNull();
+        expect(await engine.listImages([`${LABEL_APP}=${id}`])).toEqual([]);
+      } finally {
+        await server.stop();
+      }
+    }, 120_000);
+
+    test("a config that names an unknown backend, or a registry without backend swarm, is refused", async () => {
+      const home = tempHome();
+      dirs.push(home);
+      const config = join(home, "server.toml");
+      writeFileSync(config, `[container]\nbackend = "kubernetes"\n`);
+      const bad = await runCli(["server", "start", "--config", config, "--port", "0", "--https-port", "off"], { CL_HOME: home }, 30_000);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain(`${config}: [container] backend must be "docker" or "swarm", not "kubernetes"`);
+      writeFileSync(config, `[container]\nregistry = "127.0.0.1:5000"\n`);
+      const orphan = await runCli(["server", "start", "--config", config, "--port", "0", "--https-port", "off"], { CL_HOME: home }, 30_000);
+      expect(orphan.stderr).toContain(`[container] registry is used by backend = "swarm" only`);
+      writeFileSync(config, `[container]\nbackend = "swarm"\nregistry = "http://127.0.0.1:5000"\n`);
+      const url = await runCli(["server", "start", "--config", config, "--port", "0", "--https-port", "off"], { CL_HOME: home }, 30_000);
+      expect(url.stderr).toContain(`[container] registry "http://127.0.0.1:5000" is not a host or host:port`);
+    }, 60_000);
   });
 }
