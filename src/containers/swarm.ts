@@ -347,7 +347,8 @@ export class SwarmEngine implements ContainerEngine {
     if (!service) throw new EngineError("not-found", `no service runs ${id} (removed, or replaced by a newer version)`);
     const tasks = await this.withLocalState((await this.tasksOf(service.ID)).filter((t) => versionOf(t) === id));
     const live = tasks.some((t) => t.DesiredState === "running" && !TERMINAL.has(t.Status.State));
-    if (live) {
+    // Replicas but no task of this version yet: the version was just rolled in and Swarm has yet to make its task.
+    if (live || (tasks.length === 0 && replicasOf(service.Spec) > 0)) {
       await this.waitTaskRuns(service.ID, id, new Set(tasks.filter((t) => TERMINAL.has(t.Status.State)).map((t) => t.ID)));
       return;
     }
@@ -383,7 +384,8 @@ export class SwarmEngine implements ContainerEngine {
   /** Wait for a task of the version not in `known` to run or end (a task that ended is a failed start). */
   private async waitTaskRuns(serviceId: string, id: string, known: ReadonlySet<string>): Promise<SwarmTask> {
     const deadline = Date.now() + this.startWaitMs;
-    for (let delay = 20; ; delay = Math.min(200, delay * 2)) {
+    // Polled often: this wait is on the cold-start path of the first request (one GET /tasks each).
+    for (let delay = 10; ; delay = Math.min(50, delay * 2)) {
       const fresh = (await this.tasksOf(serviceId)).filter((t) => versionOf(t) === id && !known.has(t.ID));
       const done = fresh.find((t) => t.Status.State === "running" || TERMINAL.has(t.Status.State));
       if (done) return done;

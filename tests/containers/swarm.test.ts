@@ -204,9 +204,12 @@ if (wantedEngine() === "podman") {
       expect(polls.filter((p) => p.body === "v1\n").length).toBeGreaterThan(0);
       const all = await tasks(after);
       const newTask = all.find((t) => t.Status.State === "running" && t.DesiredState === "running")!;
-      const old = all.find((t) => t.ID === oldTask.ID)!;
-      expect(old.DesiredState).toBe("shutdown");
-      expect(Date.parse(old.Status.Timestamp)).toBeGreaterThanOrEqual(Date.parse(newTask.CreatedAt));
+      expect(all.find((t) => t.ID === oldTask.ID)!.DesiredState).toBe("shutdown");
+      let old: Task | undefined;
+      await until(async () => ["shutdown", "complete", "failed"].includes((old = (await tasks(after)).find((t) => t.ID === oldTask.ID))?.Status.State ?? ""), 15_000, "the old task to end");
+      // Its last state change (the shutdown) came after the new task's (running).
+      expect(Date.parse(old!.Status.Timestamp)).toBeGreaterThanOrEqual(Date.parse(newTask.Status.Timestamp));
+      expect(all.filter((t) => t.Spec.ContainerSpec.Labels?.[LABEL_SWARM_VERSION] === after.Spec.Labels?.[LABEL_SWARM_VERSION])).toHaveLength(1);
       const refused = polls.filter((p) => p.body === "refused").length;
       console.log(`reload: ${polls.length} requests to the old task during the update, ${refused} refused after it was shut down`);
       // Nothing but the new version's service is left to the app.
@@ -233,6 +236,23 @@ if (wantedEngine() === "podman") {
       expect(await getText(await app.ensureReady())).toEqual({ status: 200, body: "stable\n" });
       expect((await service(id))!.Spec.Labels?.[LABEL_SWARM_VERSION]).toBe(before.Spec.Labels![LABEL_SWARM_VERSION]!);
     }, 120_000);
+
+    test("logs come from the service's tasks", async () => {
+      const { manager, events } = recordingManager(swarm, labels);
+      managers.push(manager);
+      const dir = busyboxApp({
+        index: "logged\n",
+        // -v: httpd logs each request.
+        containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]\n`,
+      });
+      dirs.push(dir);
+      const app = await manager.add(buildSpec(appId("logs"), dir));
+      const url = await app.ensureReady();
+      // busybox httpd -v logs each answer's status: a 404 stands out from the health checks' 200s.
+      expect((await fetch(`${url}/no-such-page`).then(async (r) => (await r.text(), r.status)))).toBe(404);
+      await until(async () => (await app.recentLogs(50)).includes("response:404"), 15_000, "the 404 in the service's log");
+      expect(events.some((e) => e.type === "ready")).toBe(true);
+    }, 90_000);
 
     test("a killed task is noticed, and the next request runs a new task and is answered", async () => {
       const { app, id, events } = await swarmApp("kill", "killed\n");
