@@ -116,6 +116,8 @@ const NEEDS_SWARM = "backend swarm needs a Docker engine in swarm mode";
 export class SwarmEngine implements ContainerEngine {
   readonly calls: EngineCallCounts = {};
   private readonly nodeAddresses = new Map<string, string>();
+  /** Image ids of digest references (which never name another image), so inspect asks for each once. */
+  private readonly digestImageIds = new Map<string, string>();
   /**
    * For a version rolled in over a running one (a reload), the version it replaced and that version's spec, until
    * the lifecycle retires the old version (stops it) or gives up the new one (stops it: the service goes back).
@@ -484,7 +486,7 @@ export class SwarmEngine implements ContainerEngine {
     const base = {
       id,
       name: id,
-      imageId: (await this.docker.inspectImage(service.Spec.TaskTemplate.ContainerSpec.Image).catch(() => null))?.id ?? "",
+      imageId: await this.imageIdOf(service.Spec.TaskTemplate.ContainerSpec.Image),
       labels,
     };
     if (!task) {
@@ -510,6 +512,14 @@ export class SwarmEngine implements ContainerEngine {
       hostPorts,
       hostAddress: running && task.NodeID ? await this.nodeAddress(task.NodeID) : undefined,
     };
+  }
+
+  private async imageIdOf(ref: string): Promise<string> {
+    const known = this.digestImageIds.get(ref);
+    if (known !== undefined) return known;
+    const id = (await this.docker.inspectImage(ref).catch(() => null))?.id ?? "";
+    if (id && ref.includes("@sha256:")) this.digestImageIds.set(ref, id);
+    return id;
   }
 
   /** One entry per app service: its current version, running when a task of it runs. */

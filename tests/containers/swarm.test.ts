@@ -284,6 +284,26 @@ if (wantedEngine() === "podman") {
       expect(manifest.status).toBe(404);
     }, 90_000);
 
+    test("at boot a new manager adopts a running service and removes the services of apps it does not know", async () => {
+      const kept = await swarmApp("adopt", "adopted\n");
+      await kept.app.ensureReady();
+      const stray = await swarmApp("stray", "stray\n");
+      await stray.app.ensureReady();
+      kept.manager.close();
+      stray.manager.close();
+
+      const { manager } = recordingManager(swarm, labels);
+      managers.push(manager);
+      await manager.start();
+      const again = await manager.add(buildSpec(kept.id, kept.dir));
+      const result = await manager.reconcile();
+      expect(result.adopted).toContain(kept.id);
+      expect(again.state).toBe("ready");
+      expect(await getText(await again.ensureReady())).toEqual({ status: 200, body: "adopted\n" });
+      expect(await service(stray.id)).toBeNull();
+      expect((await service(kept.id))!.Spec.Mode.Replicated.Replicas).toBe(1);
+    }, 90_000);
+
     test("server start with [container] backend = \"swarm\" serves, reloads and deletes an app through its service", async () => {
       const home = tempHome();
       dirs.push(home);
