@@ -136,13 +136,23 @@ export function registerServerCommands(program: Command): void {
       let shutdown: () => Promise<void>;
       try {
         // Loaded on use, so client commands stay quick to start.
-        const [{ AppContainers, connectEngine }, { AppStore }, { adminHandler }, { AppHost }] = await Promise.all([
+        const [{ AppContainers, connectEngine, EngineError, SwarmEngine }, { AppStore }, { adminHandler }, { AppHost }] = await Promise.all([
           import("../containers/index.ts"),
           import("../runtime/index.ts"),
           import("../server/admin-api.ts"),
           import("../server/host.ts"),
         ]);
-        const engine = await connectEngine();
+        const docker = await connectEngine();
+        const engine =
+          config.container.backend === "swarm"
+            ? await SwarmEngine.open(docker, { registry: config.container.registry }).catch((err: unknown) => {
+                if (err instanceof EngineError && err.kind === "config-error") {
+                  throw new UserError(`${loadedConfig.file ?? "server config"}: [container] ${err.message}${err.fix ? `; ${err.fix}` : ""}`);
+                }
+                throw err;
+              })
+            : docker;
+        if (config.container.backend === "swarm") printer.info(`apps run as Swarm services (${engine.endpoint}${config.container.registry ? `, images pushed to ${config.container.registry}` : ", images stay on this node: set [container] registry for other nodes"})`);
         const containers = new AppContainers(engine, {
           onEvent: (e) => {
             activity.observe(e);

@@ -26,6 +26,7 @@ export type {
 export { EngineError } from "./engine.ts";
 export { DockerEngine, parseImageRef, registryOf } from "./docker.ts";
 export { connectEngine, engineCandidates } from "./connect.ts";
+export { LABEL_SWARM_VERSION, SwarmEngine, serviceName, swarmState, type SwarmEngineOptions } from "./swarm.ts";
 export { collectContext, contextTar, type BuildContext } from "./context.ts";
 export { LABEL_APP, LABEL_APP_NAME, LABEL_HASH, LABEL_MANAGED, containerName, imageName, volumeName } from "./naming.ts";
 export { mapOptions } from "./options.ts";

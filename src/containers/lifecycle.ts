@@ -477,21 +477,23 @@ export class AppContainer {
     }
     this.inspectNow = false;
     if (!info?.running) await engine.startContainer(id);
-    const hostPort = await this.readHostPort(id);
-    const url = `${spec.scheme}://127.0.0.1:${hostPort}`;
+    const url = `${spec.scheme}://${await this.readHostPort(id)}`;
     await this.waitHealthy(url, id);
     this.becomeReady(url, performance.now() - t0, false);
     return url;
   }
 
-  /** The host port is assigned at start and changes on every start; the binding may lag the start briefly. */
-  private async readHostPort(id: string): Promise<number> {
+  /**
+   * The "address:port" the container answers on. The host port is assigned at start and changes on every start; the
+   * binding may lag the start briefly.
+   */
+  private async readHostPort(id: string): Promise<string> {
     const key = `${this._spec.port}/tcp`;
     for (let i = 0; ; i++) {
       const info = await this.shared.engine.inspectContainer(id);
       if (!info) throw new EngineError("not-found", `the container of app ${this._spec.appName} disappeared while starting`);
       const port = info.hostPorts[key];
-      if (port) return port;
+      if (port) return `${info.hostAddress ?? "127.0.0.1"}:${port}`;
       if (!info.running && info.status !== "created") throw await this.diedError(id, info.exitCode);
       if (i >= 100) throw new EngineError("api", `the engine published no host port for ${key} after start`);
       await sleep(i < 10 ? 10 : 50);
@@ -767,7 +769,7 @@ export class AppContainer {
     }
     const port = info?.hostPorts[`${this._spec.port}/tcp`];
     if (!info?.running || !port) return false;
-    const url = `${this._spec.scheme}://127.0.0.1:${port}`;
+    const url = `${this._spec.scheme}://${info.hostAddress ?? "127.0.0.1"}:${port}`;
     if (!(await probeOnce(url, this._spec.healthPath, this._spec.settings.healthTimeoutSecs * 1000))) return false;
     if (this._state !== "stopped") return false;
     this.becomeReady(url, 0, true);

@@ -24,6 +24,11 @@ export interface ServerConfig {
   app_config: Record<string, string>;
   /** Budgets of evaluating app configs (0 = the default: 10 s, 512 MB). */
   eval: { timeout_secs: number; memory_mb: number };
+  /**
+   * Where apps run: "docker" (containers on the engine next to the server) or "swarm" (a Swarm service per app on
+   * the manager the engine is); `registry` ("host:port") is where the swarm backend pushes built images.
+   */
+  container: { backend: string; registry: string };
 }
 
 export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
@@ -34,7 +39,10 @@ export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
   logging: { access_logging: true },
   app_config: {},
   eval: { timeout_secs: 0, memory_mb: 0 },
+  container: { backend: "docker", registry: "" },
 });
+
+const CONTAINER_BACKENDS = ["docker", "swarm"];
 
 /** The config in force and where it came from. */
 export interface LoadedServerConfig {
@@ -208,6 +216,15 @@ const SECTIONS: Record<string, Record<string, KeyRule>> = {
     timeout_secs: { kind: "integer", apply: applied("eval", "timeout_secs"), check: atLeast(0) },
     memory_mb: { kind: "integer", apply: applied("eval", "memory_mb"), check: atLeast(0) },
   },
+  // clace-lite's. The registry's syntax is checked where it is used (SwarmEngine.open).
+  container: {
+    backend: {
+      kind: "string",
+      apply: applied("container", "backend"),
+      check: (v: string) => (CONTAINER_BACKENDS.includes(v) ? undefined : CONTAINER_BACKENDS.map((b) => `"${b}"`).join(" or ")),
+    },
+    registry: { kind: "string", apply: applied("container", "registry") },
+  },
 };
 
 /** Tables of named entries ([git_auth.NAME]) with a fixed set of keys each. */
@@ -266,6 +283,10 @@ class Reader {
       else if (name in NAMED_SECTIONS) this.named(name, value);
       else if (name in FREE_SECTIONS) this.free(name, value);
       else throw this.error([name], `unknown section [${name}]; known: ${ALL_SECTIONS.join(", ")}${didYouMean(name, ALL_SECTIONS, "[", "]")}`);
+    }
+    const { backend, registry } = this.config.container;
+    if (registry !== "" && backend !== "swarm") {
+      throw this.error(["container", "registry"], `[container] registry is used by backend = "swarm" only (backend is "${backend}")`);
     }
     return { config: this.config, warnings: this.warnings };
   }
