@@ -61,13 +61,22 @@ export interface AppContainersOptions {
   logTailLines?: number;
   /** Ulimits set on every container (Podman on these machines needs them explicitly; harmless on Docker). */
   ulimits?: readonly Ulimit[];
+  /**
+   * Wraps each cold start (image, container, readiness) of an app. Servers sharing one registry make it exclusive
+   * across them, so that the second one to start an app waits and then adopts the container the first one started.
+   */
+  startGuard?: StartGuard;
 }
+
+export type StartGuard = (appId: string, start: () => Promise<string>) => Promise<string>;
 
 export const DEFAULT_ULIMITS: readonly Ulimit[] = Object.freeze([
   { Name: "nofile", Soft: 1024, Hard: 1024 },
   { Name: "nproc", Soft: 4096, Hard: 4096 },
 ]);
 
+/** A die this soon after a kill signal that this manager did not send is a stop asked for elsewhere, not a crash. */
+const KILL_THEN_DIE_MS = 15_000;
 /** After this long ready, a container that dies is a fresh crash, not part of a crash loop. */
 const STABLE_AFTER_MS = 30_000;
 const MAX_BACKOFF_MS = 30_000;
@@ -80,6 +89,7 @@ interface Shared {
   stopTimeoutSecs: number;
   logTailLines: number;
   ulimits: readonly Ulimit[];
+  startGuard: StartGuard;
   /** Set once the engine refused to pause a container (no freezer, rootless): pausing is off from then on. */
   pauseUnavailable: boolean;
 }
@@ -127,6 +137,8 @@ export class AppContainer {
    * so it only makes the probe loop inspect at once; the inspect decides.
    */
   private inspectNow = false;
+  /** When the engine last reported a stop signal sent to the container by someone other than this manager. */
+  private killedAt = 0;
   private wakeProbe: (() => void) | undefined;
   private failures = 0;
   private lastFailureAt = 0;
@@ -337,8 +349,7 @@ export class AppContainer {
     try {
       if (this.stopPromise) await this.stopPromise;
       this.checkBackoff();
-      const url = await this.bringUp();
-      return url;
+      return await this.shared.startGuard(this._spec.appId, () => this.bringUp());
     } catch (err) {
       const e =
         this.cancelReason !== undefined && !(err instanceof StartError && err.kind === "start-timeout")
@@ -468,6 +479,8 @@ export class AppContainer {
       info = null;
     }
     if (this.cancelReason !== undefined) throw new StartError("start-timeout", this.cancelReason);
+    // Paused by another server sharing the engine while this one had it stopped: thawed, then adopted.
+    if (info?.status === "paused") await engine.unpauseContainer(info.id).catch(() => {});
     const id = info ? info.id : await this.createContainer(image.ref);
     this.containerId = id;
     if (this.abandoned) {
@@ -476,11 +489,13 @@ export class AppContainer {
       throw this.removedError();
     }
     this.inspectNow = false;
-    if (!info?.running) await engine.startContainer(id);
+    // Running already: started by another server sharing the engine (or left running by this one): adopted.
+    const adopted = info?.running === true;
+    if (!adopted) await engine.startContainer(id);
     const hostPort = await this.readHostPort(id);
     const url = `${spec.scheme}://127.0.0.1:${hostPort}`;
     await this.waitHealthy(url, id);
-    this.becomeReady(url, performance.now() - t0, false);
+    this.becomeReady(url, performance.now() - t0, adopted);
     return url;
   }
 
@@ -707,6 +722,31 @@ export class AppContainer {
   /** @internal called by the manager for engine events about this app's containers. */
   onEngineEvent(e: EngineEvent): void {
     if (e.id !== this.containerId) return;
+    // Another server sharing the engine paused, woke or stopped the container: follow it, so that a request
+    // here wakes it rather than waiting on a frozen app, and a stop is not taken for a crash.
+    if (e.action === "pause" && this._state === "ready") {
+      clearTimeout(this.idleTimer);
+      this.setState("paused", "paused by another server");
+      this.nextIdle(Date.now() - this.lastActivity);
+      return;
+    }
+    if (e.action === "unpause" && this._state === "paused" && this.wakePromise === undefined && this.pausePromise === undefined) {
+      this.lastActivity = Date.now();
+      this.setState("ready", "woken by another server");
+      this.nextIdle(0);
+      return;
+    }
+    // A stop (SIGTERM or the image's stop signal first) rather than `kill`, whose SIGKILL is a crash as any other.
+    if (e.action === "kill" && e.labels.signal !== "9" && (this._state === "ready" || this._state === "paused")) {
+      this.killedAt = Date.now();
+      return;
+    }
+    if (e.action === "die" && Date.now() - this.killedAt < KILL_THEN_DIE_MS && (this._state === "ready" || this._state === "paused")) {
+      this.clearTimers();
+      this.url = undefined;
+      this.setState("stopped", "stopped by another server or by hand");
+      return;
+    }
     if (e.action === "die" || e.action === "oom") {
       if (this._state === "starting") {
         this.inspectNow = true;
@@ -935,6 +975,7 @@ export class AppContainers {
       stopTimeoutSecs: opts.stopTimeoutSecs ?? 2,
       logTailLines: opts.logTailLines ?? 50,
       ulimits: opts.ulimits ?? DEFAULT_ULIMITS,
+      startGuard: opts.startGuard ?? ((_appId, start) => start()),
       pauseUnavailable: false,
     };
   }

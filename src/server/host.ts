@@ -35,6 +35,7 @@ import { NO_CONTAINER, ownUpstream, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
 import type { ActivityTracker } from "./activity.ts";
 import { sweepAppLeftovers } from "./leftovers.ts";
+import { followRegistry } from "./registry-sync.ts";
 import type { StatusSource } from "./status-page.ts";
 import { displayState, statusDetail, statusRow, type AppView } from "./status-view.ts";
 import type { HomePaths } from "./home.ts";
@@ -113,6 +114,9 @@ class ReloadRefused extends Error {
 
 export class AppHost implements AppHostOperations {
   private readonly apps = new Map<string, LoadedApp>();
+  /** The registry version (updatedAt) of each app this server has mounted or is mounting. */
+  private readonly versions = new Map<string, string>();
+  private following: { close(): Promise<void> } | undefined;
 
   constructor(private readonly opts: AppHostOptions) {}
 
@@ -123,7 +127,7 @@ export class AppHost implements AppHostOperations {
    * follows once every load is done, so one slow app.star never holds the other apps' requests.
    */
   async boot(): Promise<void> {
-    const records = this.opts.store.list();
+    const records = await this.opts.store.list();
     for (const line of sweepAppLeftovers(this.opts.paths.appsDir, new Map(records.map((r) => [r.id, r.sourceDir])))) this.opts.log(line);
     const loads = Promise.all(records.map((record) => this.mountRecord(record)));
     const slow = await Promise.race([loads.then(() => false), Bun.sleep(BOOT_LOAD_WAIT_MS).then(() => true)]);
@@ -150,6 +154,42 @@ export class AppHost implements AppHostOperations {
     if (result.adopted.length) this.opts.log(`adopted running containers of ${result.adopted.length} app(s)`);
     if (result.removedContainers.length) this.opts.log(`removed ${result.removedContainers.length} stale container(s)`);
     await this.opts.containers.start();
+    if (this.opts.store.sharedOwner !== undefined) this.following = await this.followSharedRegistry();
+  }
+
+  /** Several servers on one registry: what is created, changed or deleted through another one is followed here. */
+  private followSharedRegistry(): Promise<{ close(): Promise<void> }> {
+    return followRegistry(
+      this.opts.store,
+      {
+        versionOf: (id) => this.versions.get(id),
+        knownIds: () => [...this.apps.keys()],
+        remount: async (record) => {
+          const previous = this.apps.get(record.id);
+          const location = formatAppLocation(record);
+          try {
+            // A running app keeps serving until the new version (started by the server that reloaded it) is adopted.
+            await this.mountRecord(record, { replace: previous?.container?.state === "ready" });
+            this.opts.log(`${location}: ${previous ? "changed" : "created"} through another server, ${previous ? "reloaded" : "mounted"}`);
+          } catch (err) {
+            this.opts.log(`${location}: changed through another server, but the new version failed here; still serving the previous one: ${messageOf(err)}`);
+          }
+        },
+        unmount: async (id) => {
+          const app = this.apps.get(id);
+          this.versions.delete(id);
+          if (!app) return;
+          app.watcher?.close();
+          this.opts.table.remove(app.record.domain, app.record.path);
+          this.apps.delete(id);
+          // The deleting server removed the containers first; one started here meanwhile goes too.
+          await this.opts.containers.remove(id).catch((err) => this.opts.log(`${formatAppLocation(app.record)}: removing its containers: ${messageOf(err)}`));
+          rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
+          this.opts.log(`${formatAppLocation(app.record)}: deleted through another server`);
+        },
+      },
+      this.opts.log,
+    );
   }
 
   // ---- loading and mounting ----
@@ -202,6 +242,7 @@ export class AppHost implements AppHostOperations {
 
   /** Loads and mounts an app; with `replace`, a running container keeps serving until the new version is ready. */
   private async mountRecord(record: AppRecord, options: { replace?: boolean } = {}): Promise<LoadedApp> {
+    this.versions.set(record.id, record.updatedAt);
     const previous = this.apps.get(record.id);
     const loaded: LoadedApp = {
       record,
@@ -250,7 +291,7 @@ export class AppHost implements AppHostOperations {
   /** Dev mode: reload when the source changes, and start the new version at once. */
   private watchDev(record: AppRecord): SourceWatcher {
     return watchSource(record.sourceDir!, async () => {
-      const current = this.opts.store.get(record.id);
+      const current = await this.opts.store.get(record.id);
       if (!current) return;
       this.opts.log(`${formatAppLocation(current)}: source changed, reloading`);
       try {
@@ -387,8 +428,9 @@ export class AppHost implements AppHostOperations {
       rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
       throw new HostError("usage", explain(err));
     }
+    let record: AppRecord;
     try {
-      this.opts.store.insert(draft, (existing) => {
+      record = await this.opts.store.insert(draft, (existing) => {
         const clash = existing.find((e) => locationsOverlap(e, where));
         if (clash && clash.domain === where.domain && clash.path === where.path) {
           const at = formatAppLocation(where);
@@ -408,7 +450,6 @@ export class AppHost implements AppHostOperations {
       rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
       throw err;
     }
-    const record = this.opts.store.get(id)!;
     const loaded = await this.mountRecord(record);
     this.opts.log(`${formatAppLocation(record)}: created from ${record.source}${record.spec ? ` (spec ${record.spec})` : ""}${loaded.needsApproval ? "; needs approval" : ""}`);
     return this.status(loaded);
@@ -420,8 +461,9 @@ export class AppHost implements AppHostOperations {
       app.watcher?.close();
       this.opts.table.remove(app.record.domain, app.record.path);
       await this.opts.containers.remove(app.record.id);
-      this.opts.store.delete(app.record.id);
+      await this.opts.store.delete(app.record.id);
       this.apps.delete(app.record.id);
+      this.versions.delete(app.record.id);
       rmSync(join(this.opts.paths.appsDir, app.record.id), { recursive: true, force: true });
       this.opts.log(`${formatAppLocation(app.record)}: deleted, with its containers and images`);
     }
@@ -437,7 +479,7 @@ export class AppHost implements AppHostOperations {
       } catch (err) {
         throw new HostError("failed", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
       }
-      const record = this.opts.store.update(app.record.id, { metadata });
+      const record = await this.opts.store.update(app.record.id, { metadata });
       const approvals = [...(metadata.approved?.loads ?? []).map((l) => `load ${l}`), ...(metadata.approved?.permissions ?? []).map(describePermission)];
       result.push({ ...this.status(await this.mountRecord(record)), approvals });
       this.opts.log(`${formatAppLocation(record)}: approved ${metadata.approved?.loads.join(", ") || "no plugins"} and ${metadata.approved?.permissions.length ?? 0} permission(s)`);
@@ -504,7 +546,7 @@ export class AppHost implements AppHostOperations {
         else if (upgrade.containerChanged) changes.push("new container on the next request");
       }
       const previousDir = app.record.sourceDir;
-      const record = this.opts.store.update(app.record.id, { sourceDir: draft.sourceDir, metadata: draft.metadata });
+      const record = await this.opts.store.update(app.record.id, { sourceDir: draft.sourceDir, metadata: draft.metadata });
       const loaded = await this.mountRecord(record);
       staged = undefined;
       // The previous checkout is no longer read by anything once the new version serves.
@@ -632,7 +674,7 @@ export class AppHost implements AppHostOperations {
       } catch (err) {
         throw new HostError("usage", `${formatAppLocation(app.record)}: ${messageOf(err)}`);
       }
-      const record = this.opts.store.update(app.record.id, { metadata: draft.metadata });
+      const record = await this.opts.store.update(app.record.id, { metadata: draft.metadata });
       result.push(this.status(await this.mountRecord(record)));
     }
     return result;
@@ -640,6 +682,7 @@ export class AppHost implements AppHostOperations {
 
   async shutdown(): Promise<void> {
     for (const app of this.apps.values()) app.watcher?.close();
+    await this.following?.close().catch(() => {});
     await this.opts.onShutdown();
   }
 }
