@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { homePaths, LABEL_OWNER, serverOwner, type HomePaths } from "../server/home.ts";
+import { homePaths, LABEL_OWNER, serverIdentity, serverOwner, type HomePaths } from "../server/home.ts";
 import { listenOrExplain } from "../server/listen.ts";
 import { acquireServerLock, ServerLockedError } from "../server/lock.ts";
 import { secureStateFiles } from "../server/state-perms.ts";
@@ -217,6 +217,7 @@ export function registerServerCommands(program: Command): void {
           // servers sharing a registry share its containers, and start each app one server at a time.
           extraLabels: { [LABEL_OWNER]: store.sharedOwner ?? serverOwner(paths) },
           startGuard: (appId, start) => store.exclusive(`start:${appId}`, start),
+          peerActivity: store.activity && ((appId) => store.activity!.latest(appId, serverIdentity(paths))),
         });
         let admin: ReturnType<typeof Bun.serve> | undefined;
         let stopping = false;

@@ -66,6 +66,11 @@ export interface AppContainersOptions {
    * across them, so that the second one to start an app waits and then adopts the container the first one started.
    */
   startGuard?: StartGuard;
+  /**
+   * When another server sharing the containers last had a request for the app (epoch ms; 0: none). Asked before
+   * an idle app is paused or stopped, so that an app one server serves is not idled by another.
+   */
+  peerActivity?: (appId: string) => Promise<number>;
 }
 
 export type StartGuard = (appId: string, start: () => Promise<string>) => Promise<string>;
@@ -90,6 +95,7 @@ interface Shared {
   logTailLines: number;
   ulimits: readonly Ulimit[];
   startGuard: StartGuard;
+  peerActivity: ((appId: string) => Promise<number>) | undefined;
   /** Set once the engine refused to pause a container (no freezer, rootless): pausing is off from then on. */
   pauseUnavailable: boolean;
 }
@@ -571,6 +577,7 @@ export class AppContainer {
     this.readyAt = Date.now();
     this.lastActivity = Date.now();
     this.statusFailures = 0;
+    this.killedAt = 0;
     this.setState("ready");
     this.shared.emit({ type: "ready", appId: this._spec.appId, appName: this._spec.appName, url, coldStartMs, adopted });
     this.nextIdle(0);
@@ -600,6 +607,23 @@ export class AppContainer {
     if (this._state === "ready" && (this.inflight > 0 || this.streams > 0)) return void this.nextIdle(0);
     if (this.wakePromise !== undefined) return void this.nextIdle(0);
     const idleFor = Date.now() - this.lastActivity;
+    const paused = this._state === "paused";
+    if (this.shared.peerActivity && idleAction(this._spec.settings, idleFor, paused, !this.shared.pauseUnavailable).kind !== "wait") {
+      return void this.idleCheckWithPeers();
+    }
+    this.idleActOn(idleFor);
+  }
+
+  /** Idle here: asks when other servers last had a request for the app, and idles it only when they did not since. */
+  private async idleCheckWithPeers(): Promise<void> {
+    // A registry that does not answer: the app is taken as busy elsewhere, and asked about again later.
+    const peer = await this.shared.peerActivity!(this._spec.appId).catch(() => Date.now());
+    if (this.idleTimer !== undefined || (this._state !== "ready" && this._state !== "paused")) return;
+    if (this._state === "ready" && (this.inflight > 0 || this.streams > 0)) return void this.nextIdle(0);
+    this.idleActOn(Date.now() - Math.max(this.lastActivity, Math.min(peer, Date.now())));
+  }
+
+  private idleActOn(idleFor: number): void {
     const action = this.nextIdle(idleFor);
     if (action.kind === "pause") void this.pause(idleFor);
     else if (action.kind === "stop") {
@@ -976,6 +1000,7 @@ export class AppContainers {
       logTailLines: opts.logTailLines ?? 50,
       ulimits: opts.ulimits ?? DEFAULT_ULIMITS,
       startGuard: opts.startGuard ?? ((_appId, start) => start()),
+      peerActivity: opts.peerActivity,
       pauseUnavailable: false,
     };
   }

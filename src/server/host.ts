@@ -38,7 +38,7 @@ import { sweepAppLeftovers } from "./leftovers.ts";
 import { followRegistry } from "./registry-sync.ts";
 import type { StatusSource } from "./status-page.ts";
 import { displayState, statusDetail, statusRow, type AppView } from "./status-view.ts";
-import type { HomePaths } from "./home.ts";
+import { serverIdentity, type HomePaths } from "./home.ts";
 import { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type ParamStatus, type ReloadOutcome } from "./types.ts";
 
 const NOTHING_APPROVED: Approval = Object.freeze({ loads: [], permissions: [] });
@@ -73,6 +73,9 @@ export interface AppHostOptions {
   /** What each app's container did over time (fed with the containers' events), for the status page and list. */
   activity?: ActivityTracker;
 }
+
+/** How often a server on a shared registry tells the others when it last had requests for each app. */
+const ACTIVITY_PUBLISH_MS = 2000;
 
 /** How long boot waits for app configs before serving the apps that are loaded. */
 const BOOT_LOAD_WAIT_MS = 1000;
@@ -117,6 +120,7 @@ export class AppHost implements AppHostOperations {
   /** The registry version (updatedAt) of each app this server has mounted or is mounting. */
   private readonly versions = new Map<string, string>();
   private following: { close(): Promise<void> } | undefined;
+  private stopPublishing: (() => void) | undefined;
 
   constructor(private readonly opts: AppHostOptions) {}
 
@@ -155,6 +159,40 @@ export class AppHost implements AppHostOperations {
     if (result.removedContainers.length) this.opts.log(`removed ${result.removedContainers.length} stale container(s)`);
     await this.opts.containers.start();
     if (this.opts.store.sharedOwner !== undefined) this.following = await this.followSharedRegistry();
+    if (this.opts.store.activity !== undefined) this.stopPublishing = this.publishActivity();
+  }
+
+  /**
+   * Servers on one registry: when this one last had a request for each app (now, while one is in flight or a
+   * stream is open), so that another server does not pause or stop an app this one serves.
+   */
+  private publishActivity(): () => void {
+    const activity = this.opts.store.activity!;
+    const server = serverIdentity(this.opts.paths);
+    const published = new Map<string, number>();
+    let failing = false;
+    const timer = setInterval(() => {
+      const now = Date.now();
+      const batch = new Map<string, number>();
+      for (const [id, app] of this.apps) {
+        const busy = app.container !== null && (app.container.activity.inflight > 0 || app.container.activity.streams > 0);
+        const at = busy ? now : app.lastRequestMs;
+        if (at > 0 && at !== published.get(id)) batch.set(id, at);
+      }
+      if (batch.size === 0) return;
+      activity.publish(server, batch).then(
+        () => {
+          failing = false;
+          for (const [id, at] of batch) published.set(id, at);
+        },
+        (err) => {
+          if (!failing) this.opts.log(`registry: cannot record request activity (other servers may idle apps this one serves): ${messageOf(err)}`);
+          failing = true;
+        },
+      );
+    }, ACTIVITY_PUBLISH_MS);
+    (timer as { unref?: () => void }).unref?.();
+    return () => clearInterval(timer);
   }
 
   /** Several servers on one registry: what is created, changed or deleted through another one is followed here. */
@@ -683,6 +721,7 @@ export class AppHost implements AppHostOperations {
   async shutdown(): Promise<void> {
     for (const app of this.apps.values()) app.watcher?.close();
     await this.following?.close().catch(() => {});
+    this.stopPublishing?.();
     await this.opts.onShutdown();
   }
 }

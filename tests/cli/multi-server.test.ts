@@ -164,4 +164,29 @@ describe("two servers on one PostgreSQL registry", () => {
     expect(lines.filter((l) => !/adopted a running container/.test(l)).length).toBe(1);
     await ok(a, "app", "delete", "/cold");
   }, 180_000);
+
+  test("an app served through one server is not idle-stopped by the other; once both are quiet it stops", async () => {
+    const [a, b] = servers as [Server, Server];
+    const dir = busyboxApp({ index: "busy\n" });
+    cleanup.push(dir);
+    const quick = ["--conf", "container.idle_shutdown_secs=3", "--conf", "container.idle_pause_secs=0"];
+    await ok(a, "app", "create", "--spec", "container", "--approve", ...quick, dir, "/busy");
+    await within(5000, "B mounting /busy", async () => /\/busy: created through another server, mounted/.test(b.proc.stderr + b.proc.stdout));
+    const id = await appId(a, "/busy");
+    expect((await get(a, "/busy/")).body).toBe("busy\n");
+    const [started] = await containersOf(engine, id);
+    // Three times the idle period of requests through B only: A, which started the container, must leave it be.
+    const until = Date.now() + 9000;
+    while (Date.now() < until) {
+      expect((await get(b, "/busy/")).status).toBe(200);
+      await Bun.sleep(300);
+    }
+    const [still] = await containersOf(engine, id);
+    expect(still?.id).toBe(started!.id);
+    expect(still?.state).toBe("running");
+    expect(a.proc.stderr + a.proc.stdout).not.toMatch(/\/busy: stopping \(idle\)|\/busy: idle/);
+    // Quiet everywhere: stopped within the idle period and the publishing interval.
+    await within(15_000, "the idle stop", async () => (await containersOf(engine, id))[0]?.state !== "running");
+    await ok(a, "app", "delete", "/busy");
+  }, 180_000);
 });

@@ -27,6 +27,14 @@ const APPS_TABLE = `CREATE TABLE apps (
      UNIQUE (domain, path)
    )`;
 
+/** When each server last had a request for each app: servers sharing a registry idle an app only when all do. */
+const ACTIVITY_TABLE = `CREATE TABLE app_activity (
+     app_id           TEXT NOT NULL,
+     server           TEXT NOT NULL,
+     last_request_ms  BIGINT NOT NULL,
+     PRIMARY KEY (app_id, server)
+   )`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { what: "the apps table", sqlite: APPS_TABLE, postgres: APPS_TABLE },
   {
@@ -44,5 +52,10 @@ export const MIGRATIONS: readonly Migration[] = [
        END $$;
      CREATE TRIGGER apps_changed AFTER INSERT OR UPDATE OR DELETE ON apps
        FOR EACH ROW EXECUTE FUNCTION clace_lite_apps_changed();`,
+  },
+  {
+    what: "request activity per app and server",
+    sqlite: ACTIVITY_TABLE,
+    postgres: ACTIVITY_TABLE,
   },
 ];

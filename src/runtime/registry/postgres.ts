@@ -14,7 +14,7 @@
  */
 import { SQL } from "bun";
 import { APPS_CHANNEL, MIGRATIONS } from "./migrations.ts";
-import { fromRow, type AppChange, type AppRecord, type AppRecordChange, type AppRow, type AppStore, type NewAppRecord } from "./store.ts";
+import { fromRow, type AppChange, type AppRecord, type AppRecordChange, type AppRow, type AppStore, type NewAppRecord, type SharedActivity } from "./store.ts";
 
 /** The first key of every advisory lock the registry takes ("CL"), so that other users of the database differ. */
 const LOCK_CLASS = 0x434c;
@@ -44,10 +44,27 @@ export function isPostgresUrl(text: string): boolean {
 }
 
 export class PostgresAppStore implements AppStore {
+  readonly activity: SharedActivity;
+
   private constructor(
     private readonly sql: SQL,
     readonly sharedOwner: string,
-  ) {}
+  ) {
+    this.activity = {
+      publish: async (server, lastRequestMs) => {
+        if (lastRequestMs.size === 0) return;
+        const rows = [...lastRequestMs].map(([appId, ms]) => ({ app_id: appId, server, last_request_ms: Math.round(ms) }));
+        await sql`
+          INSERT INTO app_activity ${sql(rows)}
+          ON CONFLICT (app_id, server) DO UPDATE SET last_request_ms = GREATEST(app_activity.last_request_ms, EXCLUDED.last_request_ms)`;
+      },
+      latest: async (appId, exceptServer) => {
+        const [row] = await sql<{ ms: string | number | null }[]>`
+          SELECT max(last_request_ms) AS ms FROM app_activity WHERE app_id = ${appId} AND server <> ${exceptServer}`;
+        return row?.ms == null ? 0 : Number(row.ms);
+      },
+    };
+  }
 
   /** Connects, migrates, and reads the registry's identity; fails with a RegistryError saying what was wrong. */
   static async connect(url: string): Promise<PostgresAppStore> {
@@ -109,7 +126,10 @@ export class PostgresAppStore implements AppStore {
   }
 
   async delete(id: string): Promise<void> {
-    await this.sql`DELETE FROM apps WHERE id = ${id}`;
+    await this.sql.begin(async (tx) => {
+      await tx`DELETE FROM app_activity WHERE app_id = ${id}`;
+      await tx`DELETE FROM apps WHERE id = ${id}`;
+    });
   }
 
   async watch(onChange: (change: AppChange) => void): Promise<{ close(): Promise<void> }> {

@@ -66,6 +66,14 @@ export type NewAppRecord = Omit<AppRecord, "createdAt" | "updatedAt">;
 /** The fields an update may change. */
 export type AppRecordChange = Partial<Pick<AppRecord, "sourceDir" | "spec" | "metadata">>;
 
+/** Requests to each app across the servers sharing a registry, so that none idles an app another one serves. */
+export interface SharedActivity {
+  /** Records when this server last had a request for each app (epoch ms). */
+  publish(server: string, lastRequestMs: ReadonlyMap<string, number>): Promise<void>;
+  /** The latest request any other server recorded for the app (epoch ms; 0 when none). */
+  latest(appId: string, exceptServer: string): Promise<number>;
+}
+
 /**
  * The app registry, whichever database holds it. Checks that span rows (no two apps on overlapping paths) run
  * inside the database's transaction, so that two creates racing (in one server or in two) cannot both pass.
@@ -76,6 +84,8 @@ export interface AppStore {
    * containers as theirs (the owner label). Undefined for a registry only one server uses.
    */
   readonly sharedOwner: string | undefined;
+  /** Other servers' request activity; undefined for a registry only one server uses. */
+  readonly activity: SharedActivity | undefined;
   list(): Promise<AppRecord[]>;
   get(id: string): Promise<AppRecord | null>;
   findByRoute(domain: string, path: string): Promise<AppRecord | null>;
@@ -125,6 +135,7 @@ export function fromRow(row: AppRow): AppRecord {
 /** The embedded registry: one SQLite file under CL_HOME, for one server. */
 export class SqliteAppStore implements AppStore {
   readonly sharedOwner = undefined;
+  readonly activity = undefined;
   private readonly db: Database;
 
   constructor(file: string) {

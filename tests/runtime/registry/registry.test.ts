@@ -248,6 +248,25 @@ describe("shared registry (PostgreSQL)", () => {
     }
   });
 
+  test("request activity: the latest any other server recorded, never going back in time", async () => {
+    const registry = await shared.fresh();
+    const [a, b] = [await registry.open(), await registry.open()];
+    try {
+      await a.insert({ ...base, id: "app_1", path: "/one" });
+      expect(await b.activity!.latest("app_1", "server-b")).toBe(0);
+      await a.activity!.publish("server-a", new Map([["app_1", 2_000_000_000_000]]));
+      await a.activity!.publish("server-a", new Map([["app_1", 1_000_000_000_000]]));
+      await b.activity!.publish("server-b", new Map([["app_1", 3_000_000_000_000]]));
+      expect(await b.activity!.latest("app_1", "server-b")).toBe(2_000_000_000_000);
+      expect(await a.activity!.latest("app_1", "server-a")).toBe(3_000_000_000_000);
+      await a.delete("app_1");
+      expect(await a.activity!.latest("app_1", "server-a")).toBe(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   test("a URL that is not PostgreSQL, or a database that does not answer, is an error naming it without the password", async () => {
     await expect(openAppStore("mysql://u:secret@127.0.0.1/x", "/nonexistent")).rejects.toThrow(/unsupported registry "mysql:\/\/u:\*\*\*@/);
     const closed = await freePort();
