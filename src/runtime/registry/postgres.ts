@@ -12,7 +12,7 @@
  * - `exclusive` holds a session advisory lock keyed by the app on a reserved connection: one cold start of an app
  *   at a time across servers. A server that dies holding it loses its connection, and with it the lock.
  */
-import { SQL } from "bun";
+import { SQL, type ReservedSQL } from "bun";
 import { APPS_CHANNEL, MIGRATIONS } from "./migrations.ts";
 import { fromRow, type AppChange, type AppRecord, type AppRecordChange, type AppRow, type AppStore, type NewAppRecord, type SharedActivity } from "./store.ts";
 
@@ -149,17 +149,25 @@ export class PostgresAppStore implements AppStore {
     return { close: () => subscription.unlisten() };
   }
 
+  /**
+   * With the database unreachable the work runs without the lock: apps keep starting, and on one engine the
+   * container's name still makes a second start adopt the first one's container.
+   */
   async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const conn = await this.sql.reserve();
+    let conn: ReservedSQL | undefined;
     try {
+      conn = await this.sql.reserve();
       await conn`SELECT pg_advisory_lock(${LOCK_CLASS}, hashtext(${key}))`;
-      try {
-        return await work();
-      } finally {
-        await conn`SELECT pg_advisory_unlock(${LOCK_CLASS}, hashtext(${key}))`.catch(() => {});
-      }
+    } catch {
+      conn?.release();
+      return work();
+    }
+    const held = conn;
+    try {
+      return await work();
     } finally {
-      conn.release();
+      await held`SELECT pg_advisory_unlock(${LOCK_CLASS}, hashtext(${key}))`.catch(() => {});
+      held.release();
     }
   }
 

@@ -267,6 +267,19 @@ describe("shared registry (PostgreSQL)", () => {
     }
   });
 
+  test("with the database gone, exclusive work still runs (unlocked) and writes fail with an error", async () => {
+    const own = await startPostgres();
+    try {
+      const store = await PostgresAppStore.connect(await own.createDatabase("going"));
+      await own.stop();
+      expect(await store.exclusive("start:app_1", async () => "started anyway")).toBe("started anyway");
+      await expect(store.insert({ ...base, id: "x", path: "/x" })).rejects.toThrow();
+      await store.close().catch(() => {});
+    } finally {
+      await own.stop();
+    }
+  }, 60_000);
+
   test("a URL that is not PostgreSQL, or a database that does not answer, is an error naming it without the password", async () => {
     await expect(openAppStore("mysql://u:secret@127.0.0.1/x", "/nonexistent")).rejects.toThrow(/unsupported registry "mysql:\/\/u:\*\*\*@/);
     const closed = await freePort();
