@@ -159,7 +159,7 @@ export class PostgresAppStore implements AppStore {
       conn = await this.sql.reserve();
       await conn`SELECT pg_advisory_lock(${LOCK_CLASS}, hashtext(${key}))`;
     } catch {
-      conn?.release();
+      release(conn);
       return work();
     }
     const held = conn;
@@ -167,12 +167,21 @@ export class PostgresAppStore implements AppStore {
       return await work();
     } finally {
       await held`SELECT pg_advisory_unlock(${LOCK_CLASS}, hashtext(${key}))`.catch(() => {});
-      held.release();
+      release(held);
     }
   }
 
   async close(): Promise<void> {
     await this.sql.close({ timeout: 2 });
+  }
+}
+
+/** Gives a reserved connection back; one the database closed meanwhile may refuse, and is gone either way. */
+function release(conn: ReservedSQL | undefined): void {
+  try {
+    conn?.release();
+  } catch {
+    // Closed by the server: nothing to give back.
   }
 }
 

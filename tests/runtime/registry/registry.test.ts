@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,12 +75,16 @@ const backends: Backend[] = [
   {
     name: "PostgreSQL",
     async fresh() {
-      postgres ??= await startPostgres();
+      if (!postgres) throw new Error("PostgreSQL did not start");
       const url = await postgres.createDatabase(`registry_${++databases}`);
       return { open: () => PostgresAppStore.connect(url), cleanup: async () => {} };
     },
   },
 ];
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
 
 afterAll(async () => {
   await postgres?.stop();
