@@ -15,7 +15,7 @@ export { describeReach, reachDiff, type ReachItem } from "./reach.ts";
 export { parseVolume } from "./volumes.ts";
 export { readContainerfile } from "./containerfile.ts";
 export { APP_STAR_NAMES, PARAMS_STAR_NAMES } from "./dialect.ts";
-export { EMPTY_METADATA, SqliteAppStore, type AppChange, type AppMetadata, type AppRecord, type AppStore } from "./registry/store.ts";
+export { EMPTY_METADATA, SqliteAppStore, type AppChange, type AppMetadata, type AppRecord, type AppStore, type SharedActivity } from "./registry/store.ts";
 export { PostgresAppStore, RegistryError, redactUrl } from "./registry/postgres.ts";
 export { openAppStore } from "./registry/open.ts";
 export {

@@ -35,7 +35,7 @@ import { NO_CONTAINER, ownUpstream, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
 import type { ActivityTracker } from "./activity.ts";
 import { sweepAppLeftovers } from "./leftovers.ts";
-import { followRegistry } from "./registry-sync.ts";
+import { followRegistry, publishActivity } from "./registry-sync.ts";
 import type { StatusSource } from "./status-page.ts";
 import { displayState, statusDetail, statusRow, type AppView } from "./status-view.ts";
 import { serverIdentity, type HomePaths } from "./home.ts";
@@ -73,9 +73,6 @@ export interface AppHostOptions {
   /** What each app's container did over time (fed with the containers' events), for the status page and list. */
   activity?: ActivityTracker;
 }
-
-/** How often a server on a shared registry tells the others when it last had requests for each app. */
-const ACTIVITY_PUBLISH_MS = 2000;
 
 /** How long boot waits for app configs before serving the apps that are loaded. */
 const BOOT_LOAD_WAIT_MS = 1000;
@@ -159,40 +156,18 @@ export class AppHost implements AppHostOperations {
     if (result.removedContainers.length) this.opts.log(`removed ${result.removedContainers.length} stale container(s)`);
     await this.opts.containers.start();
     if (this.opts.store.sharedOwner !== undefined) this.following = await this.followSharedRegistry();
-    if (this.opts.store.activity !== undefined) this.stopPublishing = this.publishActivity();
+    if (this.opts.store.activity !== undefined) {
+      this.stopPublishing = publishActivity(this.opts.store.activity, serverIdentity(this.opts.paths), () => this.requestActivity(), this.opts.log);
+    }
   }
 
-  /**
-   * Servers on one registry: when this one last had a request for each app (now, while one is in flight or a
-   * stream is open), so that another server does not pause or stop an app this one serves.
-   */
-  private publishActivity(): () => void {
-    const activity = this.opts.store.activity!;
-    const server = serverIdentity(this.opts.paths);
-    const published = new Map<string, number>();
-    let failing = false;
-    const timer = setInterval(() => {
-      const now = Date.now();
-      const batch = new Map<string, number>();
-      for (const [id, app] of this.apps) {
-        const busy = app.container !== null && (app.container.activity.inflight > 0 || app.container.activity.streams > 0);
-        const at = busy ? now : app.lastRequestMs;
-        if (at > 0 && at !== published.get(id)) batch.set(id, at);
-      }
-      if (batch.size === 0) return;
-      activity.publish(server, batch).then(
-        () => {
-          failing = false;
-          for (const [id, at] of batch) published.set(id, at);
-        },
-        (err) => {
-          if (!failing) this.opts.log(`registry: cannot record request activity (other servers may idle apps this one serves): ${messageOf(err)}`);
-          failing = true;
-        },
-      );
-    }, ACTIVITY_PUBLISH_MS);
-    (timer as { unref?: () => void }).unref?.();
-    return () => clearInterval(timer);
+  /** When each app last had a request here: now while one is in flight or a stream is open. */
+  private *requestActivity(): Iterable<[string, number]> {
+    const now = Date.now();
+    for (const [id, app] of this.apps) {
+      const busy = app.container !== null && (app.container.activity.inflight > 0 || app.container.activity.streams > 0);
+      yield [id, busy ? now : app.lastRequestMs];
+    }
   }
 
   /** Several servers on one registry: what is created, changed or deleted through another one is followed here. */

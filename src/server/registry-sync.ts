@@ -1,10 +1,17 @@
 /**
- * Following a registry that other servers share: an app created, changed or deleted through any of them is
- * mounted, remounted or unmounted here as soon as the registry announces the change. Changes are applied one at
- * a time, in the order they arrive; this server's own changes arrive too and are recognised by their version
- * (`updatedAt`), so nothing is loaded twice.
+ * A server among several on one registry.
+ *
+ * Following: an app created, changed or deleted through any of them is mounted, remounted or unmounted here as soon
+ * as the registry announces the change. Changes are applied one at a time, in the order they arrive; this server's
+ * own changes arrive too and are recognised by their version (`updatedAt`), so nothing is loaded twice.
+ *
+ * Publishing: when this server last had a request for each app, so that another one does not pause or stop an app
+ * this one serves (the lifecycle asks the registry before idling an app).
  */
-import type { AppChange, AppRecord, AppStore } from "../runtime/index.ts";
+import type { AppChange, AppRecord, AppStore, SharedActivity } from "../runtime/index.ts";
+
+/** How often a server tells the others when it last had requests for each app. */
+const ACTIVITY_PUBLISH_MS = 2000;
 
 /** What the host lets the follower see and do. */
 export interface SyncTarget {
@@ -46,4 +53,30 @@ export async function followRegistry(store: AppStore, target: SyncTarget, log: (
   // What changed between reading the registry at boot and listening now.
   enqueue({ op: "resync", id: "" });
   return watching;
+}
+
+/**
+ * Publishes `lastRequests()` (app id → epoch ms of the last request, 0 for none) every ACTIVITY_PUBLISH_MS, only
+ * what changed since the last publication. Returns the function that stops it.
+ */
+export function publishActivity(activity: SharedActivity, server: string, lastRequests: () => Iterable<[string, number]>, log: (line: string) => void): () => void {
+  const published = new Map<string, number>();
+  let failing = false;
+  const timer = setInterval(() => {
+    const batch = new Map<string, number>();
+    for (const [id, at] of lastRequests()) if (at > 0 && at !== published.get(id)) batch.set(id, at);
+    if (batch.size === 0) return;
+    activity.publish(server, batch).then(
+      () => {
+        failing = false;
+        for (const [id, at] of batch) published.set(id, at);
+      },
+      (err) => {
+        if (!failing) log(`registry: cannot record request activity (other servers may idle apps this one serves): ${(err as Error).message}`);
+        failing = true;
+      },
+    );
+  }, ACTIVITY_PUBLISH_MS);
+  (timer as { unref?: () => void }).unref?.();
+  return () => clearInterval(timer);
 }
