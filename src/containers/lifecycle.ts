@@ -61,13 +61,27 @@ export interface AppContainersOptions {
   logTailLines?: number;
   /** Ulimits set on every container (Podman on these machines needs them explicitly; harmless on Docker). */
   ulimits?: readonly Ulimit[];
+  /**
+   * Wraps each cold start (image, container, readiness) of an app. Servers sharing one registry make it exclusive
+   * across them, so that the second one to start an app waits and then adopts the container the first one started.
+   */
+  startGuard?: StartGuard;
+  /**
+   * When another server sharing the containers last had a request for the app (epoch ms; 0: none). Asked before
+   * an idle app is paused or stopped, so that an app one server serves is not idled by another.
+   */
+  peerActivity?: (appId: string) => Promise<number>;
 }
+
+export type StartGuard = (appId: string, start: () => Promise<string>) => Promise<string>;
 
 export const DEFAULT_ULIMITS: readonly Ulimit[] = Object.freeze([
   { Name: "nofile", Soft: 1024, Hard: 1024 },
   { Name: "nproc", Soft: 4096, Hard: 4096 },
 ]);
 
+/** A die this soon after a kill signal that this manager did not send is a stop asked for elsewhere, not a crash. */
+const KILL_THEN_DIE_MS = 15_000;
 /** After this long ready, a container that dies is a fresh crash, not part of a crash loop. */
 const STABLE_AFTER_MS = 30_000;
 const MAX_BACKOFF_MS = 30_000;
@@ -80,6 +94,8 @@ interface Shared {
   stopTimeoutSecs: number;
   logTailLines: number;
   ulimits: readonly Ulimit[];
+  startGuard: StartGuard;
+  peerActivity: ((appId: string) => Promise<number>) | undefined;
   /** Set once the engine refused to pause a container (no freezer, rootless): pausing is off from then on. */
   pauseUnavailable: boolean;
 }
@@ -127,6 +143,8 @@ export class AppContainer {
    * so it only makes the probe loop inspect at once; the inspect decides.
    */
   private inspectNow = false;
+  /** When the engine last reported a stop signal sent to the container by someone other than this manager. */
+  private killedAt = 0;
   private wakeProbe: (() => void) | undefined;
   private failures = 0;
   private lastFailureAt = 0;
@@ -337,8 +355,7 @@ export class AppContainer {
     try {
       if (this.stopPromise) await this.stopPromise;
       this.checkBackoff();
-      const url = await this.bringUp();
-      return url;
+      return await this.shared.startGuard(this._spec.appId, () => this.bringUp());
     } catch (err) {
       const e =
         this.cancelReason !== undefined && !(err instanceof StartError && err.kind === "start-timeout")
@@ -468,6 +485,8 @@ export class AppContainer {
       info = null;
     }
     if (this.cancelReason !== undefined) throw new StartError("start-timeout", this.cancelReason);
+    // Paused by another server sharing the engine while this one had it stopped: thawed, then adopted.
+    if (info?.status === "paused") await engine.unpauseContainer(info.id).catch(() => {});
     const id = info ? info.id : await this.createContainer(image.ref);
     this.containerId = id;
     if (this.abandoned) {
@@ -476,10 +495,12 @@ export class AppContainer {
       throw this.removedError();
     }
     this.inspectNow = false;
-    if (!info?.running) await engine.startContainer(id);
+    // Running already: started by another server sharing the engine (or left running by this one): adopted.
+    const adopted = info?.running === true;
+    if (!adopted) await engine.startContainer(id);
     const url = `${spec.scheme}://${await this.readHostPort(id)}`;
     await this.waitHealthy(url, id);
-    this.becomeReady(url, performance.now() - t0, false);
+    this.becomeReady(url, performance.now() - t0, adopted);
     return url;
   }
 
@@ -558,6 +579,7 @@ export class AppContainer {
     this.readyAt = Date.now();
     this.lastActivity = Date.now();
     this.statusFailures = 0;
+    this.killedAt = 0;
     this.setState("ready");
     this.shared.emit({ type: "ready", appId: this._spec.appId, appName: this._spec.appName, url, coldStartMs, adopted });
     this.nextIdle(0);
@@ -587,6 +609,23 @@ export class AppContainer {
     if (this._state === "ready" && (this.inflight > 0 || this.streams > 0)) return void this.nextIdle(0);
     if (this.wakePromise !== undefined) return void this.nextIdle(0);
     const idleFor = Date.now() - this.lastActivity;
+    const paused = this._state === "paused";
+    if (this.shared.peerActivity && idleAction(this._spec.settings, idleFor, paused, !this.shared.pauseUnavailable).kind !== "wait") {
+      return void this.idleCheckWithPeers();
+    }
+    this.idleActOn(idleFor);
+  }
+
+  /** Idle here: asks when other servers last had a request for the app, and idles it only when they did not since. */
+  private async idleCheckWithPeers(): Promise<void> {
+    // A registry that does not answer: the app is taken as busy elsewhere, and asked about again later.
+    const peer = await this.shared.peerActivity!(this._spec.appId).catch(() => Date.now());
+    if (this.idleTimer !== undefined || (this._state !== "ready" && this._state !== "paused")) return;
+    if (this._state === "ready" && (this.inflight > 0 || this.streams > 0)) return void this.nextIdle(0);
+    this.idleActOn(Date.now() - Math.max(this.lastActivity, Math.min(peer, Date.now())));
+  }
+
+  private idleActOn(idleFor: number): void {
     const action = this.nextIdle(idleFor);
     if (action.kind === "pause") void this.pause(idleFor);
     else if (action.kind === "stop") {
@@ -709,6 +748,31 @@ export class AppContainer {
   /** @internal called by the manager for engine events about this app's containers. */
   onEngineEvent(e: EngineEvent): void {
     if (e.id !== this.containerId) return;
+    // Another server sharing the engine paused, woke or stopped the container: follow it, so that a request
+    // here wakes it rather than waiting on a frozen app, and a stop is not taken for a crash.
+    if (e.action === "pause" && this._state === "ready") {
+      clearTimeout(this.idleTimer);
+      this.setState("paused", "paused by another server");
+      this.nextIdle(Date.now() - this.lastActivity);
+      return;
+    }
+    if (e.action === "unpause" && this._state === "paused" && this.wakePromise === undefined && this.pausePromise === undefined) {
+      this.lastActivity = Date.now();
+      this.setState("ready", "woken by another server");
+      this.nextIdle(0);
+      return;
+    }
+    // A stop (SIGTERM or the image's stop signal first) rather than `kill`, whose SIGKILL is a crash as any other.
+    if (e.action === "kill" && e.labels.signal !== "9" && (this._state === "ready" || this._state === "paused")) {
+      this.killedAt = Date.now();
+      return;
+    }
+    if (e.action === "die" && Date.now() - this.killedAt < KILL_THEN_DIE_MS && (this._state === "ready" || this._state === "paused")) {
+      this.clearTimers();
+      this.url = undefined;
+      this.setState("stopped", "stopped by another server or by hand");
+      return;
+    }
     if (e.action === "die" || e.action === "oom") {
       if (this._state === "starting") {
         this.inspectNow = true;
@@ -947,6 +1011,8 @@ export class AppContainers {
       stopTimeoutSecs: opts.stopTimeoutSecs ?? 2,
       logTailLines: opts.logTailLines ?? 50,
       ulimits: opts.ulimits ?? DEFAULT_ULIMITS,
+      startGuard: opts.startGuard ?? ((_appId, start) => start()),
+      peerActivity: opts.peerActivity,
       pauseUnavailable: false,
     };
   }

@@ -29,6 +29,8 @@ export interface ServerConfig {
    * the manager the engine is); `registry` ("host:port") is where the swarm backend pushes built images.
    */
   container: { backend: string; registry: string };
+  /** The app registry: "" for SQLite under CL_HOME, or a postgres:// URL that several servers share. */
+  metadata: { db: string };
 }
 
 export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
@@ -40,9 +42,12 @@ export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
   app_config: {},
   eval: { timeout_secs: 0, memory_mb: 0 },
   container: { backend: "docker", registry: "" },
+  metadata: { db: "" },
 });
 
 const CONTAINER_BACKENDS = ["docker", "swarm"];
+
+const isPostgresUrl = (v: string) => /^postgres(ql)?:\/\//.test(v);
 
 /** The config in force and where it came from. */
 export interface LoadedServerConfig {
@@ -101,8 +106,8 @@ type Kind = "string" | "integer" | "boolean" | "strings" | "any";
 
 interface KeyRule {
   kind: Kind;
-  /** Applied here: where the value goes. */
-  apply?: (config: ServerConfig, value: unknown) => void;
+  /** Applied here: where the value goes; a returned text is why the value itself is not applied (a warning). */
+  apply?: (config: ServerConfig, value: unknown) => string | void;
   /** Checks an applied value beyond its kind; returns what was expected when it is wrong. */
   check?: (value: never) => string | undefined;
   /** Clace's key, not applied: why (reported when set, unless `same` says the value is what clace-lite does). */
@@ -174,7 +179,16 @@ const SECTIONS: Record<string, Record<string, KeyRule>> = {
     preview_enable_write_access: { kind: "boolean", why: "there are no preview apps" },
   },
   metadata: {
-    db_connection: { kind: "string", why: "the app registry is $CL_HOME/clace-lite.db (SQLite)" },
+    // clace-lite's: "" (SQLite under CL_HOME) or a postgres:// URL.
+    db: { kind: "string", apply: applied("metadata", "db"), check: (v: string) => (v === "" || isPostgresUrl(v) ? undefined : 'a postgres:// URL, or "" for SQLite under CL_HOME') },
+    // Clace's name for it: a PostgreSQL URL is used; Clace's sqlite: file is not (the registry's file is clace-lite's own).
+    db_connection: {
+      kind: "string",
+      apply: (config, value) => {
+        if (isPostgresUrl(value as string)) config.metadata.db = value as string;
+        else return "the SQLite registry is $CL_HOME/clace-lite.db; a postgres:// URL here (or [metadata] db) is used";
+      },
+    },
     auto_upgrade: { kind: "boolean", why: "the registry is upgraded at start", same: (v: boolean) => v },
     audit_db_connection: { kind: "string", why: NO_EVENTS },
     ignore_higher_version: { kind: "boolean", why: "the registry is upgraded at start" },
@@ -308,7 +322,8 @@ class Reader {
     if (rule.apply !== undefined) {
       const wrong = rule.check?.(value as never);
       if (wrong !== undefined) throw this.error(path, `${label} must be ${wrong}, not ${show(value)}`);
-      rule.apply(this.config, value);
+      const notApplied = rule.apply(this.config, value);
+      if (notApplied) this.warn(path, label, notApplied);
       return;
     }
     if (!rule.same?.(value as never, this.home)) this.warn(path, label, rule.why!);
