@@ -9,8 +9,9 @@
  *   bun bench/swarm/cold-start.ts [N]
  */
 import { rmSync } from "node:fs";
-import { AppContainers, DEFAULT_CONTAINER_SETTINGS, SwarmEngine, connectEngine, type ContainerEngine, type ContainerSpec } from "../../src/containers/index.ts";
+import { AppContainers, SwarmEngine, connectEngine, type ContainerEngine, type ContainerSpec } from "../../src/containers/index.ts";
 import { busyboxApp, busyboxImage } from "../../tests/fixtures/images.ts";
+import { buildSpec } from "../../tests/containers/helpers.ts";
 import { joinTestSwarm } from "../../tests/fixtures/swarm.ts";
 
 const N = Number(process.argv[2] ?? 8);
@@ -23,19 +24,7 @@ const swarm = await SwarmEngine.open(docker);
 const dir = busyboxApp({ index: "bench\n" });
 
 function spec(appId: string): ContainerSpec {
-  return {
-    appId,
-    appName: appId,
-    image: { kind: "build", contextDirs: [dir], containerFile: "Containerfile", buildArgs: {} },
-    port: 8080,
-    scheme: "http",
-    healthPath: "/",
-    lifetime: "app",
-    env: { PORT: "8080" },
-    volumes: [],
-    options: {},
-    settings: { ...DEFAULT_CONTAINER_SETTINGS, idleShutdownSecs: 0, idlePauseSecs: 0, statusCheckIntervalSecs: 0 },
-  };
+  return { ...buildSpec(appId, dir, { settings: { idleShutdownSecs: 0, idlePauseSecs: 0, statusCheckIntervalSecs: 0 } }), appName: appId, env: { PORT: "8080" } };
 }
 
 async function firstByte(url: string): Promise<void> {

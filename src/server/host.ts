@@ -439,35 +439,30 @@ export class AppHost implements AppHostOperations {
   }
 
   private status(app: LoadedApp): AppStatus {
-    const { record } = app;
     const row = statusRow(this.view(app));
     return {
-      id: record.id,
-      reach: (record.metadata.approved?.reach ?? []).map(describeReach),
-      location: formatAppLocation(record),
-      domain: record.domain,
-      path: record.path,
-      source: record.source,
-      spec: record.spec,
-      dev: record.dev,
-      commit: record.metadata.commit,
+      ...this.recordStatus(app.record),
+      id: app.record.id,
       state: app.container ? app.container.state : "-",
       lastRequest: app.lastRequestMs ? new Date(app.lastRequestMs).toISOString() : "",
       error: app.error,
       needsApproval: app.needsApproval,
-      url: `${this.opts.baseUrl(record.domain)}${record.path === "/" ? "/" : record.path + "/"}`,
       requests: row.requests,
       errors: row.errors,
       lastColdStartMs: row.lastColdStartMs,
-      metadata: { conf: record.metadata.conf, copts: record.metadata.copts, cargs: record.metadata.cargs, cvols: record.metadata.cvols },
-      pending: record.metadata.pending?.changes ?? [],
+      pending: app.record.metadata.pending?.changes ?? [],
     };
   }
 
   /** A dry run's answer for an app that would be created: no id, not mounted, nothing running. */
   private plannedStatus(record: AppRecord, plan: string[], needsApproval: boolean): AppStatus {
+    return { ...this.recordStatus(record), id: "", state: "-", lastRequest: "", error: "", needsApproval, requests: 0, errors: 0, lastColdStartMs: 0, pending: [], plan };
+  }
+
+  /** What an app's status says of its stored record. */
+  private recordStatus(record: AppRecord) {
+    const { conf, copts, cargs, cvols } = record.metadata;
     return {
-      id: "",
       reach: (record.metadata.approved?.reach ?? []).map(describeReach),
       location: formatAppLocation(record),
       domain: record.domain,
@@ -476,17 +471,8 @@ export class AppHost implements AppHostOperations {
       spec: record.spec,
       dev: record.dev,
       commit: record.metadata.commit,
-      state: "-",
-      lastRequest: "",
-      error: "",
-      needsApproval,
       url: `${this.opts.baseUrl(record.domain)}${record.path === "/" ? "/" : record.path + "/"}`,
-      requests: 0,
-      errors: 0,
-      lastColdStartMs: 0,
-      metadata: { conf: record.metadata.conf, copts: record.metadata.copts, cargs: record.metadata.cargs, cvols: record.metadata.cvols },
-      pending: [],
-      plan,
+      metadata: { conf, copts, cargs, cvols },
     };
   }
 

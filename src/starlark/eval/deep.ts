@@ -24,11 +24,11 @@ import {
   bindArgs,
   bindingError,
   BREAK,
-  Cell,
   errorAt,
   failInCaller,
   Frame,
   NORMAL,
+  pushFrame,
   RETURN,
   StarFunction,
   starArgs,
@@ -58,21 +58,7 @@ function enter(thread: Thread, f: StarFunction, l: any[]): Generator<Yield, Stat
   const code = f.code;
   if (!thread.recursion && code.active > 0) throw failInCaller(thread, `function ${code.name} called recursively`);
   if (thread.depth >= thread.maxDepth) throw failInCaller(thread, "Starlark stack overflow");
-  if (--thread.steps <= 0) {
-    const stop = thread.checkpoint();
-    if (stop !== undefined) throw failInCaller(thread, stop);
-  }
-  const cells = code.cells;
-  for (let i = 0; i < cells.length; i++) l[cells[i]!] = new Cell(l[cells[i]!]);
-  const d = ++thread.depth;
-  let fr = thread.frames[d];
-  if (fr === undefined) thread.frames[d] = fr = new Frame(thread, code, l, f.free);
-  else {
-    fr.code = code;
-    fr.l = l;
-    fr.free = f.free;
-    fr.pc = code.pos;
-  }
+  const fr = pushFrame(thread, f, l);
   if (!thread.recursion) code.active++;
   if (code.deepBody === undefined) code.deepBody = code.compileDeep();
   return code.deepBody(fr);

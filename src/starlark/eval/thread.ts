@@ -251,10 +251,29 @@ export function invoke(thread: Thread, f: StarFunction, l: any[]): Value {
     if (thread.depth >= thread.maxDepth) throw failInCaller(thread, "Starlark stack overflow");
     return runDeep(thread, f, l);
   }
+  const fr = pushFrame(thread, f, l);
+  if (noRecursion) code.active++;
+  const r = code.body(fr);
+  thread.depth--;
+  if (noRecursion) code.active--;
+  if (r === RETURN) {
+    const v = fr.ret;
+    fr.ret = None;
+    return v;
+  }
+  return None;
+}
+
+/**
+ * The step budget's checkpoint, then the frame of a call of `f` with bound locals `l` pushed (a frame object is
+ * kept per depth and reused). Shared by the shallow path (invoke) and the explicit stack (deep.ts).
+ */
+export function pushFrame(thread: Thread, f: StarFunction, l: any[]): Frame {
   if (--thread.steps <= 0) {
     const stop = thread.checkpoint();
     if (stop !== undefined) throw failInCaller(thread, stop);
   }
+  const code = f.code;
   const cells = code.cells;
   for (let i = 0; i < cells.length; i++) l[cells[i]!] = new Cell(l[cells[i]!]);
   const d = ++thread.depth;
@@ -266,16 +285,7 @@ export function invoke(thread: Thread, f: StarFunction, l: any[]): Value {
     fr.free = f.free;
     fr.pc = code.pos;
   }
-  if (noRecursion) code.active++;
-  const r = code.body(fr);
-  thread.depth--;
-  if (noRecursion) code.active--;
-  if (r === RETURN) {
-    const v = fr.ret;
-    fr.ret = None;
-    return v;
-  }
-  return None;
+  return fr;
 }
 
 /** An error positioned at the call site currently executing in the innermost frame. */
