@@ -8,13 +8,13 @@
 import { rmSync } from "node:fs";
 import {
   AppContainers,
-  DEFAULT_CONTAINER_SETTINGS,
   DEFAULT_ULIMITS,
   LABEL_APP,
   connectEngine,
   type ContainerSpec,
 } from "../../src/containers/index.ts";
 import { busyboxApp, busyboxImage } from "../../tests/fixtures/images.ts";
+import { buildSpec } from "../../tests/containers/helpers.ts";
 
 const N = Number(process.argv[2] ?? 12);
 const labels = { "dev.clace-lite.bench": String(process.pid) };
@@ -23,19 +23,7 @@ await busyboxImage(engine);
 const dir = busyboxApp({ index: "bench\n" });
 
 function spec(appId: string): ContainerSpec {
-  return {
-    appId,
-    appName: appId,
-    image: { kind: "build", contextDirs: [dir], containerFile: "Containerfile", buildArgs: {} },
-    port: 8080,
-    scheme: "http",
-    healthPath: "/",
-    lifetime: "app",
-    env: { PORT: "8080" },
-    volumes: [],
-    options: {},
-    settings: { ...DEFAULT_CONTAINER_SETTINGS, idleShutdownSecs: 0, statusCheckIntervalSecs: 0 },
-  };
+  return { ...buildSpec(appId, dir, { settings: { idleShutdownSecs: 0, statusCheckIntervalSecs: 0 } }), appName: appId, env: { PORT: "8080" } };
 }
 
 async function firstByte(url: string): Promise<void> {

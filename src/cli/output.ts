@@ -1,4 +1,5 @@
 /** How the CLI reports outcomes: exit codes and rendering of errors (lower layers never print). */
+import { writeSync } from "node:fs";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -44,6 +45,27 @@ export function setErrorFormat(format: "text" | "json"): void {
 /** One log line as JSON: the shape every --log-format json line has. */
 export function jsonLine(level: string, message: string, fields: Record<string, unknown> = {}): string {
   return JSON.stringify({ time: new Date().toISOString(), level, message, ...fields });
+}
+
+/** Set up once: the wait between retries when a non-blocking pipe is full. */
+let pause: Int32Array | undefined;
+
+/**
+ * Writes all of `text` to a file descriptor before returning. Synchronous on purpose: what a command prints has
+ * reached the pipe or terminal before the process may exit (however long the text), and the interpreter's commands
+ * do not pay for building process.stdout's stream machinery, a noticeable part of their start-up.
+ */
+export function writeAll(fd: 1 | 2, text: string): void {
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(fd, buf, off, buf.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      Atomics.wait((pause ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, 1);
+    }
+  }
 }
 
 export function exitWithError(err: unknown): never {

@@ -13,15 +13,25 @@ function parseHttpsPort(value: string): number {
   return value === "off" ? -1 : parsePort(value);
 }
 
-/** The app domains in the registry (app.localhost), for the self-signed certificate to name. */
-async function storedDomains(database: string): Promise<string[]> {
-  if (!existsSync(database)) return [];
-  const { AppStore } = await import("../runtime/index.ts");
-  const store = new AppStore(database);
+/** Opens the registry `[metadata] db` names; a database that cannot be used is the user's to fix. */
+async function openRegistry(config: ServerConfig, database: string, file: string | undefined) {
+  const { openAppStore, RegistryError } = await import("../runtime/index.ts");
   try {
-    return [...new Set(store.list().map((r) => r.domain).filter(Boolean))];
+    return await openAppStore(config.metadata.db, database);
+  } catch (err) {
+    if (err instanceof RegistryError) throw new UserError(`${err.message}; check [metadata] db in ${file ?? "the config"}`);
+    throw err;
+  }
+}
+
+/** The app domains in the registry (app.localhost), for the self-signed certificate to name. */
+async function storedDomains(config: ServerConfig, database: string, file: string | undefined): Promise<string[]> {
+  if (!config.metadata.db && !existsSync(database)) return [];
+  const store = await openRegistry(config, database, file);
+  try {
+    return [...new Set((await store.list()).map((r) => r.domain).filter(Boolean))];
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -30,11 +40,11 @@ async function storedDomains(database: string): Promise<string[]> {
  * the default domain and the domains of the apps there are at start (an app on a new domain is covered after a
  * restart).
  */
-async function tlsFiles(config: ServerConfig, certsDir: string, database: string): Promise<{ cert: string; key: string }> {
+async function tlsFiles(config: ServerConfig, certsDir: string, database: string, file: string | undefined): Promise<{ cert: string; key: string }> {
   const { loadTlsFiles, selfSignedTls, TlsSetupError } = await import("../proxy/index.ts");
   try {
     if (config.https.cert_file) return await loadTlsFiles(config.https.cert_file, config.https.key_file);
-    return await selfSignedTls(certsDir, [config.system.default_domain, ...(await storedDomains(database))]);
+    return await selfSignedTls(certsDir, [config.system.default_domain, ...(await storedDomains(config, database, file))]);
   } catch (err) {
     if (err instanceof TlsSetupError) throw new UserError(`${err.message}; check [https] cert_file and key_file in the config`);
     throw err;
@@ -66,7 +76,7 @@ export function registerServerCommands(program: Command): void {
   addEvalLimitOptions(start)
     .action(async (opts: { port?: number; httpsPort?: number; host?: string; config?: string } & EvalLimitFlags) => {
       // Loaded on use, so client commands stay quick to start.
-      const { ActivityTracker, AppHost, adminHandler, describeConfigSource, FileAccessLog, homePaths, LABEL_OWNER, listenOrExplain, loadServerConfig, serverOwner, statusEndpoints } =
+      const { ActivityTracker, AppHost, adminHandler, describeConfigSource, FileAccessLog, homePaths, LABEL_OWNER, listenOrExplain, loadServerConfig, serverIdentity, serverOwner, statusEndpoints } =
         await import("../server/index.ts");
       const paths = homePaths();
       const printer = createProgressPrinter("text");
@@ -90,7 +100,7 @@ export function registerServerCommands(program: Command): void {
       let openGate!: () => void;
       const listenHost = opts.host ?? config.http.host;
       const port = opts.port ?? config.http.port;
-      const tls = httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir, paths.database);
+      const tls = httpsPort === undefined ? undefined : await tlsFiles(config, paths.certsDir, paths.database, loadedConfig.file);
       // What the containers do over time, for the status page, the metrics and `app list`; the host is made later.
       const activity = new ActivityTracker();
       const accessLog = config.logging.access_logging ? new FileAccessLog(`${paths.home}/logs/access.log`, "text") : undefined;
@@ -126,18 +136,31 @@ export function registerServerCommands(program: Command): void {
 
       let shutdown: () => Promise<void>;
       try {
-        const [{ AppContainers, connectEngine }, { AppStore }] = await Promise.all([import("../containers/index.ts"), import("../runtime/index.ts")]);
-        const engine = await connectEngine();
+        const { AppContainers, connectEngine, EngineError, SwarmEngine } = await import("../containers/index.ts");
+        const docker = await connectEngine();
+        const engine =
+          config.container.backend === "swarm"
+            ? await SwarmEngine.open(docker, { registry: config.container.registry }).catch((err: unknown) => {
+                if (err instanceof EngineError && err.kind === "config-error") {
+                  throw new UserError(`${loadedConfig.file ?? "server config"}: [container] ${err.message}${err.fix ? `; ${err.fix}` : ""}`);
+                }
+                throw err;
+              })
+            : docker;
+        if (config.container.backend === "swarm") printer.info(`apps run as Swarm services (${engine.endpoint}${config.container.registry ? `, images pushed to ${config.container.registry}` : ", images stay on this node: set [container] registry for other nodes"})`);
+        const store = await openRegistry(config, paths.database, loadedConfig.file);
         const containers = new AppContainers(engine, {
           onEvent: (e) => {
             activity.observe(e);
             printer.event(e);
           },
           runDir: `${paths.home}/run/apps`,
-          // Boot reconciliation touches only this server's containers (another CL_HOME or a `serve` keeps its own).
-          extraLabels: { [LABEL_OWNER]: serverOwner(paths) },
+          // Boot reconciliation touches only this server's containers (another CL_HOME or a `serve` keeps its own);
+          // servers sharing a registry share its containers, and start each app one server at a time.
+          extraLabels: { [LABEL_OWNER]: store.sharedOwner ?? serverOwner(paths) },
+          startGuard: (appId, start) => store.exclusive(`start:${appId}`, start),
+          peerActivity: store.activity && ((appId) => store.activity!.latest(appId, serverIdentity(paths))),
         });
-        const store = new AppStore(paths.database);
         let admin: ReturnType<typeof Bun.serve> | undefined;
         let stopping = false;
         shutdown = async () => {
@@ -153,7 +176,7 @@ export function registerServerCommands(program: Command): void {
           rmSync(paths.pidFile, { force: true });
           await Promise.race([Promise.all([proxy.stop(true), containers.abandonStarts()]), Bun.sleep(4500)]);
           containers.close();
-          store.close();
+          await store.close().catch(() => {});
           accessLog?.close();
           process.exit(0);
         };

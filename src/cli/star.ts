@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Value } from "../starlark/index.ts";
 import { basename, dirname, join } from "node:path";
-import { UserError, EXIT_FAILED, EXIT_USAGE, formatError } from "./output.ts";
+import { UserError, EXIT_FAILED, EXIT_USAGE, formatError, writeAll } from "./output.ts";
 
 const FILE_KINDS = ["app", "params", "plain"] as const;
 type FileKind = (typeof FILE_KINDS)[number];
@@ -40,7 +40,7 @@ export async function runStarFile(file: string, maxSteps = 0): Promise<void> {
       options: APP_DIALECT,
       predeclared: { struct: STRUCT_BUILTIN },
       maxSteps,
-      print: (m) => process.stdout.write(m + "\n"),
+      print: (m) => writeAll(1, m + "\n"),
       load: (module): Record<string, Value> => {
         if (module === "json.star") return { json: jsonModule };
         if (module === "math.star") return { math: mathModule };
@@ -48,7 +48,7 @@ export async function runStarFile(file: string, maxSteps = 0): Promise<void> {
       },
     });
   } catch (e) {
-    process.stderr.write(formatError(e) + "\n");
+    writeAll(2, formatError(e) + "\n");
     process.exitCode = EXIT_FAILED;
   }
 }
@@ -73,11 +73,11 @@ export function registerStarCommands(program: Command): void {
         failed = 0;
       for (const file of files) {
         const r = runTestSource(file, readSource(file));
-        for (const c of r.chunks) for (const f of c.failures) process.stdout.write(`${file}:${f.line}: ${f.message}\n`);
+        for (const c of r.chunks) for (const f of c.failures) writeAll(1, `${file}:${f.line}: ${f.message}\n`);
         passed += r.passed;
         failed += r.failed;
       }
-      process.stdout.write(`${passed} passed, ${failed} failed\n`);
+      writeAll(1, `${passed} passed, ${failed} failed\n`);
       if (failed > 0) process.exit(EXIT_FAILED);
     });
 
@@ -113,7 +113,7 @@ export function registerStarCommands(program: Command): void {
         } catch (e) {
           if (!(e instanceof StarlarkSyntaxError)) throw e;
           bad += e.diagnostics.length;
-          process.stderr.write(e.render() + "\n");
+          writeAll(2, e.render() + "\n");
         }
       }
       if (bad > 0) process.exit(EXIT_FAILED);

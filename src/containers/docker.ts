@@ -142,6 +142,20 @@ export class DockerEngine implements ContainerEngine {
     return { status, json };
   }
 
+  /**
+   * One Engine API call whose JSON answer is wanted, for backends layered on this engine (the Swarm backend's
+   * services, tasks and nodes): statuses outside `ok` become EngineErrors that name `what`.
+   */
+  async api(
+    method: "GET" | "POST" | "DELETE",
+    path: string,
+    opts: { query?: Record<string, unknown>; body?: unknown },
+    ok: readonly number[],
+    what: string,
+  ): Promise<{ status: number; json: unknown }> {
+    return this.call(method, path, opts, ok, what);
+  }
+
   async ping(): Promise<EngineVersion> {
     const { json } = await this.call("GET", "/version", {}, [200], "engine version");
     const v = json as { Version?: string; ApiVersion?: string; Components?: { Name?: string }[] };
@@ -480,7 +494,16 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async logs(id: string, tail: number): Promise<string> {
-    const res = await this.request("GET", `/containers/${id}/logs`, { query: { stdout: "1", stderr: "1", tail: String(tail) } });
+    return this.logsAt(`/containers/${id}`, id, tail);
+  }
+
+  /** The last `tail` lines of a Swarm service's tasks (the same framed stream as a container's). */
+  async serviceLogs(serviceId: string, tail: number): Promise<string> {
+    return this.logsAt(`/services/${serviceId}`, serviceId, tail);
+  }
+
+  private async logsAt(base: string, id: string, tail: number): Promise<string> {
+    const res = await this.request("GET", `${base}/logs`, { query: { stdout: "1", stderr: "1", tail: String(tail) } });
     const buf = await readBuffer(res);
     if (res.statusCode === 404) return "";
     if (res.statusCode !== 200) throw apiError(res.statusCode ?? 0, `logs of ${short(id)}`, parseJson(buf.toString()), buf.toString());
@@ -488,7 +511,16 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async followLogs(id: string, onLine: (line: string) => void, signal: AbortSignal, sinceSecs?: number): Promise<void> {
-    const res = await this.request("GET", `/containers/${id}/logs`, {
+    return this.followLogsAt(`/containers/${id}`, id, onLine, signal, sinceSecs);
+  }
+
+  /** Follow a Swarm service's task logs, as followLogs does a container's. */
+  async followServiceLogs(serviceId: string, onLine: (line: string) => void, signal: AbortSignal, sinceSecs?: number): Promise<void> {
+    return this.followLogsAt(`/services/${serviceId}`, serviceId, onLine, signal, sinceSecs);
+  }
+
+  private async followLogsAt(base: string, id: string, onLine: (line: string) => void, signal: AbortSignal, sinceSecs?: number): Promise<void> {
+    const res = await this.request("GET", `${base}/logs`, {
       query:
         sinceSecs === undefined
           ? { stdout: "1", stderr: "1", follow: "1", tail: "0" }

@@ -115,6 +115,8 @@ export interface ContainerInfo {
   labels: Readonly<Record<string, string>>;
   /** Host port bound for each "port/proto" key; absent until the container runs. */
   hostPorts: Readonly<Record<string, number>>;
+  /** Where the host ports are published: the node the container runs on (127.0.0.1 when absent: this host). */
+  hostAddress?: string;
 }
 
 export interface ContainerSummary {

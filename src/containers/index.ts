@@ -26,13 +26,14 @@ export type {
 export { EngineError } from "./engine.ts";
 export { DockerEngine, parseImageRef, registryOf } from "./docker.ts";
 export { connectEngine, engineCandidates } from "./connect.ts";
+export { LABEL_SWARM_VERSION, SwarmEngine, serviceName, swarmState, type SwarmEngineOptions } from "./swarm.ts";
 export { collectContext, contextTar, type BuildContext } from "./context.ts";
 export { LABEL_APP, LABEL_APP_NAME, LABEL_HASH, LABEL_MANAGED, containerName, imageName, volumeName } from "./naming.ts";
 export { mapOptions, optionName, WIDENING_OPTIONS } from "./options.ts";
 export { GoTemplate, TemplateError } from "./gotemplate.ts";
 export { renderTemplate } from "./volumes.ts";
 export { isHealthyStatus } from "./readiness.ts";
-export type { AppContainer, AppState, ContainerEvent } from "./lifecycle.ts";
+export type { AppContainer, AppState, ContainerEvent, StartGuard } from "./lifecycle.ts";
 export { AppContainers, DEFAULT_ULIMITS, type AppContainersOptions } from "./manager.ts";
 export type { Upgrade, UpgradePreview } from "./replacement.ts";
 export { CrashBackoff, MAX_BACKOFF_MS, STABLE_AFTER_MS } from "./backoff.ts";

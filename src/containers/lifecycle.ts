@@ -15,7 +15,7 @@ import { EngineError, type ContainerEngine, type EngineEvent, type PullProgress,
 import { idleAction, type IdleAction } from "./idle.ts";
 import { collectContext } from "./context.ts";
 import { containerName, imageHash, imageName, specHash } from "./naming.ts";
-import { createAppContainer, ensureImage, publishedPort, type Provision } from "./provision.ts";
+import { createAppContainer, ensureImage, publishedAddress, type Provision } from "./provision.ts";
 import { checkStatus, probeOnce, waitUntilHealthy } from "./readiness.ts";
 import { StartError } from "./start-error.ts";
 import type { ContainerSpec } from "./spec.ts";
@@ -40,6 +40,15 @@ export type ContainerEvent =
   | { type: "crash-loop"; appId: string; retryInMs: number; failures: number }
   | { type: "removed"; appId: string; what: "container" | "image" | "volume"; name: string };
 
+/**
+ * Wraps each cold start (image, container, readiness) of an app. Servers sharing one registry make it exclusive
+ * across them, so that the second one to start an app waits and then adopts the container the first one started.
+ */
+export type StartGuard = (appId: string, start: () => Promise<string>) => Promise<string>;
+
+/** A die this soon after a kill signal that this manager did not send is a stop asked for elsewhere, not a crash. */
+const KILL_THEN_DIE_MS = 15_000;
+
 /** What every app of one manager shares. */
 export interface ManagerContext {
   engine: ContainerEngine;
@@ -50,6 +59,9 @@ export interface ManagerContext {
   stopTimeoutSecs: number;
   logTailLines: number;
   ulimits: readonly Ulimit[];
+  startGuard: StartGuard;
+  /** When another server sharing the containers last had a request for the app (epoch ms; 0: none). */
+  peerActivity: ((appId: string) => Promise<number>) | undefined;
   /** Set once the engine refused to pause a container (no freezer, rootless): pausing is off from then on. */
   pauseUnavailable: boolean;
 }
@@ -140,6 +152,8 @@ export class ContainerLifecycle implements AppContainer {
    * so it only makes the readiness wait check the container at once; the check decides.
    */
   private dieSignal = false;
+  /** When the engine last reported a stop signal sent to the container by someone other than this manager. */
+  private killedAt = 0;
   private wakeProbe: (() => void) | undefined;
   private readonly backoff = new CrashBackoff();
   private removed = false;
@@ -345,7 +359,7 @@ export class ContainerLifecycle implements AppContainer {
         this.shared.emit({ type: "crash-loop", appId: this._spec.appId, retryInMs: refusal.retryInMs, failures: refusal.failures });
         throw refusal.error;
       }
-      return await this.bringUp();
+      return await this.shared.startGuard(this._spec.appId, () => this.bringUp());
     } catch (err) {
       const e =
         this.cancelReason !== undefined && !(err instanceof StartError && err.kind === "start-timeout")
@@ -374,6 +388,8 @@ export class ContainerLifecycle implements AppContainer {
       info = null;
     }
     if (this.cancelReason !== undefined) throw new StartError("start-timeout", this.cancelReason);
+    // Paused by another server sharing the engine while this one had it stopped: thawed, then adopted.
+    if (info?.status === "paused") await engine.unpauseContainer(info.id).catch(() => {});
     const id = info ? info.id : await createAppContainer(provision, image.ref);
     this.containerId = id;
     if (this.abandoned) {
@@ -382,11 +398,12 @@ export class ContainerLifecycle implements AppContainer {
       throw this.removedError();
     }
     this.dieSignal = false;
-    if (!info?.running) await engine.startContainer(id);
-    const hostPort = await publishedPort(engine, id, spec, (exitCode) => this.diedError(id, exitCode));
-    const url = `${spec.scheme}://127.0.0.1:${hostPort}`;
+    // Running already: started by another server sharing the engine (or left running by this one): adopted.
+    const adopted = info?.running === true;
+    if (!adopted) await engine.startContainer(id);
+    const url = `${spec.scheme}://${await publishedAddress(engine, id, spec, (exitCode) => this.diedError(id, exitCode))}`;
     await this.waitHealthy(url, id);
-    this.becomeReady(url, performance.now() - t0, false);
+    this.becomeReady(url, performance.now() - t0, adopted);
     return url;
   }
 
@@ -440,6 +457,7 @@ export class ContainerLifecycle implements AppContainer {
     this.readyAt = Date.now();
     this.lastActivity = Date.now();
     this.statusFailures = 0;
+    this.killedAt = 0;
     this.setState("ready");
     this.shared.emit({ type: "ready", appId: this._spec.appId, appName: this._spec.appName, url, coldStartMs, adopted });
     this.nextIdle(0);
@@ -469,6 +487,23 @@ export class ContainerLifecycle implements AppContainer {
     if (this._state === "ready" && (this.inflight > 0 || this.streams > 0)) return void this.nextIdle(0);
     if (this.wakePromise !== undefined) return void this.nextIdle(0);
     const idleFor = Date.now() - this.lastActivity;
+    const paused = this._state === "paused";
+    if (this.shared.peerActivity && idleAction(this._spec.settings, idleFor, paused, !this.shared.pauseUnavailable).kind !== "wait") {
+      return void this.idleCheckWithPeers();
+    }
+    this.idleActOn(idleFor);
+  }
+
+  /** Idle here: asks when other servers last had a request for the app, and idles it only when they did not since. */
+  private async idleCheckWithPeers(): Promise<void> {
+    // A registry that does not answer: the app is taken as busy elsewhere, and asked about again later.
+    const peer = await this.shared.peerActivity!(this._spec.appId).catch(() => Date.now());
+    if (this.idleTimer !== undefined || (this._state !== "ready" && this._state !== "paused")) return;
+    if (this._state === "ready" && (this.inflight > 0 || this.streams > 0)) return void this.nextIdle(0);
+    this.idleActOn(Date.now() - Math.max(this.lastActivity, Math.min(peer, Date.now())));
+  }
+
+  private idleActOn(idleFor: number): void {
     const action = this.nextIdle(idleFor);
     if (action.kind === "pause") void this.pause(idleFor);
     else if (action.kind === "stop") {
@@ -593,6 +628,31 @@ export class ContainerLifecycle implements AppContainer {
   /** An engine event about one of this app's containers (the manager routes them by label). */
   onEngineEvent(e: EngineEvent): void {
     if (e.id !== this.containerId) return;
+    // Another server sharing the engine paused, woke or stopped the container: follow it, so that a request
+    // here wakes it rather than waiting on a frozen app, and a stop is not taken for a crash.
+    if (e.action === "pause" && this._state === "ready") {
+      clearTimeout(this.idleTimer);
+      this.setState("paused", "paused by another server");
+      this.nextIdle(Date.now() - this.lastActivity);
+      return;
+    }
+    if (e.action === "unpause" && this._state === "paused" && this.wakePromise === undefined && this.pausePromise === undefined) {
+      this.lastActivity = Date.now();
+      this.setState("ready", "woken by another server");
+      this.nextIdle(0);
+      return;
+    }
+    // A stop (SIGTERM or the image's stop signal first) rather than `kill`, whose SIGKILL is a crash as any other.
+    if (e.action === "kill" && e.labels.signal !== "9" && (this._state === "ready" || this._state === "paused")) {
+      this.killedAt = Date.now();
+      return;
+    }
+    if (e.action === "die" && Date.now() - this.killedAt < KILL_THEN_DIE_MS && (this._state === "ready" || this._state === "paused")) {
+      this.clearTimers();
+      this.url = undefined;
+      this.setState("stopped", "stopped by another server or by hand");
+      return;
+    }
     if (e.action === "die" || e.action === "oom") {
       if (this._state === "starting") {
         this.dieSignal = true;
@@ -653,7 +713,7 @@ export class ContainerLifecycle implements AppContainer {
     }
     const port = info?.hostPorts[`${this._spec.port}/tcp`];
     if (!info?.running || !port) return false;
-    const url = `${this._spec.scheme}://127.0.0.1:${port}`;
+    const url = `${this._spec.scheme}://${info.hostAddress ?? "127.0.0.1"}:${port}`;
     if (!(await probeOnce(url, this._spec.healthPath, this._spec.settings.healthTimeoutSecs * 1000))) return false;
     if (this._state !== "stopped") return false;
     this.becomeReady(url, 0, true);

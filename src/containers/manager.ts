@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { labelFilters, reconcileApps, type Reconciled } from "./cleanup.ts";
 import type { ContainerEngine, EventSubscription, Ulimit } from "./engine.ts";
-import { ContainerLifecycle, versionHashes, type AppContainer, type ContainerEvent, type ManagerContext } from "./lifecycle.ts";
+import { ContainerLifecycle, versionHashes, type AppContainer, type ContainerEvent, type ManagerContext, type StartGuard } from "./lifecycle.ts";
 import { LABEL_APP, LABEL_MANAGED } from "./naming.ts";
 import { previewUpgrade, replaceApp, upgradeApp, type AppRegistry, type Upgrade, type UpgradePreview } from "./replacement.ts";
 import type { ContainerSpec } from "./spec.ts";
@@ -23,6 +23,16 @@ export interface AppContainersOptions {
   logTailLines?: number;
   /** Ulimits set on every container (Podman on these machines needs them explicitly; harmless on Docker). */
   ulimits?: readonly Ulimit[];
+  /**
+   * Wraps each cold start (image, container, readiness) of an app. Servers sharing one registry make it exclusive
+   * across them, so that the second one to start an app waits and then adopts the container the first one started.
+   */
+  startGuard?: StartGuard;
+  /**
+   * When another server sharing the containers last had a request for the app (epoch ms; 0: none). Asked before
+   * an idle app is paused or stopped, so that an app one server serves is not idled by another.
+   */
+  peerActivity?: (appId: string) => Promise<number>;
 }
 
 export const DEFAULT_ULIMITS: readonly Ulimit[] = Object.freeze([
@@ -69,6 +79,8 @@ export class AppContainers {
       stopTimeoutSecs: opts.stopTimeoutSecs ?? 2,
       logTailLines: opts.logTailLines ?? 50,
       ulimits: opts.ulimits ?? DEFAULT_ULIMITS,
+      startGuard: opts.startGuard ?? ((_appId, start) => start()),
+      peerActivity: opts.peerActivity,
       pauseUnavailable: false,
     };
   }

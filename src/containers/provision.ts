@@ -121,16 +121,17 @@ export async function createAppContainer(p: Provision, imageRef: string): Promis
 }
 
 /**
- * The host port published for the app's port. It is assigned at start and changes on every start; the binding may
- * lag the start briefly. `died` makes the error of a container that exited meanwhile.
+ * The "address:port" the container answers on: the host port published for the app's port, on the node it runs on
+ * (127.0.0.1: this host). The port is assigned at start and changes on every start; the binding may lag the start
+ * briefly. `died` makes the error of a container that exited meanwhile.
  */
-export async function publishedPort(engine: ContainerEngine, id: string, spec: ContainerSpec, died: (exitCode: number) => Promise<Error>): Promise<number> {
+export async function publishedAddress(engine: ContainerEngine, id: string, spec: ContainerSpec, died: (exitCode: number) => Promise<Error>): Promise<string> {
   const key = `${spec.port}/tcp`;
   for (let i = 0; ; i++) {
     const info = await engine.inspectContainer(id);
     if (!info) throw new EngineError("not-found", `the container of app ${spec.appName} disappeared while starting`);
     const port = info.hostPorts[key];
-    if (port) return port;
+    if (port) return `${info.hostAddress ?? "127.0.0.1"}:${port}`;
     if (!info.running && info.status !== "created") throw await died(info.exitCode);
     if (i >= 100) throw new EngineError("api", `the engine published no host port for ${key} after start`);
     await Bun.sleep(i < 10 ? 10 : 50);

@@ -15,7 +15,9 @@ export { describeReach, reachDiff, uncoveredReach, type ReachItem } from "./reac
 export { parseVolume } from "./volumes.ts";
 export { readContainerfile } from "./containerfile.ts";
 export { APP_STAR_NAMES, PARAMS_STAR_NAMES } from "./dialect.ts";
-export { AppStore, EMPTY_METADATA, type AppMetadata, type AppRecord, type PendingChange } from "./registry/store.ts";
+export { EMPTY_METADATA, SqliteAppStore, type AppChange, type AppMetadata, type AppRecord, type AppStore, type PendingChange, type SharedActivity } from "./registry/store.ts";
+export { PostgresAppStore, RegistryError, redactUrl } from "./registry/postgres.ts";
+export { openAppStore } from "./registry/open.ts";
 export {
   AppPathError,
   compileAppGlob,

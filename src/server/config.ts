@@ -7,10 +7,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-// The modules themselves, not the folders' index files: `server start` reads its config before it loads the runtime.
 import { ACCEPTED_CONF_KEYS, confKeyNotApplied, RuntimeError } from "../runtime/index.ts";
 import { nearest } from "../starlark/index.ts";
-import { firstBadLine, siteOf, tomlLayout, type TomlLayout } from "./toml-layout.ts";
+import { readToml, siteOf, TomlSyntaxError, type TomlDocument } from "./toml.ts";
 
 export interface ServerConfig {
   http: { host: string; port: number; read_header_timeout_secs: number };
@@ -23,6 +22,13 @@ export interface ServerConfig {
   app_config: Record<string, string>;
   /** Budgets of evaluating app configs (0 = the default: 10 s, 512 MB). */
   eval: { timeout_secs: number; memory_mb: number };
+  /**
+   * Where apps run: "docker" (containers on the engine next to the server) or "swarm" (a Swarm service per app on
+   * the manager the engine is); `registry` ("host:port") is where the swarm backend pushes built images.
+   */
+  container: { backend: string; registry: string };
+  /** The app registry: "" for SQLite under CL_HOME, or a postgres:// URL that several servers share. */
+  metadata: { db: string };
 }
 
 export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
@@ -33,7 +39,13 @@ export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
   logging: { access_logging: true },
   app_config: {},
   eval: { timeout_secs: 0, memory_mb: 0 },
+  container: { backend: "docker", registry: "" },
+  metadata: { db: "" },
 });
+
+const CONTAINER_BACKENDS = ["docker", "swarm"];
+
+const isPostgresUrl = (v: string) => /^postgres(ql)?:\/\//.test(v);
 
 /** The config in force and where it came from. */
 export interface LoadedServerConfig {
@@ -92,8 +104,8 @@ type Kind = "string" | "integer" | "boolean" | "strings" | "any";
 
 interface KeyRule {
   kind: Kind;
-  /** Applied here: where the value goes. */
-  apply?: (config: ServerConfig, value: unknown) => void;
+  /** Applied here: where the value goes; a returned text is why the value itself is not applied (a warning). */
+  apply?: (config: ServerConfig, value: unknown) => string | void;
   /** Checks an applied value beyond its kind; returns what was expected when it is wrong. */
   check?: (value: never) => string | undefined;
   /** Clace's key, not applied: why (reported when set, unless `same` says the value is what clace-lite does). */
@@ -165,7 +177,16 @@ const SECTIONS: Record<string, Record<string, KeyRule>> = {
     preview_enable_write_access: { kind: "boolean", why: "there are no preview apps" },
   },
   metadata: {
-    db_connection: { kind: "string", why: "the app registry is $CL_HOME/clace-lite.db (SQLite)" },
+    // clace-lite's: "" (SQLite under CL_HOME) or a postgres:// URL.
+    db: { kind: "string", apply: applied("metadata", "db"), check: (v: string) => (v === "" || isPostgresUrl(v) ? undefined : 'a postgres:// URL, or "" for SQLite under CL_HOME') },
+    // Clace's name for it: a PostgreSQL URL is used; Clace's sqlite: file is not (the registry's file is clace-lite's own).
+    db_connection: {
+      kind: "string",
+      apply: (config, value) => {
+        if (isPostgresUrl(value as string)) config.metadata.db = value as string;
+        else return "the SQLite registry is $CL_HOME/clace-lite.db; a postgres:// URL here (or [metadata] db) is used";
+      },
+    },
     auto_upgrade: { kind: "boolean", why: "the registry is upgraded at start", same: (v: boolean) => v },
     audit_db_connection: { kind: "string", why: NO_EVENTS },
     ignore_higher_version: { kind: "boolean", why: "the registry is upgraded at start" },
@@ -207,6 +228,15 @@ const SECTIONS: Record<string, Record<string, KeyRule>> = {
     timeout_secs: { kind: "integer", apply: applied("eval", "timeout_secs"), check: atLeast(0) },
     memory_mb: { kind: "integer", apply: applied("eval", "memory_mb"), check: atLeast(0) },
   },
+  // clace-lite's. The registry's syntax is checked where it is used (SwarmEngine.open).
+  container: {
+    backend: {
+      kind: "string",
+      apply: applied("container", "backend"),
+      check: (v: string) => (CONTAINER_BACKENDS.includes(v) ? undefined : CONTAINER_BACKENDS.map((b) => `"${b}"`).join(" or ")),
+    },
+    registry: { kind: "string", apply: applied("container", "registry") },
+  },
 };
 
 /** Tables of named entries ([git_auth.NAME]) with a fixed set of keys each. */
@@ -229,16 +259,14 @@ const ALL_SECTIONS = [...Object.keys(SECTIONS), "app_config", ...Object.keys(NAM
 
 /** Parses a config text; `file` names it in messages. */
 export function parseServerConfig(text: string, file: string, home: string): { config: ServerConfig; warnings: string[] } {
-  const layout = tomlLayout(text);
-  let parsed: Record<string, unknown>;
+  let doc: TomlDocument;
   try {
-    parsed = Bun.TOML.parse(text) as Record<string, unknown>;
+    doc = readToml(text);
   } catch (err) {
-    const line = firstBadLine(text, layout);
-    const reason = (err as Error).message.replace(/^TOML Parse error:\s*/, "");
-    throw new ServerConfigError(`${file}${line ? `:${line}` : ""}: invalid TOML: ${reason}`);
+    if (err instanceof TomlSyntaxError) throw new ServerConfigError(`${file}:${err.line}:${err.col}: invalid TOML: ${err.reason}`);
+    throw err;
   }
-  return new Reader(file, layout, home).read(parsed);
+  return new Reader(file, doc, home).read(doc.value);
 }
 
 class Reader {
@@ -247,7 +275,7 @@ class Reader {
 
   constructor(
     private readonly file: string,
-    private readonly layout: TomlLayout,
+    private readonly layout: TomlDocument,
     private readonly home: string,
   ) {}
 
@@ -267,6 +295,10 @@ class Reader {
       else if (name in NAMED_SECTIONS) this.named(name, value);
       else if (name in FREE_SECTIONS) this.free(name, value);
       else throw this.error([name], `unknown section [${name}]; known: ${ALL_SECTIONS.join(", ")}${didYouMean(name, ALL_SECTIONS, "[", "]")}`);
+    }
+    const { backend, registry } = this.config.container;
+    if (registry !== "" && backend !== "swarm") {
+      throw this.error(["container", "registry"], `[container] registry is used by backend = "swarm" only (backend is "${backend}")`);
     }
     return { config: this.config, warnings: this.warnings };
   }
@@ -288,7 +320,8 @@ class Reader {
     if (rule.apply !== undefined) {
       const wrong = rule.check?.(value as never);
       if (wrong !== undefined) throw this.error(path, `${label} must be ${wrong}, not ${show(value)}`);
-      rule.apply(this.config, value);
+      const notApplied = rule.apply(this.config, value);
+      if (notApplied) this.warn(path, label, notApplied);
       return;
     }
     if (!rule.same?.(value as never, this.home)) this.warn(path, label, rule.why!);

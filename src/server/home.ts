@@ -1,5 +1,5 @@
 /** Where the server keeps its state: CL_HOME (default ~/clhome), as Clace does. */
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 
 export interface HomePaths {
@@ -34,4 +34,9 @@ export const LABEL_OWNER = "dev.clace-lite.owner";
 
 export function serverOwner(paths: HomePaths): string {
   return `server:${new Bun.CryptoHasher("sha256").update(paths.home).digest("hex").slice(0, 16)}`;
+}
+
+/** How this server names itself to others sharing its registry (their request activity is told apart by it). */
+export function serverIdentity(paths: HomePaths): string {
+  return `${hostname()}:${paths.home}`;
 }

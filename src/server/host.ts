@@ -39,9 +39,10 @@ import { NO_CONTAINER, ownUpstream, recordingActivity } from "./upstreams.ts";
 import { watchSource, type SourceWatcher } from "./watch.ts";
 import type { ActivityTracker } from "./activity.ts";
 import { sweepAppLeftovers } from "./leftovers.ts";
+import { followRegistry, publishActivity } from "./registry-sync.ts";
 import type { StatusSource } from "./status-page.ts";
 import { displayState, statusDetail, statusRow, type AppView } from "./status-view.ts";
-import type { HomePaths } from "./home.ts";
+import { serverIdentity, type HomePaths } from "./home.ts";
 import { applyMetadataUpdate, describeSettingsChange, type MetadataUpdate } from "./metadata-update.ts";
 import {
   HostError,
@@ -202,6 +203,10 @@ function approvalPlan(before: AppMetadata, after: AppMetadata): string[] {
 
 export class AppHost implements AppHostOperations {
   private readonly apps = new Map<string, LoadedApp>();
+  /** The registry version (updatedAt) of each app this server has mounted or is mounting. */
+  private readonly versions = new Map<string, string>();
+  private following: { close(): Promise<void> } | undefined;
+  private stopPublishing: (() => void) | undefined;
 
   constructor(private readonly opts: AppHostOptions) {}
 
@@ -212,7 +217,7 @@ export class AppHost implements AppHostOperations {
    * follows once every load is done, so one slow app.star never holds the other apps' requests.
    */
   async boot(): Promise<void> {
-    const records = this.opts.store.list();
+    const records = await this.opts.store.list();
     for (const line of sweepAppLeftovers(this.opts.paths.appsDir, new Map(records.map((r) => [r.id, r.sourceDir])))) this.opts.log(line);
     const loads = Promise.all(records.map((record) => this.mountRecord(record)));
     const slow = await Promise.race([loads.then(() => false), Bun.sleep(BOOT_LOAD_WAIT_MS).then(() => true)]);
@@ -239,6 +244,54 @@ export class AppHost implements AppHostOperations {
     if (result.adopted.length) this.opts.log(`adopted running containers of ${result.adopted.length} app(s)`);
     if (result.removedContainers.length) this.opts.log(`removed ${result.removedContainers.length} stale container(s)`);
     await this.opts.containers.start();
+    if (this.opts.store.sharedOwner !== undefined) this.following = await this.followSharedRegistry();
+    if (this.opts.store.activity !== undefined) {
+      this.stopPublishing = publishActivity(this.opts.store.activity, serverIdentity(this.opts.paths), () => this.requestActivity(), this.opts.log);
+    }
+  }
+
+  /** When each app last had a request here: now while one is in flight or a stream is open. */
+  private *requestActivity(): Iterable<[string, number]> {
+    const now = Date.now();
+    for (const [id, app] of this.apps) {
+      const busy = app.container !== null && (app.container.activity.inflight > 0 || app.container.activity.streams > 0);
+      yield [id, busy ? now : app.lastRequestMs];
+    }
+  }
+
+  /** Several servers on one registry: what is created, changed or deleted through another one is followed here. */
+  private followSharedRegistry(): Promise<{ close(): Promise<void> }> {
+    return followRegistry(
+      this.opts.store,
+      {
+        versionOf: (id) => this.versions.get(id),
+        knownIds: () => [...this.apps.keys()],
+        remount: async (record) => {
+          const previous = this.apps.get(record.id);
+          const location = formatAppLocation(record);
+          try {
+            // A running app keeps serving until the new version (started by the server that reloaded it) is adopted.
+            await this.mountRecord(record, { replace: previous?.container?.state === "ready" });
+            this.opts.log(`${location}: ${previous ? "changed" : "created"} through another server, ${previous ? "reloaded" : "mounted"}`);
+          } catch (err) {
+            this.opts.log(`${location}: changed through another server, but the new version failed here; still serving the previous one: ${messageOf(err)}`);
+          }
+        },
+        unmount: async (id) => {
+          const app = this.apps.get(id);
+          this.versions.delete(id);
+          if (!app) return;
+          app.watcher?.close();
+          this.opts.table.remove(app.record.domain, app.record.path);
+          this.apps.delete(id);
+          // The deleting server removed the containers first; one started here meanwhile goes too.
+          await this.opts.containers.remove(id).catch((err) => this.opts.log(`${formatAppLocation(app.record)}: removing its containers: ${messageOf(err)}`));
+          rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
+          this.opts.log(`${formatAppLocation(app.record)}: deleted through another server`);
+        },
+      },
+      this.opts.log,
+    );
   }
 
   // ---- loading and mounting ----
@@ -291,6 +344,7 @@ export class AppHost implements AppHostOperations {
 
   /** Loads and mounts an app; with `replace`, a running container keeps serving until the new version is ready. */
   private async mountRecord(record: AppRecord, options: { replace?: boolean } = {}): Promise<LoadedApp> {
+    this.versions.set(record.id, record.updatedAt);
     const previous = this.apps.get(record.id);
     const loaded: LoadedApp = {
       record,
@@ -340,7 +394,7 @@ export class AppHost implements AppHostOperations {
   /** Dev mode: reload when the source changes, and start the new version at once. */
   private watchDev(record: AppRecord): SourceWatcher {
     return watchSource(record.sourceDir!, async () => {
-      const current = this.opts.store.get(record.id);
+      const current = await this.opts.store.get(record.id);
       if (!current) return;
       this.opts.log(`${formatAppLocation(current)}: source changed, reloading`);
       try {
@@ -385,35 +439,30 @@ export class AppHost implements AppHostOperations {
   }
 
   private status(app: LoadedApp): AppStatus {
-    const { record } = app;
     const row = statusRow(this.view(app));
     return {
-      id: record.id,
-      reach: (record.metadata.approved?.reach ?? []).map(describeReach),
-      location: formatAppLocation(record),
-      domain: record.domain,
-      path: record.path,
-      source: record.source,
-      spec: record.spec,
-      dev: record.dev,
-      commit: record.metadata.commit,
+      ...this.recordStatus(app.record),
+      id: app.record.id,
       state: app.container ? app.container.state : "-",
       lastRequest: app.lastRequestMs ? new Date(app.lastRequestMs).toISOString() : "",
       error: app.error,
       needsApproval: app.needsApproval,
-      url: `${this.opts.baseUrl(record.domain)}${record.path === "/" ? "/" : record.path + "/"}`,
       requests: row.requests,
       errors: row.errors,
       lastColdStartMs: row.lastColdStartMs,
-      metadata: { conf: record.metadata.conf, copts: record.metadata.copts, cargs: record.metadata.cargs, cvols: record.metadata.cvols },
-      pending: record.metadata.pending?.changes ?? [],
+      pending: app.record.metadata.pending?.changes ?? [],
     };
   }
 
   /** A dry run's answer for an app that would be created: no id, not mounted, nothing running. */
   private plannedStatus(record: AppRecord, plan: string[], needsApproval: boolean): AppStatus {
+    return { ...this.recordStatus(record), id: "", state: "-", lastRequest: "", error: "", needsApproval, requests: 0, errors: 0, lastColdStartMs: 0, pending: [], plan };
+  }
+
+  /** What an app's status says of its stored record. */
+  private recordStatus(record: AppRecord) {
+    const { conf, copts, cargs, cvols } = record.metadata;
     return {
-      id: "",
       reach: (record.metadata.approved?.reach ?? []).map(describeReach),
       location: formatAppLocation(record),
       domain: record.domain,
@@ -422,17 +471,8 @@ export class AppHost implements AppHostOperations {
       spec: record.spec,
       dev: record.dev,
       commit: record.metadata.commit,
-      state: "-",
-      lastRequest: "",
-      error: "",
-      needsApproval,
       url: `${this.opts.baseUrl(record.domain)}${record.path === "/" ? "/" : record.path + "/"}`,
-      requests: 0,
-      errors: 0,
-      lastColdStartMs: 0,
-      metadata: { conf: record.metadata.conf, copts: record.metadata.copts, cargs: record.metadata.cargs, cvols: record.metadata.cvols },
-      pending: [],
-      plan,
+      metadata: { conf, copts, cargs, cvols },
     };
   }
 
@@ -485,13 +525,13 @@ export class AppHost implements AppHostOperations {
       rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
       throw new HostError("usage", explain(err));
     }
+    let record: AppRecord;
     try {
-      this.opts.store.insert(draft, (existing) => refuseClash(existing, where));
+      record = await this.opts.store.insert(draft, (existing) => refuseClash(existing, where));
     } catch (err) {
       rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
       throw err;
     }
-    const record = this.opts.store.get(id)!;
     const loaded = await this.mountRecord(record);
     this.opts.log(`${formatAppLocation(record)}: created from ${record.source}${record.spec ? ` (spec ${record.spec})` : ""}${loaded.needsApproval ? "; needs approval" : ""}`);
     return this.status(loaded);
@@ -526,7 +566,7 @@ export class AppHost implements AppHostOperations {
    * loads with its options), on a copy of the source in a temporary folder that is removed after; nothing is stored.
    */
   private async planCreate(request: CreateAppRequest, where: AppLocation): Promise<AppStatus> {
-    refuseClash(this.opts.store.list(), where);
+    refuseClash(await this.opts.store.list(), where);
     const scratch = mkdtempSync(join(tmpdir(), "clace-lite-dry-run-"));
     try {
       let materialized;
@@ -571,8 +611,9 @@ export class AppHost implements AppHostOperations {
       app.watcher?.close();
       this.opts.table.remove(app.record.domain, app.record.path);
       await this.opts.containers.remove(app.record.id);
-      this.opts.store.delete(app.record.id);
+      await this.opts.store.delete(app.record.id);
       this.apps.delete(app.record.id);
+      this.versions.delete(app.record.id);
       rmSync(join(this.opts.paths.appsDir, app.record.id), { recursive: true, force: true });
       this.opts.log(`${formatAppLocation(app.record)}: deleted, with its containers and images`);
     }
@@ -613,7 +654,7 @@ export class AppHost implements AppHostOperations {
         result.push({ ...this.status(app), plan: approvalPlan(app.record.metadata, metadata) });
         continue;
       }
-      const record = this.opts.store.update(app.record.id, { metadata });
+      const record = await this.opts.store.update(app.record.id, { metadata });
       result.push({ ...this.status(await this.mountRecord(record)), approvals: approvalLines(metadata.approved) });
       this.opts.log(`${location}: approved ${metadata.approved?.loads.join(", ") || "no plugins"} and ${metadata.approved?.permissions.length ?? 0} permission(s)`);
     }
@@ -654,7 +695,7 @@ export class AppHost implements AppHostOperations {
       return this.refused(app, changes, err, dryRun, "reload");
     } finally {
       // A checkout the app did not switch to is read by nothing.
-      const now = this.opts.store.get(app.record.id)?.sourceDir ?? "";
+      const now = (await this.opts.store.get(app.record.id))?.sourceDir ?? "";
       if (staged && now !== staged && !now.startsWith(staged + sep)) rmSync(staged, { recursive: true, force: true });
     }
   }
@@ -702,7 +743,7 @@ export class AppHost implements AppHostOperations {
       // A metadata change that only takes reach away needs no approval: the approval narrows with it.
       const narrowed = kind === "update" ? await this.narrowedApproval(draft) : null;
       if (!narrowed) {
-        if (kind === "update" && !dryRun) this.keepWaiting(app, draft);
+        if (kind === "update" && !dryRun) await this.keepWaiting(app, draft);
         throw new ReloadRefused(approvalNeeded(location, err.message, options));
       }
       changes.push(...reachDiff(draft.metadata.approved?.reach, narrowed.draft.metadata.approved?.reach ?? []).map((d) => `approval narrowed: ${d}`));
@@ -721,7 +762,7 @@ export class AppHost implements AppHostOperations {
     }
     const appDir = join(this.opts.paths.appsDir, app.record.id);
     const previousDir = app.record.sourceDir;
-    const record = this.opts.store.update(app.record.id, { sourceDir: draft.sourceDir, spec: draft.spec, metadata: draft.metadata });
+    const record = await this.opts.store.update(app.record.id, { sourceDir: draft.sourceDir, spec: draft.spec, metadata: draft.metadata });
     const loaded = await this.mountRecord(record);
     // The previous checkout is no longer read by anything once the new version serves.
     const previousRoot = previousDir ? relative(appDir, previousDir).split(sep)[0] : "";
@@ -739,10 +780,10 @@ export class AppHost implements AppHostOperations {
   }
 
   /** Stores a refused metadata change as the app's waiting change (replacing any), for `app approve` to apply. */
-  private keepWaiting(app: LoadedApp, draft: AppRecord): void {
+  private async keepWaiting(app: LoadedApp, draft: AppRecord): Promise<void> {
     const { spec, metadata } = draft;
     const pending = { spec, conf: metadata.conf, copts: metadata.copts, cargs: metadata.cargs, cvols: metadata.cvols, changes: describeSettingsChange(app.record, draft) };
-    const record = this.opts.store.update(app.record.id, { metadata: { ...app.record.metadata, pending } });
+    const record = await this.opts.store.update(app.record.id, { metadata: { ...app.record.metadata, pending } });
     const loaded = this.apps.get(app.record.id);
     if (loaded) loaded.record = record;
   }
@@ -913,7 +954,7 @@ export class AppHost implements AppHostOperations {
         result.push({ ...this.status(app), plan });
         continue;
       }
-      const record = this.opts.store.update(app.record.id, { metadata: draft.metadata });
+      const record = await this.opts.store.update(app.record.id, { metadata: draft.metadata });
       result.push(this.status(await this.mountRecord(record)));
     }
     return result;
@@ -921,6 +962,8 @@ export class AppHost implements AppHostOperations {
 
   async shutdown(): Promise<void> {
     for (const app of this.apps.values()) app.watcher?.close();
+    await this.following?.close().catch(() => {});
+    this.stopPublishing?.();
     await this.opts.onShutdown();
   }
 }

@@ -2,7 +2,7 @@
  * src/server: the host that serves apps — one app (`serve`, `check`) or the apps of a registry with an admin API
  * (`server start`) — over the proxy, the runtime and the container lifecycle. The CLI imports from here only.
  */
-export { homePaths, LABEL_OWNER, serverOwner, type HomePaths } from "./home.ts";
+export { homePaths, LABEL_OWNER, serverIdentity, serverOwner, type HomePaths } from "./home.ts";
 export { HostError, type AppHostOperations, type AppStatus, type CreateAppRequest, type HostErrorKind, type ParamStatus, type ReloadOutcome } from "./types.ts";
 export { describeConfigSource, loadServerConfig, ServerConfigError, type LoadedServerConfig, type ServerConfig } from "./config.ts";
 export { METADATA_FIELDS, type MetadataField } from "./metadata-update.ts";

@@ -6,7 +6,7 @@ import { charge, SLOT_BYTES, STRING_BYTES, TUPLE_BYTES } from "./values/budget.t
 import { StarError } from "./values/errors.ts";
 import { compare, sortIndices, sortValues } from "./values/compare.ts";
 import { Dict, StarSet } from "./values/hashtable.ts";
-import { positional, unpackArgs, wantBool, wantCallable, wantInt, wantString } from "./values/args.ts";
+import { paramLabel, positional, unpackArgs, wantBool, wantCallable, wantInt, wantString } from "./values/args.ts";
 import { str, repr, formatFloat } from "./values/format.ts";
 import { floatToInt, intNeg, norm, type Int } from "./values/int.ts";
 import { attrNames, getAttr, hasAttr, iterate, len as lenOf, iterableElems, makeRange } from "./values/ops.ts";
@@ -68,12 +68,9 @@ function printed(v: Value): string {
 }
 
 function minMax(thread: ThreadLike, name: string, args: Value[], kwargs: [string, Value][], op: "<" | ">"): Value {
-  let key: Value | undefined;
-  for (const [k, v] of kwargs) {
-    if (k !== "key") throw new StarError(`${name}: unexpected keyword argument "${k}"`);
-    key = wantCallable(name, "key", v);
-  }
   if (args.length === 0) throw new StarError(`${name} requires at least one positional argument`);
+  let [key] = unpackArgs(name, [], kwargs, ["key?"]);
+  if (key !== undefined) key = wantCallable(name, '"key"', key);
   let es = args;
   if (args.length === 1) {
     const it = iterableElems(args[0]!);
@@ -154,7 +151,7 @@ const fns: Record<string, Fn> = {
   },
   enumerate(_t, a, k) {
     const [x, start] = unpackArgs("enumerate", a, k, ["x", "start?"]);
-    const s = start === undefined ? 0 : wantInt("enumerate", "start", start);
+    const s = start === undefined ? 0 : wantInt("enumerate", paramLabel(k, "start"), start);
     const es = iterate(x!, "enumerate");
     charge(es.length * (SLOT_BYTES + TUPLE_BYTES));
     const out = new Array<Value>(es.length);
@@ -165,7 +162,7 @@ const fns: Record<string, Fn> = {
     let sep = " ";
     for (const [name, v] of k) {
       if (name !== "sep") throw new StarError(`fail: unexpected keyword argument "${name}"`);
-      sep = wantString("fail", "sep", v);
+      sep = wantString("fail", '"sep"', v);
     }
     throw new StarError("fail: " + a.map(printed).join(sep));
   },
@@ -226,7 +223,7 @@ const fns: Record<string, Fn> = {
     const [x, baseV] = unpackArgs("int", a, k, ["x", "base?"]);
     if (baseV !== undefined) {
       if (typeof x !== "string") throw new StarError("int: can't convert non-string with explicit base");
-      const base = wantInt("int", "base", baseV);
+      const base = wantInt("int", paramLabel(k, "base"), baseV);
       if (base !== 0 && (base < 2 || base > 36)) throw new StarError("int: base must be an integer >= 2 && <= 36");
       const v = parseIntLiteral(x, base);
       if (v === undefined) throw new StarError(`int: invalid literal with base ${base}: ${x}`);
@@ -289,7 +286,7 @@ const fns: Record<string, Fn> = {
     let sep = " ";
     for (const [name, v] of k) {
       if (name !== "sep") throw new StarError(`print: unexpected keyword argument "${name}"`);
-      sep = wantString("print", "sep", v);
+      sep = wantString("print", '"sep"', v);
     }
     t.print(a.map(printed).join(sep));
     return None;
@@ -323,8 +320,8 @@ const fns: Record<string, Fn> = {
   },
   sorted(t, a, k) {
     const [x, key, rev] = unpackArgs("sorted", a, k, ["iterable", "key?", "reverse?"]);
-    if (key !== undefined) wantCallable("sorted", "key", key);
-    const reverse = rev !== undefined && wantBool("sorted", "reverse", rev);
+    if (key !== undefined) wantCallable("sorted", paramLabel(k, "key"), key);
+    const reverse = rev !== undefined && wantBool("sorted", paramLabel(k, "reverse"), rev);
     const all = iterate(x!, "sorted", "iterable");
     charge(all.length * SLOT_BYTES);
     const es = all.slice();

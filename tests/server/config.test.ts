@@ -156,9 +156,9 @@ describe("values and errors", () => {
     expect(() => parse(`[app_config]\nproxy.disable_compression = "maybe"\n`)).toThrow("expected true or false");
   });
 
-  test("invalid TOML names the line of the statement that breaks it", () => {
-    expect(() => parse(`[http]\nport = 1\n\n[http\n`)).toThrow(/^s\.toml:4: invalid TOML: /);
-    expect(() => parse(`[http]\nhost = """a\nb"""\nport = 1\nport = 2\n`)).toThrow(/^s\.toml:5: invalid TOML: .*port/);
+  test("invalid TOML names the line and column where it goes wrong", () => {
+    expect(() => parse(`[http]\nport = 1\n\n[http\n`)).toThrow(/^s\.toml:4:6: invalid TOML: /);
+    expect(() => parse(`[http]\nhost = """a\nb"""\nport = 1\nport = 2\n`)).toThrow(/^s\.toml:5:1: invalid TOML: /);
   });
 
   test("Clace keys set to what clace-lite does are quiet; set otherwise they are reported", () => {

@@ -35,14 +35,20 @@ describe("exec", () => {
     expect(g.n).toBe("demo");
   });
 
-  test("unpackArgs reports unknown keywords with a suggestion", () => {
+  test("unpackArgs reports unknown keywords with starlark-go's suggestion (drawn from the first half of the parameters)", () => {
     const app = new Builtin("ace.app", (_t, args, kwargs) => {
-      unpackArgs("ace.app", args, kwargs, ["name", "routes?"]);
+      unpackArgs("ace.app", args, kwargs, ["name", "routes?", "style?", "container?"]);
       return None;
     });
-    expect(() => exec("app.star", 'app("x", route=[])\n', { predeclared: { app } })).toThrow(
-      'ace.app: unexpected keyword argument "route" (did you mean "routes"?)',
-    );
+    const run = (src: string) => () => exec("app.star", src, { predeclared: { app } });
+    expect(run('app("x", route=[])\n')).toThrow('ace.app: unexpected keyword argument "route" (did you mean routes?)');
+    let message = "";
+    try {
+      run('app("x", containr=1)\n')();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toEndWith('ace.app: unexpected keyword argument "containr"');
   });
 
   test("load calls the host and print goes to the callback", () => {
@@ -80,13 +86,24 @@ describe("exec", () => {
     expect(() => exec("loop.star", src, { options: { while: true }, maxSteps: 10000 })).toThrow("too many steps");
   });
 
-  test("recursion needs the option; it goes thousands of calls deep; past the JS stack it is a Starlark error", () => {
+  test("recursion needs the option; it goes 100,000 calls deep and more; a runaway one is a Starlark error", () => {
     const src = "def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\nr = f(50)\n";
     expect(() => exec("r.star", src)).toThrow("function f called recursively");
     expect(exec("r.star", src, { options: { recursion: true } }).r).toBe(50);
     const at = (n: number) => `def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\nr = f(${n})\n`;
     expect(exec("r.star", at(5000), { options: { recursion: true } }).r).toBe(5000);
-    expect(() => exec("r.star", at(1000000), { options: { recursion: true } })).toThrow("Starlark stack overflow");
+    expect(exec("r.star", at(100000), { options: { recursion: true } }).r).toBe(100000);
+    const runaway = "def f(n):\n    return f(n + 1) + 1\nf(0)\n";
+    let err: unknown;
+    try {
+      exec("r.star", runaway, { options: { recursion: true } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StarlarkEvalError);
+    const shown = (err as StarlarkEvalError).render();
+    expect(shown).toContain("r.star:2:13: Starlark stack overflow");
+    expect(shown).toContain("[the frame above repeated");
     // A host may bound the depth well before that.
     expect(() => exec("r.star", at(200), { options: { recursion: true }, maxDepth: 100 })).toThrow("Starlark stack overflow");
     expect(exec("r.star", at(90), { options: { recursion: true }, maxDepth: 100 }).r).toBe(90);

@@ -1,15 +1,19 @@
 /**
- * The app registry: every app the multi-app server hosts, persisted in SQLite (bun:sqlite, WAL).
+ * The app registry: every app the multi-app server hosts. `AppStore` is the seam; `SqliteAppStore` (bun:sqlite,
+ * WAL, the embedded default for one server) is here, `PostgresAppStore` (several servers on one database) in
+ * postgres.ts.
  *
  * A row holds what the user said when creating or updating the app (source, spec, params, app-config, container
  * options, approvals); everything derived (the AppConfig, image names, ports) is recomputed at load.
- * Schema changes are numbered migrations applied in order and recorded in PRAGMA user_version.
+ * Schema changes are numbered migrations (migrations.ts) applied in order; SQLite records the version in
+ * PRAGMA user_version.
  */
 import { Database } from "bun:sqlite";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Permission } from "../app-config.ts";
 import type { ReachItem } from "../reach.ts";
+import { MIGRATIONS } from "./migrations.ts";
 
 /** What the user chose for an app; all strings as typed, parsed again at each load. */
 export interface AppMetadata {
@@ -67,23 +71,57 @@ export const EMPTY_METADATA: AppMetadata = Object.freeze({
   pending: null,
 }) as AppMetadata;
 
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE apps (
-     id          TEXT PRIMARY KEY,
-     domain      TEXT NOT NULL,
-     path        TEXT NOT NULL,
-     source      TEXT NOT NULL,
-     source_dir  TEXT,
-     spec        TEXT NOT NULL DEFAULT '',
-     dev         INTEGER NOT NULL DEFAULT 0,
-     metadata    TEXT NOT NULL,
-     created_at  TEXT NOT NULL,
-     updated_at  TEXT NOT NULL,
-     UNIQUE (domain, path)
-   )`,
-];
+/** A change to the registry, made by this server or another one sharing the registry. */
+export type AppChange =
+  | { op: "insert" | "update" | "delete"; id: string }
+  /** Changes may have been missed (the connection to the database dropped): read the whole registry again. */
+  | { op: "resync"; id: "" };
 
-interface AppRow {
+/** What `insert` adds: the record without its timestamps. */
+export type NewAppRecord = Omit<AppRecord, "createdAt" | "updatedAt">;
+
+/** The fields an update may change. */
+export type AppRecordChange = Partial<Pick<AppRecord, "sourceDir" | "spec" | "metadata">>;
+
+/** Requests to each app across the servers sharing a registry, so that none idles an app another one serves. */
+export interface SharedActivity {
+  /** Records when this server last had a request for each app (epoch ms). */
+  publish(server: string, lastRequestMs: ReadonlyMap<string, number>): Promise<void>;
+  /** The latest request any other server recorded for the app (epoch ms; 0 when none). */
+  latest(appId: string, exceptServer: string): Promise<number>;
+}
+
+/**
+ * The app registry, whichever database holds it. Checks that span rows (no two apps on overlapping paths) run
+ * inside the database's transaction, so that two creates racing (in one server or in two) cannot both pass.
+ */
+export interface AppStore {
+  /**
+   * Set when other servers may share this registry: the same for all of them, so that they recognise each other's
+   * containers as theirs (the owner label). Undefined for a registry only one server uses.
+   */
+  readonly sharedOwner: string | undefined;
+  /** Other servers' request activity; undefined for a registry only one server uses. */
+  readonly activity: SharedActivity | undefined;
+  list(): Promise<AppRecord[]>;
+  get(id: string): Promise<AppRecord | null>;
+  findByRoute(domain: string, path: string): Promise<AppRecord | null>;
+  /** Inserts a new app; `check` sees every app inside the same transaction and throws to refuse the insert. */
+  insert(app: NewAppRecord, check?: (existing: AppRecord[]) => void): Promise<AppRecord>;
+  update(id: string, change: AppRecordChange): Promise<AppRecord>;
+  delete(id: string): Promise<void>;
+  /**
+   * Calls `onChange` for every committed change, including this server's own (they arrive too; compare
+   * `updatedAt`). Resolves once listening. A registry only one server uses has no one else's changes to report.
+   */
+  watch(onChange: (change: AppChange) => void): Promise<{ close(): Promise<void> }>;
+  /** Runs `work` while no other server sharing the registry runs work under the same key (an app's cold start). */
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The row as both databases return it. */
+export interface AppRow {
   id: string;
   domain: string;
   path: string;
@@ -96,7 +134,7 @@ interface AppRow {
   updated_at: string;
 }
 
-function fromRow(row: AppRow): AppRecord {
+export function fromRow(row: AppRow): AppRecord {
   return {
     id: row.id,
     domain: row.domain,
@@ -111,7 +149,10 @@ function fromRow(row: AppRow): AppRecord {
   };
 }
 
-export class AppStore {
+/** The embedded registry: one SQLite file under CL_HOME, for one server. */
+export class SqliteAppStore implements AppStore {
+  readonly sharedOwner = undefined;
+  readonly activity = undefined;
   private readonly db: Database;
 
   constructor(file: string) {
@@ -129,31 +170,40 @@ export class AppStore {
     const { user_version: current } = this.db.query("PRAGMA user_version").get() as { user_version: number };
     for (let version = current; version < MIGRATIONS.length; version++) {
       this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[version]!);
+        const step = MIGRATIONS[version]!.sqlite;
+        if (step) this.db.exec(step);
         this.db.exec(`PRAGMA user_version = ${version + 1}`);
       })();
     }
   }
 
-  list(): AppRecord[] {
+  private listNow(): AppRecord[] {
     return (this.db.query("SELECT * FROM apps ORDER BY domain, path").all() as AppRow[]).map(fromRow);
   }
 
-  get(id: string): AppRecord | null {
+  private getNow(id: string): AppRecord | null {
     const row = this.db.query("SELECT * FROM apps WHERE id = ?").get(id) as AppRow | null;
     return row ? fromRow(row) : null;
   }
 
-  findByRoute(domain: string, path: string): AppRecord | null {
+  async list(): Promise<AppRecord[]> {
+    return this.listNow();
+  }
+
+  async get(id: string): Promise<AppRecord | null> {
+    return this.getNow(id);
+  }
+
+  async findByRoute(domain: string, path: string): Promise<AppRecord | null> {
     const row = this.db.query("SELECT * FROM apps WHERE domain = ? AND path = ?").get(domain, path) as AppRow | null;
     return row ? fromRow(row) : null;
   }
 
-  /** Inserts a new app; `check` runs inside the same transaction so two concurrent creates cannot both pass it. */
-  insert(app: Omit<AppRecord, "createdAt" | "updatedAt">, check?: (existing: AppRecord[]) => void): AppRecord {
+  async insert(app: NewAppRecord, check?: (existing: AppRecord[]) => void): Promise<AppRecord> {
     const now = new Date().toISOString();
+    // IMMEDIATE: the write lock is taken before the check reads, so a concurrent insert waits for this one.
     this.db.transaction(() => {
-      check?.(this.list());
+      check?.(this.listNow());
       this.db
         .query(
           `INSERT INTO apps (id, domain, path, source, source_dir, spec, dev, metadata, created_at, updated_at)
@@ -161,24 +211,34 @@ export class AppStore {
         )
         .run(app.id, app.domain, app.path, app.source, app.sourceDir, app.spec, app.dev ? 1 : 0, JSON.stringify(app.metadata), now, now);
     }).immediate();
-    return this.get(app.id)!;
+    return this.getNow(app.id)!;
   }
 
-  update(id: string, change: Partial<Pick<AppRecord, "sourceDir" | "spec" | "metadata">>): AppRecord {
-    const current = this.get(id);
+  async update(id: string, change: AppRecordChange): Promise<AppRecord> {
+    const current = this.getNow(id);
     if (!current) throw new Error(`no app with id ${id}`);
     const next = { ...current, ...change };
     this.db
       .query("UPDATE apps SET source_dir = ?, spec = ?, metadata = ?, updated_at = ? WHERE id = ?")
       .run(next.sourceDir, next.spec, JSON.stringify(next.metadata), new Date().toISOString(), id);
-    return this.get(id)!;
+    return this.getNow(id)!;
   }
 
-  delete(id: string): void {
+  async delete(id: string): Promise<void> {
     this.db.query("DELETE FROM apps WHERE id = ?").run(id);
   }
 
-  close(): void {
+  /** One server per SQLite registry (the CL_HOME lock): every change is this server's own, already applied. */
+  async watch(): Promise<{ close(): Promise<void> }> {
+    return { close: async () => {} };
+  }
+
+  /** One server: the lifecycle's single-flight start already makes a cold start exclusive. */
+  exclusive<T>(_key: string, work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
+  async close(): Promise<void> {
     this.db.close();
   }
 }

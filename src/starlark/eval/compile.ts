@@ -35,6 +35,8 @@ import {
   type Stmt,
 } from "./thread.ts";
 import { fastBinary, operandOf } from "./fastops.ts";
+import { intAdd, intMul, intSub } from "../values/int.ts";
+import { DeepCompiler } from "./deep.ts";
 
 const MAX = 9007199254740991;
 const EMPTY_KW: [string, Value][] = [];
@@ -46,6 +48,12 @@ export interface ModuleEnv {
   globals: (Value | undefined)[];
   predeclared: Map<string, Value>;
   universe: Map<string, Value>;
+}
+
+/** An int of either representation (bigints only appear beyond 2^53). */
+function isInt(v: Value): v is number | bigint {
+  const t = typeof v;
+  return t === "bigint" || t === "number";
 }
 
 function truthy(v: Value): boolean {
@@ -120,6 +128,8 @@ function stepCheckpoint(fr: Frame, pos: A.Pos): void {
 }
 
 export class Compiler {
+  /** Expressions compiled as given closures instead (DeepCompiler reads operands it evaluated itself). */
+  overrides: Map<A.Expr, Expr> | undefined;
   constructor(readonly env: ModuleEnv) {}
 
   // ---- functions ----
@@ -155,6 +165,7 @@ export class Compiler {
       cells,
       simple: !hasOptional && !hasVarargs && !hasKwargs && kwonly.length === 0,
       active: 0,
+      compileDeep: () => new DeepCompiler(this).body(body),
     };
     code.body = this.block(body);
     return code;
@@ -464,6 +475,31 @@ export class Compiler {
         };
       }
     }
+    let rv: A.Expr = s.rhs;
+    while (rv.kind === "ParenExpr") rv = rv.x;
+    if ((lhs.kind === "TupleExpr" || lhs.kind === "ListExpr") && rv.kind === "TupleExpr" && rv.elts.length === lhs.elts.length) {
+      // `a, b = b, a + b`: every value is computed first, as for the tuple, but no tuple is made.
+      const vals = rv.elts.map((x) => this.expr(x));
+      const sets = lhs.elts.map((x) => this.assignTo(x));
+      const n = vals.length;
+      if (n === 2) {
+        const [v0, v1] = vals as [Expr, Expr],
+          [s0, s1] = sets as [Assign, Assign];
+        return (fr) => {
+          const a = v0(fr),
+            b = v1(fr);
+          s0(fr, a);
+          s1(fr, b);
+          return NORMAL;
+        };
+      }
+      return (fr) => {
+        const vs = new Array<Value>(n);
+        for (let i = 0; i < n; i++) vs[i] = vals[i]!(fr);
+        for (let i = 0; i < n; i++) sets[i]!(fr, vs[i]!);
+        return NORMAL;
+      };
+    }
     const set = this.assignTo(s.lhs);
     if (lhs.kind === "IndexExpr") {
       // `xs[i] = v` with local xs and i (sieves, in-place updates): store into a list inline.
@@ -472,6 +508,20 @@ export class Compiler {
       if (ox !== undefined && ox.slot >= 0 && oy !== undefined && oy.slot >= 0) {
         const xs = ox.slot,
           ys = oy.slot;
+        // A constant stored (`flags[j] = False`) is read without a closure call.
+        let rv: A.Expr = s.rhs;
+        while (rv.kind === "ParenExpr") rv = rv.x;
+        const isConst = rv.kind === "Ident" && rv.binding?.scope === "universal" && ["True", "False", "None"].includes(rv.name);
+        const k = isConst ? rhs(undefined as unknown as Frame) : undefined;
+        if (k !== undefined)
+          return (fr) => {
+            const xv = fr.l[xs],
+              yv = fr.l[ys];
+            if (xv instanceof List && typeof yv === "number" && yv >= 0 && yv < xv.elems.length && !xv.frozen && xv.itercount === 0) {
+              xv.elems[yv] = k;
+            } else set(fr, k);
+            return NORMAL;
+          };
         return (fr) => {
           const v = rhs(fr);
           const xv = fr.l[xs],
@@ -495,16 +545,18 @@ export class Compiler {
     const rhs = this.expr(s.rhs);
     const pos = s.opPos;
     const combine = (fr: Frame, a: Value, b: Value): Value => {
-      if (op === "+" && a instanceof List) {
+      // `list += iterable` extends in place; a non-iterable operand gets the `+` operator's own error.
+      const es = op === "+" && a instanceof List ? iterableElems(b) : undefined;
+      if (es !== undefined) {
         try {
-          a.checkMutable("apply += to");
+          (a as List).checkMutable("apply += to");
         } catch (e) {
           throw annotate(e, fr, pos);
         }
-        const es = iterElems(fr, pos, b);
+        const a1 = a as List;
         chargeAt(fr, pos, es.length * SLOT_BYTES);
-        for (let i = 0, n = es.length; i < n; i++) a.elems.push(es[i]!);
-        return a;
+        for (let i = 0, n = es.length; i < n; i++) a1.elems.push(es[i]!);
+        return a1;
       }
       if (op === "|" && a instanceof Dict && b instanceof Dict) {
         // `d |= other` updates d in place, so every alias of d sees the change.
@@ -524,6 +576,26 @@ export class Compiler {
       const get = this.ident(lhs);
       const b = lhs.binding!;
       const i = b.index;
+      const ro = operandOf(s.rhs);
+      if (op === "+" && b.scope === "local" && ro !== undefined) {
+        // `count += 1`, `total += i`: both operands read inline, no closure calls for small ints.
+        const rs = ro.slot,
+          rc = ro.c;
+        return (fr) => {
+          const l = fr.l;
+          const a = l[i];
+          const c = rs >= 0 ? l[rs] : rc;
+          if (typeof a === "number" && typeof c === "number") {
+            const z = a + c;
+            if (z <= MAX && z >= -MAX) {
+              l[i] = z;
+              return NORMAL;
+            }
+          }
+          l[i] = combine(fr, get(fr), rhs(fr));
+          return NORMAL;
+        };
+      }
       if (op === "+" && (b.scope === "local" || b.scope === "global")) {
         const arr = b.scope === "global" ? this.env.globals : undefined;
         return (fr) => {
@@ -726,6 +798,10 @@ export class Compiler {
   }
 
   expr(e: A.Expr): Expr {
+    if (this.overrides !== undefined) {
+      const o = this.overrides.get(e);
+      if (o !== undefined) return o;
+    }
     switch (e.kind) {
       case "Ident":
         return this.ident(e);
@@ -892,6 +968,7 @@ export class Compiler {
             const z = a + b;
             if (z <= MAX && z >= -MAX) return z;
           } else if (typeof a === "string" && typeof b === "string") return concat(a, b);
+          else if (isInt(a) && isInt(b)) return intAdd(a, b);
           return binSlow(fr, pos, "+", a, b);
         };
       case "-":
@@ -901,7 +978,7 @@ export class Compiler {
           if (typeof a === "number" && typeof b === "number") {
             const z = a - b;
             if (z <= MAX && z >= -MAX) return z;
-          }
+          } else if (isInt(a) && isInt(b)) return intSub(a, b);
           return binSlow(fr, pos, "-", a, b);
         };
       case "*":
@@ -911,7 +988,7 @@ export class Compiler {
           if (typeof a === "number" && typeof b === "number") {
             const z = a * b;
             if (z <= MAX && z >= -MAX) return z;
-          }
+          } else if (isInt(a) && isInt(b)) return intMul(a, b);
           return binSlow(fr, pos, "*", a, b);
         };
       case "%": {

@@ -9,9 +9,9 @@
 import type { Pos } from "../syntax/ast.ts";
 import { StarError, type Frame as TraceFrame } from "../values/errors.ts";
 import { Dict } from "../values/hashtable.ts";
-import { nearest } from "../spell.ts";
 import { quote } from "../values/strings.ts";
 import { iterableElems } from "../values/ops.ts";
+import { runDeep, SHALLOW_DEPTH, type DeepStmt } from "./deep.ts";
 import { Builtin, None, Tuple, isCallable, typeName, type Callable, type ThreadLike, type Value } from "../values/value.ts";
 
 export const NORMAL = 0,
@@ -45,6 +45,9 @@ export interface Code {
   simple: boolean;
   /** How many activations are on the stack (for the recursion check). */
   active: number;
+  /** The body as a generator, for calls past SHALLOW_DEPTH (see deep.ts); compiled on first need. */
+  deepBody?: DeepStmt;
+  compileDeep: () => DeepStmt;
 }
 
 /** One activation. Frames are reused per stack depth (nothing keeps a frame after its call returns). */
@@ -108,11 +111,11 @@ export interface ThreadOptions {
 }
 
 /**
- * The call depth allowed by default, as deep as starlark-go goes in practice. Each Starlark call uses a few JS
- * frames, so the JS stack (about 4 MB under Bun) usually runs out first, at some 10,000 to 20,000 calls
- * depending on the shape of the code; that is reported as the same "Starlark stack overflow" error.
+ * The call depth allowed by default. starlark-go has no limit of its own (Go's stacks grow to 1 GB); calls past
+ * SHALLOW_DEPTH keep their frames on the heap, so this bounds the memory a runaway recursion takes before it is
+ * reported as "Starlark stack overflow".
  */
-export const DEFAULT_MAX_DEPTH = 100_000;
+export const DEFAULT_MAX_DEPTH = 300_000;
 
 /** A wall-clock budget: checked between steps, so a runaway loop stops at a position in the program. */
 export interface Deadline {
@@ -132,6 +135,13 @@ const STEP_CHUNK = 1 << 10;
 export class Thread implements ThreadLike {
   frames: Frame[] = [];
   depth = -1;
+  /** Calls at this depth or deeper go to runDeep: min(maxDepth, SHALLOW_DEPTH). */
+  readonly shallowDepth: number;
+  /** A deep body's call request to runDeep: the callee and its bound locals. */
+  pendingFn: StarFunction | undefined;
+  pendingLocals: any[] | undefined;
+  /** Operand values a deep body hands to an ordinary closure (see DeepCompiler.withTemps). */
+  temps: Value[] = [];
   /** Steps to the next checkpoint; the hot loops count it down and call checkpoint() at zero. */
   steps: number;
   /** Steps allowed after the current chunk. */
@@ -149,6 +159,7 @@ export class Thread implements ThreadLike {
     this.stepsAfterChunk = maxSteps - this.steps;
     this.deadline = o.deadline;
     this.maxDepth = o.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.shallowDepth = Math.min(this.maxDepth, SHALLOW_DEPTH);
     this.recursion = !!o.recursion;
     this.options = { set: o.set, recursion: o.recursion };
     this.printFn = o.print ?? ((m) => process.stdout.write(m + "\n"));
@@ -236,11 +247,33 @@ export function invoke(thread: Thread, f: StarFunction, l: any[]): Value {
   const code = f.code;
   const noRecursion = !thread.recursion;
   if (noRecursion && code.active > 0) throw failInCaller(thread, `function ${code.name} called recursively`);
-  if (thread.depth >= thread.maxDepth) throw failInCaller(thread, "Starlark stack overflow");
+  if (thread.depth >= thread.shallowDepth) {
+    if (thread.depth >= thread.maxDepth) throw failInCaller(thread, "Starlark stack overflow");
+    return runDeep(thread, f, l);
+  }
+  const fr = pushFrame(thread, f, l);
+  if (noRecursion) code.active++;
+  const r = code.body(fr);
+  thread.depth--;
+  if (noRecursion) code.active--;
+  if (r === RETURN) {
+    const v = fr.ret;
+    fr.ret = None;
+    return v;
+  }
+  return None;
+}
+
+/**
+ * The step budget's checkpoint, then the frame of a call of `f` with bound locals `l` pushed (a frame object is
+ * kept per depth and reused). Shared by the shallow path (invoke) and the explicit stack (deep.ts).
+ */
+export function pushFrame(thread: Thread, f: StarFunction, l: any[]): Frame {
   if (--thread.steps <= 0) {
     const stop = thread.checkpoint();
     if (stop !== undefined) throw failInCaller(thread, stop);
   }
+  const code = f.code;
   const cells = code.cells;
   for (let i = 0; i < cells.length; i++) l[cells[i]!] = new Cell(l[cells[i]!]);
   const d = ++thread.depth;
@@ -252,16 +285,7 @@ export function invoke(thread: Thread, f: StarFunction, l: any[]): Value {
     fr.free = f.free;
     fr.pc = code.pos;
   }
-  if (noRecursion) code.active++;
-  const r = code.body(fr);
-  thread.depth--;
-  if (noRecursion) code.active--;
-  if (r === RETURN) {
-    const v = fr.ret;
-    fr.ret = None;
-    return v;
-  }
-  return None;
+  return fr;
 }
 
 /** An error positioned at the call site currently executing in the innermost frame. */
@@ -306,10 +330,7 @@ export function bindArgs(f: StarFunction, args: Value[], kwargs: [string, Value]
   for (const [k, v] of kwargs) {
     const i = code.paramNames.indexOf(k);
     if (i < 0) {
-      if (kwdict === undefined) {
-        const hint = nearest(k, code.paramNames);
-        throw new StarError(`function ${name} got an unexpected keyword argument ${quote(k)}${hint ? ` (did you mean ${quote(hint)}?)` : ""}`);
-      }
+      if (kwdict === undefined) throw new StarError(`function ${name} got an unexpected keyword argument ${quote(k)}`);
       if (kwdict.ht.has(k)) throw new StarError(`function ${name} got multiple values for parameter ${quote(k)}`);
       kwdict.ht.set(k, v);
       continue;

@@ -20,7 +20,7 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * A JSON string literal as starlark-go writes it: printable ASCII is quoted plainly; anything else goes through
- * Go's encoding/json, which also escapes <, >, &, U+2028 and U+2029 and turns invalid UTF-8 into U+FFFD.
+ * Go's encoding/json, which also escapes <, >, &, U+2028 and U+2029 and writes invalid UTF-8 as `\ufffd`.
  */
 function quoteJSON(s: string): string {
   if (PRINTABLE_ASCII.test(s)) return '"' + s.replace(/["\\]/g, "\\$&") + '"';
@@ -39,7 +39,7 @@ function quoteJSON(s: string): string {
     if (c < 0x20 || c === 0x3c || c === 0x3e || c === 0x26 || c === 0x2028 || c === 0x2029) {
       out += "\\u" + HEX[c >> 12]! + HEX[(c >> 8) & 15]! + HEX[(c >> 4) & 15]! + HEX[c & 15]!;
     } else if (c >= 0xdc80 && c <= 0xdcff && !(i > 0 && s.charCodeAt(i - 1) >= 0xd800 && s.charCodeAt(i - 1) <= 0xdbff)) {
-      out += "\ufffd"; // a raw byte that is not UTF-8
+      out += "\\ufffd"; // a raw byte that is not UTF-8: Go writes the escape, not the character
     } else out += s[i];
   }
   return out + '"';
@@ -407,7 +407,7 @@ function prefixed<T>(name: string, f: () => T): T {
 function indentArgs(fn: string, a: Value[], k: [string, Value][]): [Value, string, string] {
   const [prefix, indent] = unpackArgs(fn, [], k, ["prefix?", "indent?"]);
   positional(fn, a, [], 1, 1);
-  return [a[0]!, prefix === undefined ? "" : wantString(fn, "prefix", prefix), indent === undefined ? "\t" : wantString(fn, "indent", indent)];
+  return [a[0]!, prefix === undefined ? "" : wantString(fn, '"prefix"', prefix), indent === undefined ? "\t" : wantString(fn, '"indent"', indent)];
 }
 
 export const jsonModule = new Module("json", {
@@ -416,11 +416,10 @@ export const jsonModule = new Module("json", {
     return prefixed("json.encode", () => encodeJSON(a[0]!));
   }),
   decode: new Builtin("json.decode", (_t, a, k) => {
-    // The string is positional only; default= is keyword only.
-    const [dflt] = unpackArgs("json.decode", [], k, ["default?"]);
-    positional("json.decode", a, [], 1, 1);
-    const s = a[0]!;
-    if (typeof s !== "string") throw new StarError(`json.decode: for parameter 1: got ${typeName(s)}, want string`);
+    // As starlark-go: decode(x, default?) where x may not be named.
+    const [s, dflt] = unpackArgs("json.decode", a, k, ["x", "default?"]);
+    if (a.length < 1) throw new StarError("json.decode: unexpected keyword argument x");
+    if (typeof s !== "string") throw new StarError(`json.decode: for parameter x: got ${typeName(s!)}, want string`);
     try {
       return prefixed("json.decode", () => decodeJSON(s));
     } catch (e) {

@@ -17,8 +17,11 @@ export function unpackArgs(fnName: string, args: Value[], kwargs: [string, Value
   for (const [k, v] of kwargs) {
     const i = names.indexOf(k);
     if (i < 0) {
-      const n = nearest(k, names);
-      throw new StarError(`${fnName}: unexpected keyword argument "${k}"${n ? ` (did you mean "${n}"?)` : ""}`);
+      // starlark-go's UnpackArgs draws its suggestion from the first half of the parameters only (it steps
+      // through its name/pointer pairs two at a time up to the parameter count); the same candidates here give
+      // the same message.
+      const n = nearest(k, names.slice(0, Math.ceil(names.length / 2)));
+      throw new StarError(`${fnName}: unexpected keyword argument "${k}"${n ? ` (did you mean ${n}?)` : ""}`);
     }
     if (out[i] !== undefined) throw new StarError(`${fnName}: got multiple values for keyword argument "${k}"`);
     out[i] = v;
@@ -27,6 +30,15 @@ export function unpackArgs(fnName: string, args: Value[], kwargs: [string, Value
     if (out[i] === undefined && !spec[i]!.endsWith("?")) throw new StarError(`${fnName}: missing argument for ${names[i]}`);
   }
   return out;
+}
+
+/**
+ * How starlark-go's UnpackArgs names a parameter in a type error: by its name, quoted when the argument came as a
+ * keyword (`sorted: for parameter "reverse": got int, want bool`), plain when it came by position.
+ */
+export function paramLabel(kwargs: [string, Value][], name: string): string {
+  for (let i = 0; i < kwargs.length; i++) if (kwargs[i]![0] === name) return `"${name}"`;
+  return name;
 }
 
 /** For builtins that take positional arguments only: between min and max of them. */

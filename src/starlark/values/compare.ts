@@ -338,11 +338,135 @@ export function sortValues(es: Value[], reverse: boolean): Value[] {
     (es as string[]).sort();
     return reverse ? es.reverse() : es;
   }
-  return es.sort(reverse ? (x, y) => cmp3(y, x) : cmp3);
+  const keys = es.slice();
+  try {
+    return es.sort(reverse ? (x, y) => cmp3(y, x) : cmp3);
+  } catch (e) {
+    throw sortError(e, keys, reverse);
+  }
 }
 
 /** The indices of keys in stable sorted order (for sorted(key=...)). */
 export function sortIndices(keys: Value[], reverse: boolean): number[] {
   const idx = keys.map((_, i) => i);
-  return idx.sort(reverse ? (i, j) => cmp3(keys[j]!, keys[i]!) : (i, j) => cmp3(keys[i]!, keys[j]!));
+  try {
+    return idx.sort(reverse ? (i, j) => cmp3(keys[j]!, keys[i]!) : (i, j) => cmp3(keys[i]!, keys[j]!));
+  } catch (e) {
+    throw sortError(e, keys, reverse);
+  }
+}
+
+/**
+ * The error sorting `keys` reports. starlark-go's sort goes on past a failed comparison (counting it as "not
+ * less") and reports the last failure, so which pair is named depends on its algorithm, Go's sort.Stable
+ * (insertion sort of blocks of 20, then in-place merges). That is replayed here, only once a comparison has failed.
+ */
+function sortError(first: unknown, keys: Value[], reverse: boolean): unknown {
+  if (!(first instanceof StarError)) return first;
+  const a = keys.slice();
+  let last: unknown = first;
+  const lessAt = (i: number, j: number): boolean => {
+    try {
+      return compareDepth("<", a[i]!, a[j]!, MAX_DEPTH);
+    } catch (e) {
+      last = e;
+      return false;
+    }
+  };
+  const less = reverse ? (i: number, j: number) => lessAt(j, i) : lessAt;
+  goStableSort(a.length, less, (i, j) => {
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  });
+  return last;
+}
+
+/** Go's sort.Stable over an abstract sequence, step for step (the comparisons it makes decide the error). */
+function goStableSort(n: number, less: (i: number, j: number) => boolean, swap: (i: number, j: number) => void): void {
+  const insertionSort = (a: number, b: number) => {
+    for (let i = a + 1; i < b; i++) for (let j = i; j > a && less(j, j - 1); j--) swap(j, j - 1);
+  };
+  const swapRange = (a: number, b: number, k: number) => {
+    for (let i = 0; i < k; i++) swap(a + i, b + i);
+  };
+  const rotate = (a: number, m: number, b: number) => {
+    let i = m - a,
+      j = b - m;
+    while (i !== j) {
+      if (i > j) {
+        swapRange(m - i, m, j);
+        i -= j;
+      } else {
+        swapRange(m - i, m + j - i, i);
+        j -= i;
+      }
+    }
+    swapRange(m - i, m, i);
+  };
+  const symMerge = (a: number, m: number, b: number): void => {
+    if (m - a === 1) {
+      let i = m,
+        j = b;
+      while (i < j) {
+        const h = (i + j) >>> 1;
+        if (less(h, a)) i = h + 1;
+        else j = h;
+      }
+      for (let k = a; k < i - 1; k++) swap(k, k + 1);
+      return;
+    }
+    if (b - m === 1) {
+      let i = a,
+        j = m;
+      while (i < j) {
+        const h = (i + j) >>> 1;
+        if (!less(m, h)) i = h + 1;
+        else j = h;
+      }
+      for (let k = m; k > i; k--) swap(k, k - 1);
+      return;
+    }
+    const mid = (a + b) >>> 1;
+    const nn = mid + m;
+    let start: number, r: number;
+    if (m > mid) {
+      start = nn - b;
+      r = mid;
+    } else {
+      start = a;
+      r = m;
+    }
+    const p = nn - 1;
+    while (start < r) {
+      const c = (start + r) >>> 1;
+      if (!less(p - c, c)) start = c + 1;
+      else r = c;
+    }
+    const end = nn - start;
+    if (start < m && m < end) rotate(start, m, end);
+    if (a < start && start < mid) symMerge(a, start, mid);
+    if (mid < end && end < b) symMerge(mid, end, b);
+  };
+  let blockSize = 20;
+  let a = 0,
+    b = blockSize;
+  while (b <= n) {
+    insertionSort(a, b);
+    a = b;
+    b += blockSize;
+  }
+  insertionSort(a, n);
+  while (blockSize < n) {
+    a = 0;
+    b = 2 * blockSize;
+    while (b <= n) {
+      symMerge(a, a + blockSize, b);
+      a = b;
+      b += 2 * blockSize;
+    }
+    const m = a + blockSize;
+    if (m < n) symMerge(a, m, n);
+    blockSize *= 2;
+  }
 }

@@ -37,15 +37,27 @@ export class StarlarkEvalError extends Error {
     this.sources = sources ?? new Map();
   }
 
-  /** "file:line:col: message", the source line with a caret, and the Starlark backtrace. */
+  /**
+   * "file:line:col: message", the source line with a caret, and the Starlark backtrace. A run of identical
+   * frames (deep recursion) shows its first few and a count of the rest.
+   */
   render(): string {
     const out: string[] = [];
-    if (this.backtrace.length > 0) {
+    const bt = this.backtrace;
+    if (bt.length > 0) {
       out.push("Traceback (most recent call last):");
-      for (const f of this.backtrace) {
-        out.push(`  ${f.file}:${f.line}:${f.col}: in ${f.fn}`);
-        const line = this.sourceLine(f);
-        if (line !== undefined) out.push("    " + line.trim());
+      for (let i = 0; i < bt.length; i++) {
+        const f = bt[i]!;
+        let run = 1;
+        while (i + run < bt.length && sameFrame(bt[i + run]!, f)) run++;
+        const shown = run > REPEATS_SHOWN + 1 ? REPEATS_SHOWN : run;
+        for (let k = 0; k < shown; k++) {
+          out.push(`  ${f.file}:${f.line}:${f.col}: in ${f.fn}`);
+          const line = this.sourceLine(f);
+          if (line !== undefined) out.push("    " + line.trim());
+        }
+        if (shown < run) out.push(`  [the frame above repeated ${run - shown} more times]`);
+        i += run - 1;
       }
     }
     out.push(`${this.pos.file}:${this.pos.line}:${this.pos.col}: ${this.message}`);
@@ -57,9 +69,21 @@ export class StarlarkEvalError extends Error {
     return out.join("\n");
   }
 
+  private lines = new Map<string, string[]>();
   private sourceLine(p: Position): string | undefined {
-    const src = this.sources.get(p.file);
-    if (src === undefined) return undefined;
-    return src.split("\n")[p.line - 1]?.replace(/\t/g, " ");
+    let lines = this.lines.get(p.file);
+    if (lines === undefined) {
+      const src = this.sources.get(p.file);
+      if (src === undefined) return undefined;
+      this.lines.set(p.file, (lines = src.split("\n")));
+    }
+    return lines[p.line - 1]?.replace(/\t/g, " ");
   }
+}
+
+/** Identical frames in a row beyond this many are counted rather than listed. */
+const REPEATS_SHOWN = 3;
+
+function sameFrame(a: Frame, b: Frame): boolean {
+  return a.line === b.line && a.col === b.col && a.fn === b.fn && a.file === b.file;
 }

@@ -8,7 +8,7 @@ import { charge, SLOT_BYTES, STRING_BYTES } from "./budget.ts";
 import { StarError } from "./errors.ts";
 import { equals } from "./compare.ts";
 import { Dict, StarSet } from "./hashtable.ts";
-import { positional, unpackArgs, wantBool, wantInt, wantString } from "./args.ts";
+import { paramLabel, positional, unpackArgs, wantBool, wantInt, wantString } from "./args.ts";
 import { strFormat, repr } from "./format.ts";
 import * as S from "./strings.ts";
 import { Builtin, Bytes, List, None, Tuple, typeName, type StarObject, type ThreadLike, type Value } from "./value.ts";
@@ -44,10 +44,11 @@ function unbin(b: string, ascii: boolean): string {
 function indices(fn: string, start: Value | undefined, end: Value | undefined, n: number): [number, number] {
   const conv = (v: Value | undefined, dflt: number, what: string): number => {
     if (v === undefined || v === None) return dflt;
-    if (typeof v !== "number") {
-      if (typeof v === "bigint") return v > 0n ? n : 0;
-      throw new StarError(`${fn}: ${what} index: got ${typeName(v)}, want int`);
+    // As starlark-go's asIndex: an int in the signed 32-bit range.
+    if (typeof v === "bigint" || (typeof v === "number" && (v > 2147483647 || v < -2147483648))) {
+      throw new StarError(`${fn}: invalid ${what} index: ${v} out of range`);
     }
+    if (typeof v !== "number") throw new StarError(`${fn}: invalid ${what} index: got ${typeName(v)}, want int`);
     let i = v;
     if (i < 0) i += n;
     return i < 0 ? 0 : i > n ? n : i;
@@ -92,7 +93,7 @@ function stripChars(fn: string, s: string, chars: Value | undefined, left: boole
 
 function findImpl(fn: string, s: string, args: Value[], kwargs: [string, Value][], last: boolean): number {
   const [sub, start, end] = unpackArgs(fn, args, kwargs, ["sub", "start?", "end?"]);
-  const subS = wantString(fn, "sub", sub!);
+  const subS = wantString(fn, paramLabel(kwargs, "sub"), sub!);
   const b = bin(s),
     sb = bin(subS);
   const [i, j] = indices(fn, start, end, b.length);
@@ -107,20 +108,25 @@ function affixImpl(fn: string, s: string, args: Value[], kwargs: [string, Value]
   const b = bin(s);
   const [i, j] = indices(fn, start, end, b.length);
   const hay = j < i ? "" : b.slice(i, j);
-  const test = (p: Value): boolean => {
-    if (typeof p !== "string") throw new StarError(`${fn}: got ${typeName(p)}, want string or tuple of strings`);
+  const test = (p: string): boolean => {
     const pb = bin(p);
     if (j < i) return false;
     return suffix ? hay.endsWith(pb) : hay.startsWith(pb);
   };
-  if (x instanceof Tuple) return x.elems.some(test);
-  return test(x!);
+  if (x instanceof Tuple) {
+    return x.elems.some((p, k) => {
+      if (typeof p !== "string") throw new StarError(`${fn}: want string, got ${typeName(p)}, for element ${k}`);
+      return test(p);
+    });
+  }
+  if (typeof x !== "string") throw new StarError(`${fn}: got ${typeName(x!)}, want string or tuple of string`);
+  return test(x);
 }
 
 function splitImpl(fn: string, s: string, args: Value[], kwargs: [string, Value][], fromRight: boolean): Value {
   const [sepV, maxV] = unpackArgs(fn, args, kwargs, ["sep?", "maxsplit?"]);
   let max = -1;
-  if (maxV !== undefined && maxV !== None) max = wantInt(fn, "maxsplit", maxV);
+  if (maxV !== undefined && maxV !== None) max = wantInt(fn, paramLabel(kwargs, "maxsplit"), maxV);
   if (sepV === undefined || sepV === None) {
     // Split on runs of white space.
     const runes = [...s];
@@ -156,7 +162,7 @@ function splitImpl(fn: string, s: string, args: Value[], kwargs: [string, Value]
     }
     return new List(fields.reverse());
   }
-  const sep = wantString(fn, "sep", sepV);
+  const sep = wantString(fn, paramLabel(kwargs, "sep"), sepV);
   if (sep === "") throw new StarError(`${fn}: empty separator`);
   if (max < 0) return new List(s.split(sep));
   if (!fromRight) {
@@ -192,7 +198,8 @@ export class StringView implements StarObject {
     readonly kind: "elems" | "elem_ords" | "codepoints" | "codepoint_ords",
     readonly isBytes = false,
   ) {
-    this.type = (isBytes ? "bytes." : "string.") + kind;
+    // As in starlark-go, the *_ords views share the type of their substring twins.
+    this.type = (isBytes ? "bytes." : "string.") + (kind === "elems" || kind === "elem_ords" ? "elems" : "codepoints");
   }
   truth(): boolean {
     return true;
@@ -274,7 +281,7 @@ export const stringMethods = table({
   },
   count(_t, s: string, a, k) {
     const [sub, start, end] = unpackArgs("count", a, k, ["sub", "start?", "end?"]);
-    const subS = wantString("count", "sub", sub!);
+    const subS = wantString("count", paramLabel(k, "sub"), sub!);
     const b = bin(s);
     const [i, j] = indices("count", start, end, b.length);
     if (j < i) return 0;
@@ -369,7 +376,7 @@ export const stringMethods = table({
   },
   partition(_t, s: string, a, k) {
     positional("partition", a, k, 1, 1);
-    const sep = wantString("partition", "sep", a[0]!);
+    const sep = wantString("partition", "1", a[0]!);
     if (sep === "") throw new StarError("partition: empty separator");
     const i = s.indexOf(sep);
     if (i < 0) return new Tuple([s, "", ""]);
@@ -377,20 +384,20 @@ export const stringMethods = table({
   },
   removeprefix(_t, s: string, a, k) {
     positional("removeprefix", a, k, 1, 1);
-    const p = wantString("removeprefix", "prefix", a[0]!);
+    const p = wantString("removeprefix", "1", a[0]!);
     return s.startsWith(p) ? s.slice(p.length) : s;
   },
   removesuffix(_t, s: string, a, k) {
     positional("removesuffix", a, k, 1, 1);
-    const p = wantString("removesuffix", "suffix", a[0]!);
+    const p = wantString("removesuffix", "1", a[0]!);
     return p !== "" && s.endsWith(p) ? s.slice(0, s.length - p.length) : s;
   },
   replace(_t, s: string, a, k) {
     const [oldV, newV, countV] = unpackArgs("replace", a, k, ["old", "new", "count?"]);
-    const o = wantString("replace", "old", oldV!),
-      n = wantString("replace", "new", newV!);
+    const o = wantString("replace", paramLabel(k, "old"), oldV!),
+      n = wantString("replace", paramLabel(k, "new"), newV!);
     let count = -1;
-    if (countV !== undefined && countV !== None) count = wantInt("replace", "count", countV);
+    if (countV !== undefined && countV !== None) count = wantInt("replace", paramLabel(k, "count"), countV);
     charge(replacedSize(s, o, n, count));
     if (count < 0) {
       if (o === "") return n + [...s].join(n) + (s === "" ? "" : n);
@@ -422,7 +429,7 @@ export const stringMethods = table({
   },
   rpartition(_t, s: string, a, k) {
     positional("rpartition", a, k, 1, 1);
-    const sep = wantString("rpartition", "sep", a[0]!);
+    const sep = wantString("rpartition", "1", a[0]!);
     if (sep === "") throw new StarError("rpartition: empty separator");
     const i = s.lastIndexOf(sep);
     if (i < 0) return new Tuple(["", "", s]);
@@ -436,7 +443,7 @@ export const stringMethods = table({
   split: (_t, s: string, a, k) => splitImpl("split", s, a, k, false),
   splitlines(_t, s: string, a, k) {
     const [keep] = unpackArgs("splitlines", a, k, ["keepends?"]);
-    const keepends = keep !== undefined && wantBool("splitlines", "keepends", keep);
+    const keepends = keep !== undefined && wantBool("splitlines", paramLabel(k, "keepends"), keep);
     if (s === "") return new List([]);
     const lines = s.split("\n");
     if (keepends) for (let i = 0; i < lines.length - 1; i++) lines[i] += "\n";
@@ -516,7 +523,7 @@ export const listMethods = table({
   insert(_t, l: List, a, k) {
     positional("insert", a, k, 2, 2);
     prefixed("insert", () => l.checkMutable("insert into"));
-    let i = wantInt("insert", "index", a[0]!);
+    let i = wantInt("insert", "1", a[0]!);
     const n = l.elems.length;
     if (i < 0) i += n;
     if (i < 0) i = 0;
@@ -529,7 +536,7 @@ export const listMethods = table({
     positional("pop", a, k, 0, 1);
     prefixed("pop", () => l.checkMutable("pop from"));
     const n = l.elems.length;
-    const i = a.length > 0 ? wantInt("pop", "index", a[0]!) : n - 1;
+    const i = a.length > 0 ? wantInt("pop", "1", a[0]!) : n - 1;
     const j = absIndex("pop", a.length > 0 ? i : n === 0 ? -1 : i, n);
     return l.elems.splice(j, 1)[0]!;
   },
@@ -546,9 +553,9 @@ export const listMethods = table({
   },
 });
 
-function prefixed(fn: string, f: () => void): void {
+function prefixed<T>(fn: string, f: () => T): T {
   try {
-    f();
+    return f();
   } catch (e) {
     if (e instanceof StarError) e.message = `${fn}: ${e.message}`;
     throw e;
@@ -665,6 +672,11 @@ function setUpdate(fn: string, s: StarSet, args: Value[], kwargs: [string, Value
   });
 }
 
+/** The iterable arguments of a set method, checked as starlark-go's positional unpacking does. */
+function iterableArgs(fn: string, args: Value[]): void {
+  for (let i = 0; i < args.length; i++) iterate(args[i]!, fn, String(i + 1));
+}
+
 export const setMethods = table({
   add(_t, s: StarSet, a, k) {
     positional("add", a, k, 1, 1);
@@ -679,7 +691,8 @@ export const setMethods = table({
   },
   difference(_t, s: StarSet, a, k) {
     positional("difference", a, k, 0, Infinity);
-    return setDifference(s, a);
+    iterableArgs("difference", a);
+    return prefixed("difference", () => setDifference(s, a));
   },
   discard(_t, s: StarSet, a, k) {
     positional("discard", a, k, 1, 1);
@@ -689,11 +702,13 @@ export const setMethods = table({
   },
   intersection(_t, s: StarSet, a, k) {
     positional("intersection", a, k, 0, Infinity);
-    return setIntersection(s, a);
+    iterableArgs("intersection", a);
+    return prefixed("intersection", () => setIntersection(s, a));
   },
   issubset(_t, s: StarSet, a, k) {
     positional("issubset", a, k, 1, 1);
-    const other = setUnion(new StarSet(), [a[0]!]);
+    iterableArgs("issubset", a);
+    const other = prefixed("issubset", () => setUnion(new StarSet(), [a[0]!]));
     for (const k of s.ht.keys()) if (!other.ht.has(k)) return false;
     return true;
   },
@@ -720,7 +735,8 @@ export const setMethods = table({
   },
   symmetric_difference(_t, s: StarSet, a, k) {
     positional("symmetric_difference", a, k, 1, 1);
-    return setSymmetricDifference(s, a[0]!);
+    iterableArgs("symmetric_difference", a);
+    return prefixed("symmetric_difference", () => setSymmetricDifference(s, a[0]!));
   },
   union(_t, s: StarSet, a, k) {
     const out = setUnion(s, []);

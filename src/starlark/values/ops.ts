@@ -46,10 +46,15 @@ function toF(v: Value): number {
   return (v as Float).v;
 }
 
-function repeat(elems: Value[], n: Value, what: string): Value[] {
+/** The error of `seq * n` (or `n * seq` when `countFirst`) for a count that is not an int. */
+function badCount(what: string, n: Value, countFirst: boolean): StarError {
+  return new StarError(`unknown binary op: ${countFirst ? `${typeName(n)} * ${what}` : `${what} * ${typeName(n)}`}`);
+}
+
+function repeat(elems: Value[], n: Value, what: string, countFirst = false): Value[] {
   if (typeof n !== "number") {
     if (typeof n === "bigint") throw new StarError(`excessive repeat (${elems.length} * ${n} elements)`);
-    throw new StarError(`unknown binary op: ${what} * ${typeName(n)}`);
+    throw badCount(what, n, countFirst);
   }
   if (n <= 0 || elems.length === 0) return [];
   charge(elems.length * n * SLOT_BYTES);
@@ -60,10 +65,10 @@ function repeat(elems: Value[], n: Value, what: string): Value[] {
   return out;
 }
 
-function strRepeat(s: string, n: Value, what: string): string {
+function strRepeat(s: string, n: Value, what: string, countFirst = false): string {
   if (typeof n !== "number") {
     if (typeof n === "bigint") throw new StarError(`excessive repeat (${s.length} * ${n} elements)`);
-    throw new StarError(`unknown binary op: ${what} * ${typeName(n)}`);
+    throw badCount(what, n, countFirst);
   }
   if (n <= 0) return "";
   charge(s.length * n);
@@ -102,13 +107,13 @@ export function binary(op: string, x: Value, y: Value): Value {
       if (ints) return I.intMul(x as I.Int, y as I.Int);
       if (isNum(x) && isNum(y)) return new Float(toF(x) * toF(y));
       if (tx === "string") return strRepeat(x as string, y, "string");
-      if (ty === "string") return strRepeat(y as string, x, "string");
+      if (ty === "string") return strRepeat(y as string, x, "string", true);
       if (x instanceof List) return new List(repeat(x.elems, y, "list"));
-      if (y instanceof List) return new List(repeat(y.elems, x, "list"));
+      if (y instanceof List) return new List(repeat(y.elems, x, "list", true));
       if (x instanceof Tuple) return new Tuple(repeat(x.elems, y, "tuple"));
-      if (y instanceof Tuple) return new Tuple(repeat(y.elems, x, "tuple"));
+      if (y instanceof Tuple) return new Tuple(repeat(y.elems, x, "tuple", true));
       if (x instanceof Bytes) return new Bytes(strRepeat(x.s, y, "bytes"));
-      if (y instanceof Bytes) return new Bytes(strRepeat(y.s, x, "bytes"));
+      if (y instanceof Bytes) return new Bytes(strRepeat(y.s, x, "bytes", true));
       break;
     case "/":
       if (isNum(x) && isNum(y)) {
@@ -389,11 +394,14 @@ export function setIndex(x: Value, y: Value, v: Value): void {
   throw new StarError(`${typeName(x)} value does not support item assignment`);
 }
 
+const INT32_MAX = 2147483647;
+
+/** A slice's start, end or step: None, or an int in the signed 32-bit range (starlark-go's AsInt32). */
 function sliceIndex(v: Value, what: string): number | undefined {
   if (v === None) return undefined;
-  if (typeof v === "number") return v;
-  if (typeof v === "bigint") return v > 0n ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
-  throw new StarError(`invalid ${what} index: got ${typeName(v)}, want int`);
+  if ((typeof v === "number" && v <= INT32_MAX && v >= -INT32_MAX - 1)) return v;
+  if (typeof v === "number" || typeof v === "bigint") throw new StarError(`invalid ${what}: ${v} out of range`);
+  throw new StarError(`invalid ${what}: got ${typeName(v)}, want int`);
 }
 
 /** Python's slice.indices: the concrete start, stop and step for a sequence of length n. */
@@ -401,8 +409,8 @@ export function sliceIndices(n: number, lo: Value, hi: Value, st: Value): [numbe
   let step = sliceIndex(st, "slice step");
   if (step === undefined) step = 1;
   if (step === 0) throw new StarError("zero is not a valid slice step");
-  const a = sliceIndex(lo, "start"),
-    b = sliceIndex(hi, "end");
+  const a = sliceIndex(lo, "start index"),
+    b = sliceIndex(hi, "end index");
   let start: number, end: number;
   if (step > 0) {
     start = a === undefined ? 0 : a < 0 ? Math.max(0, a + n) : Math.min(a, n);

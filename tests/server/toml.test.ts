@@ -1,6 +1,6 @@
-/** The positions config errors name: keys and tables found through strings, arrays and inline tables over lines. */
+/** The positions config errors name: keys and tables found past strings, arrays and inline tables over lines; where invalid TOML goes wrong. */
 import { describe, expect, test } from "bun:test";
-import { firstBadLine, siteOf, tomlLayout } from "../../src/server/toml-layout.ts";
+import { readToml, siteOf, TomlSyntaxError } from "../../src/server/toml.ts";
 
 const TEXT = `# [not] = a table
 top = "a # b = c"
@@ -24,12 +24,12 @@ v = 2
 db = "x"
 `;
 
-describe("tomlLayout", () => {
-  const layout = tomlLayout(TEXT);
+describe("readToml", () => {
+  const layout = readToml(TEXT);
   const at = (...path: string[]) => siteOf(layout, path);
 
   test("finds keys and tables past strings, comments, multi-line arrays and strings", () => {
-    expect(Bun.TOML.parse(TEXT)).toBeDefined();
+    expect(layout.value).toEqual(Bun.TOML.parse(TEXT) as Record<string, unknown>);
     expect(at("top")).toEqual({ line: 2, col: 1 });
     expect(at("a")).toEqual({ line: 3, col: 1 });
     expect(at("a", "list")).toEqual({ line: 4, col: 1 });
@@ -44,11 +44,18 @@ describe("tomlLayout", () => {
     expect(at("a", "list", "1")).toEqual({ line: 4, col: 1 });
   });
 
-  test("statements span their lines; the first bad one is found", () => {
-    expect(layout.statements.find((s) => s.start === 8)).toEqual({ start: 8, end: 11 });
+  test("invalid TOML is refused with the line and column where it goes wrong", () => {
     const bad = `${TEXT}x = [1,\n2\ny = 3\n`;
     expect(() => Bun.TOML.parse(bad)).toThrow();
-    // The unclosed list that starts on line 21 is where it goes wrong.
-    expect(firstBadLine(bad, tomlLayout(bad))).toBe(21);
+    let error: unknown;
+    try {
+      readToml(bad);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(TomlSyntaxError);
+    // The list opened on line 21 meets "y = 3" on line 23.
+    expect((error as TomlSyntaxError).line).toBe(23);
+    expect(() => readToml(`a = 1\na = 2\n`)).toThrow(/^2:1: /);
   });
 });
