@@ -642,12 +642,15 @@ export class ContainerLifecycle implements AppContainer {
       this.nextIdle(0);
       return;
     }
-    // A stop (SIGTERM or the image's stop signal first) rather than `kill`, whose SIGKILL is a crash as any other.
-    if (e.action === "kill" && e.labels.signal !== "9" && (this._state === "ready" || this._state === "paused")) {
+    // Docker names a kill's signal: a stop sends SIGTERM (or the image's stop signal) first, while `kill` sends
+    // SIGKILL, a crash as any other. Podman names none, and its stop sends no kill event at all: there a die with
+    // the status of a graceful stop (0, or 143 after SIGTERM) is taken for one.
+    if (e.action === "kill" && e.labels.signal !== undefined && e.labels.signal !== "9" && (this._state === "ready" || this._state === "paused")) {
       this.killedAt = Date.now();
       return;
     }
-    if (e.action === "die" && Date.now() - this.killedAt < KILL_THEN_DIE_MS && (this._state === "ready" || this._state === "paused")) {
+    const stoppedGracefully = this.shared.engine.kind === "podman" && (e.exitCode === 0 || e.exitCode === 143);
+    if (e.action === "die" && (Date.now() - this.killedAt < KILL_THEN_DIE_MS || stoppedGracefully) && (this._state === "ready" || this._state === "paused")) {
       this.clearTimers();
       this.url = undefined;
       this.setState("stopped", "stopped by another server or by hand");
