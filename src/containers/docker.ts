@@ -481,16 +481,16 @@ export class DockerEngine implements ContainerEngine {
       [200],
       "list containers",
     );
-    return ((json as { Id: string; Names?: string[]; Image: string; ImageID: string; State: string; Labels?: Record<string, string> | null }[]) ?? []).map(
-      (c) => ({
+    return ((json as { Id: string; Names?: string[]; Image: string; ImageID: string; State: string; Labels?: Record<string, string> | null }[]) ?? [])
+      .filter((c) => matchesLabels(c.Labels ?? {}, labels))
+      .map((c) => ({
         id: c.Id,
         name: (c.Names?.[0] ?? "").replace(/^\//, ""),
         image: c.Image,
         imageId: c.ImageID,
         state: c.State,
         labels: c.Labels ?? {},
-      }),
-    );
+      }));
   }
 
   async logs(id: string, tail: number): Promise<string> {
@@ -627,9 +627,11 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async listVolumes(labels: LabelFilter): Promise<VolumeInfo[]> {
+    // Podman 4.3 matches a volume that has ANY of several labels (Docker: all of them); the rest are dropped here,
+    // so that one app's delete never reaches another app's data.
     const { json } = await this.call("GET", "/volumes", { query: { filters: JSON.stringify({ label: labels }) } }, [200], "list volumes");
     const vols = (json as { Volumes?: { Name: string; Labels?: Record<string, string> | null }[] | null }).Volumes ?? [];
-    return vols.map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+    return vols.filter((v) => matchesLabels(v.Labels ?? {}, labels)).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
   }
 
   async removeVolume(name: string): Promise<void> {

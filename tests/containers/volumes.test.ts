@@ -74,3 +74,19 @@ test("a named volume outlives its container; a secret template is rendered and m
   expect((await engine.listVolumes([`${LABEL_APP}=${id}`])).length).toBe(0);
   expect((await engine.listContainers([`${LABEL_APP}=${id}`], true)).length).toBe(0);
 }, 60_000);
+
+test("listing volumes by several labels matches all of them (Podman's API alone would match any)", async () => {
+  const [a, b] = [appId("vol-a"), appId("vol-b")];
+  const shared = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  await engine.createVolume(`clace-lite-test-${a}`, { ...labels, [LABEL_APP]: a });
+  await engine.createVolume(`clace-lite-test-${b}`, { ...labels, [LABEL_APP]: b });
+  try {
+    const names = (await engine.listVolumes([...shared, `${LABEL_APP}=${a}`])).map((v) => v.name);
+    expect(names).toEqual([`clace-lite-test-${a}`]);
+    const containers = await engine.listContainers([...shared, `${LABEL_APP}=${a}`], true);
+    expect(containers).toEqual([]);
+  } finally {
+    await engine.removeVolume(`clace-lite-test-${a}`);
+    await engine.removeVolume(`clace-lite-test-${b}`);
+  }
+});
