@@ -39,14 +39,12 @@ const UNSUPPORTED: Record<string, string> = {
   output: "actions (auto-generated forms)",
 };
 
-function unsupported(session: LoadSession, what: string): RuntimeError {
-  return session.raise(
-    new RuntimeError(
-      "config",
-      `${what} is not supported by clace-lite, which serves proxied container apps`,
-      undefined,
-      "route requests with ace.proxy(path, proxy.config(...)) instead",
-    ),
+function unsupported(what: string): RuntimeError {
+  return new RuntimeError(
+    "config",
+    `${what} is not supported by clace-lite, which serves proxied container apps`,
+    undefined,
+    "route requests with ace.proxy(path, proxy.config(...)) instead",
   );
 }
 
@@ -96,7 +94,7 @@ export function makeAceModule(session: LoadSession): Module {
       ]);
     // style, libraries and custom_layout only shape Clace-rendered pages; a proxied app has none, so they are
     // accepted and have no effect. Actions would change what the app serves: refuse them.
-    if (asValueList(fn, "actions", actions).length > 0) throw unsupported(session, "ace.app(actions=...)");
+    if (asValueList(fn, "actions", actions).length > 0) throw unsupported("ace.app(actions=...)");
 
     const decl: AppDecl = {
       name: asString(fn, "name", name, ""),
@@ -212,7 +210,7 @@ export function makeAceModule(session: LoadSession): Module {
   };
   for (const [name, what] of Object.entries(UNSUPPORTED)) {
     members[name] = new Builtin(`ace.${name}`, () => {
-      throw unsupported(session, `ace.${name} (${what})`);
+      throw unsupported(`ace.${name} (${what})`);
     });
   }
   for (const [k, v] of Object.entries(CONSTANTS)) members[k] = v;

@@ -114,7 +114,7 @@ function appLabel(domain: string, path: string): string {
 }
 
 /** Turns an error from the interpreter into a RuntimeError, keeping the kind and fix a builtin gave it. */
-function wrapStarlarkError(err: unknown, lastError: RuntimeError | undefined): unknown {
+function wrapStarlarkError(err: unknown): unknown {
   if (err instanceof RuntimeError) return err;
   if (err instanceof StarlarkSyntaxError) {
     const d = err.diagnostics[0];
@@ -123,9 +123,9 @@ function wrapStarlarkError(err: unknown, lastError: RuntimeError | undefined): u
   }
   if (err instanceof StarlarkEvalError) {
     const where = `${err.pos.file}:${err.pos.line}:${err.pos.col}`;
-    if (lastError && err.message.includes(lastError.reason)) {
-      return new RuntimeError(lastError.kind, lastError.reason, where, lastError.fix, err.render());
-    }
+    // A builtin's own error (a missing approval, a bad param ...) keeps its kind and fix, positioned at the call.
+    const raised = err.cause;
+    if (raised instanceof RuntimeError) return new RuntimeError(raised.kind, raised.reason, where, raised.fix, err.render());
     return new RuntimeError("starlark", err.message, where, undefined, err.render());
   }
   return err;
@@ -149,25 +149,18 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
   const load = (module: string): Record<string, Value> => {
     if (module.endsWith(".in") || module.includes(".in#")) return loadPlugin(session, module);
     if (!module.endsWith(".star")) {
-      throw session.raise(
-        new RuntimeError("config", `cannot load ${JSON.stringify(module)}: only sibling .star files and plugins (name.in) can be loaded`),
-      );
+      throw new RuntimeError("config", `cannot load ${JSON.stringify(module)}: only sibling .star files and plugins (name.in) can be loaded`);
     }
     const name = cleanName(module);
-    if (name === null) throw session.raise(new RuntimeError("config", `cannot load ${JSON.stringify(module)}: it is outside the app folder`));
+    if (name === null) throw new RuntimeError("config", `cannot load ${JSON.stringify(module)}: it is outside the app folder`);
     const cached = cache.get(name);
     if (cached) return cached;
     if (loading.includes(name)) {
-      throw session.raise(new RuntimeError("config", `load cycle: ${[...loading, name].join(" -> ")}`, undefined, "remove one of the load() statements in the cycle"));
+      throw new RuntimeError("config", `load cycle: ${[...loading, name].join(" -> ")}`, undefined, "remove one of the load() statements in the cycle");
     }
-    let src: string | null;
-    try {
-      src = ctx.files.read(name);
-    } catch (err) {
-      // A link out of the app folder: reported at the load() statement, keeping its kind and fix.
-      throw err instanceof RuntimeError ? session.raise(err) : err;
-    }
-    if (src === null) throw session.raise(new RuntimeError("config", `cannot load ${JSON.stringify(module)}: no such file in the app`));
+    // A link out of the app folder throws here: reported at the load() statement, keeping its kind and fix.
+    const src = ctx.files.read(name);
+    if (src === null) throw new RuntimeError("config", `cannot load ${JSON.stringify(module)}: no such file in the app`);
     loading.push(name);
     try {
       const globals = execFile(name, src, predeclared, load);
@@ -200,7 +193,7 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
     loading.push("app.star");
     globals = execFile("app.star", appSrc, predeclared, load);
   } catch (err) {
-    throw wrapStarlarkError(err, session.lastError);
+    throw wrapStarlarkError(err);
   }
   const app = globals.app;
   if (app === undefined) {
@@ -221,8 +214,7 @@ function runApp(ctx: Context, session: LoadSession): AppDecl {
 function loadParams(files: AppFiles, values: Readonly<Record<string, string>>, budgets: LoadBudgets): ResolvedParam[] {
   const src = files.read("params.star");
   if (src === null) return resolveParams([], values);
-  let last: RuntimeError | undefined;
-  const env = paramsStarEnv((e) => (last = e));
+  const env = paramsStarEnv();
   try {
     exec("params.star", src, {
       predeclared: env.predeclared,
@@ -233,7 +225,7 @@ function loadParams(files: AppFiles, values: Readonly<Record<string, string>>, b
       budget: budgets.memory(),
     });
   } catch (err) {
-    throw wrapStarlarkError(err, last);
+    throw wrapStarlarkError(err);
   }
   return resolveParams(env.decls, values);
 }

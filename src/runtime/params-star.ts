@@ -4,7 +4,6 @@
  */
 import { Builtin, None, toJS, unpackArgs, type Value } from "../starlark/index.ts";
 import type { ParamValue } from "./app-config.ts";
-import { RuntimeError } from "./errors.ts";
 import { checkParamDecl, isParamType, PARAM_TYPES, type ParamDecl } from "./params.ts";
 import { ArgError, asBool, asString, isAbsent } from "./starlark-args.ts";
 
@@ -13,8 +12,7 @@ export interface ParamsStarEnv {
   decls: ParamDecl[];
 }
 
-/** `raise` lets the caller keep the kind and fix of an error thrown inside the builtin. */
-export function paramsStarEnv(raise: (e: RuntimeError) => RuntimeError): ParamsStarEnv {
+export function paramsStarEnv(): ParamsStarEnv {
   const decls: ParamDecl[] = [];
   const byName = new Map<string, ParamDecl>();
   const param = new Builtin("param", (_t, args, kwargs) => {
@@ -37,23 +35,19 @@ export function paramsStarEnv(raise: (e: RuntimeError) => RuntimeError): ParamsS
       if (js instanceof Map) throw new ArgError("param: a DICT default must have string keys");
       defaultValue = js as ParamValue;
     }
-    try {
-      const decl = checkParamDecl(
-        {
-          name: asString(fn, "name", name, ""),
-          type: typeName,
-          default: defaultValue,
-          description: asString(fn, "description", description, ""),
-          required: asBool(fn, "required", required, true),
-          displayType: asString(fn, "display_type", displayType, ""),
-        },
-        byName,
-      );
-      byName.set(decl.name, decl);
-      decls.push(decl);
-    } catch (err) {
-      throw err instanceof RuntimeError ? raise(err) : err;
-    }
+    const decl = checkParamDecl(
+      {
+        name: asString(fn, "name", name, ""),
+        type: typeName,
+        default: defaultValue,
+        description: asString(fn, "description", description, ""),
+        required: asBool(fn, "required", required, true),
+        displayType: asString(fn, "display_type", displayType, ""),
+      },
+      byName,
+    );
+    byName.set(decl.name, decl);
+    decls.push(decl);
     return None;
   });
   const config = new Builtin("config", (_t, args, kwargs) => {

@@ -138,9 +138,7 @@ function containerModule(session: LoadSession): Module {
   });
   const run = pluginFunction(session, "container.in", "run", () => {
     if (session.mode === "audit") return None;
-    throw session.raise(
-      new RuntimeError("config", "container.run (actions) is not supported by clace-lite", undefined, "remove the container.run call"),
-    );
+    throw new RuntimeError("config", "container.run (actions) is not supported by clace-lite", undefined, "remove the container.run call");
   });
   return new Module("container", {
     config,
@@ -161,9 +159,7 @@ export function loadPlugin(session: LoadSession, module: string): Record<string,
   const plugin = module.split("#")[0]!;
   if (!(PLUGINS as readonly string[]).includes(plugin)) {
     const known = OTHER_CLACE_PLUGINS.includes(plugin) ? "it is a Clace plugin that clace-lite does not provide" : "no such plugin";
-    throw session.raise(
-      new RuntimeError("config", `cannot load plugin ${plugin}: ${known}`, undefined, `clace-lite provides ${PLUGINS.join(" and ")}`),
-    );
+    throw new RuntimeError("config", `cannot load plugin ${plugin}: ${known}`, undefined, `clace-lite provides ${PLUGINS.join(" and ")}`);
   }
   session.recordLoad(plugin);
   session.checkLoad(plugin);

@@ -49,8 +49,6 @@ export class LoadSession {
   readonly routes = new WeakMap<object, ProxyRoute>();
   readonly permissions = new WeakMap<object, Permission>();
   readonly apps = new WeakMap<object, AppDecl>();
-  /** The last RuntimeError a builtin raised: the evaluator reports it as an eval error, this keeps its kind and fix. */
-  lastError: RuntimeError | undefined;
 
   constructor(
     readonly mode: SessionMode,
@@ -61,25 +59,17 @@ export class LoadSession {
     readonly approveCommand: string,
   ) {}
 
-  /** Remembers an error raised inside a builtin and returns it for throwing. */
-  raise(err: RuntimeError): RuntimeError {
-    this.lastError = err;
-    return err;
-  }
-
   recordLoad(plugin: string): void {
     if (!this.loads.includes(plugin)) this.loads.push(plugin);
   }
 
   checkLoad(plugin: string): void {
     if (this.mode === "audit" || this.approval.loads.includes(plugin)) return;
-    throw this.raise(
-      new RuntimeError(
-        "not-approved",
-        `app is not permitted to load plugin ${plugin}: it needs approval`,
-        undefined,
-        `approve the app's plugins and permissions with \`${this.approveCommand}\``,
-      ),
+    throw new RuntimeError(
+      "not-approved",
+      `app is not permitted to load plugin ${plugin}: it needs approval`,
+      undefined,
+      `approve the app's plugins and permissions with \`${this.approveCommand}\``,
     );
   }
 
@@ -89,22 +79,20 @@ export class LoadSession {
     const isDeclared = callPermitted(this.declared, plugin, method, args);
     const approved = this.approval.permissions.filter((p) => p.plugin === plugin && p.method === method);
     const known = approved.length > 0 ? `; approved: ${approved.map(describePermission).join(", ")}` : "";
-    throw this.raise(
-      isDeclared
-        ? new RuntimeError(
-            "not-approved",
-            `the call ${call} is not approved${known}`,
-            undefined,
-            `approve the app's permissions with \`${this.approveCommand}\``,
-          )
-        : new RuntimeError(
-            "config",
-            `the call ${call} is not permitted: no permission in ace.app(permissions=[...]) covers it${known}`,
-            undefined,
-            `add ace.permission(${JSON.stringify(plugin)}, ${JSON.stringify(method)}, [${args
-              .map((a) => JSON.stringify(a))
-              .join(", ")}]) to the app's permissions, then approve it with \`${this.approveCommand}\``,
-          ),
-    );
+    throw isDeclared
+      ? new RuntimeError(
+          "not-approved",
+          `the call ${call} is not approved${known}`,
+          undefined,
+          `approve the app's permissions with \`${this.approveCommand}\``,
+        )
+      : new RuntimeError(
+          "config",
+          `the call ${call} is not permitted: no permission in ace.app(permissions=[...]) covers it${known}`,
+          undefined,
+          `add ace.permission(${JSON.stringify(plugin)}, ${JSON.stringify(method)}, [${args
+            .map((a) => JSON.stringify(a))
+            .join(", ")}]) to the app's permissions, then approve it with \`${this.approveCommand}\``,
+        );
   }
 }

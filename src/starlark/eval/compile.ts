@@ -330,11 +330,14 @@ export class Compiler {
       try {
         members = t.loadFn(module, file);
       } catch (e) {
-        if (e instanceof StarError && e.pos !== undefined) {
-          // An error inside the loaded module: report it at the load, keeping the inner message.
-          throw errorAt(fr, pos, `cannot load ${module}: ${e.message}`);
-        }
-        throw annotate(e instanceof Error ? new StarError(`cannot load ${module}: ${e.message}`) : e, fr, pos);
+        // Reported at the load, keeping the inner message and the host's own error as the cause.
+        const cause = e instanceof StarError ? e.cause : e;
+        let err: StarError;
+        if (e instanceof StarError && e.pos !== undefined) err = errorAt(fr, pos, `cannot load ${module}: ${e.message}`);
+        else if (e instanceof Error) err = annotate(new StarError(`cannot load ${module}: ${e.message}`), fr, pos);
+        else throw annotate(e, fr, pos);
+        if (cause !== undefined) err.cause = cause;
+        throw err;
       }
       for (let i = 0; i < names.length; i++) {
         const name = names[i]!;

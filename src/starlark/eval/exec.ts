@@ -96,7 +96,9 @@ export function toEvalError(e: unknown, filename: string, source: string): Error
   if (e instanceof StarError) {
     const sources = new Map([[filename, source]]);
     const pos = e.pos ?? { file: filename, line: 1, col: 1 };
-    return new StarlarkEvalError(e.message, pos, e.backtrace ?? [], sources);
+    const err = new StarlarkEvalError(e.message, pos, e.backtrace ?? [], sources);
+    if (e.cause !== undefined) err.cause = e.cause;
+    return err;
   }
   if (e instanceof RangeError && /call stack/i.test(e.message)) {
     return new StarlarkEvalError("Starlark stack overflow", { file: filename, line: 1, col: 1 }, []);

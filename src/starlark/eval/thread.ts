@@ -217,7 +217,13 @@ export function starErrorOf(e: unknown): StarError | undefined {
 
 /** Gives an error the position where it happened (if it has none yet) and the current backtrace. */
 export function annotate(e: unknown, fr: Frame, pos: Pos): StarError {
-  const se = starErrorOf(e) ?? new StarError(e instanceof Error ? e.message : String(e));
+  let se = starErrorOf(e);
+  if (se === undefined) {
+    // An error a host builtin raised: its message becomes the Starlark error's, and the error itself its cause, for
+    // the host to recognise its own error when it comes out of exec.
+    se = new StarError(e instanceof Error ? e.message : String(e));
+    se.cause = e;
+  }
   if (se.pos === undefined) {
     se.pos = { file: fr.code.file, line: pos.line, col: pos.col };
     se.backtrace = fr.thread.backtrace(pos);
