@@ -1,5 +1,6 @@
 /**
- * The multi-app host: keeps the registry, the container lifecycle and the proxy's app table in step.
+ * The host of one app or many: keeps the registry, the container lifecycle and the proxy's app table in step.
+ * `serve` and `check` give it an in-memory registry with their one app; `server start` the stored one (start.ts).
  *
  * Every app in the store is loaded (runtime → AppConfig), its container registered with the lifecycle manager,
  * and mounted in the proxy. An app that fails to load or needs approval stays mounted with its error, so

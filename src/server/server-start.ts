@@ -102,7 +102,7 @@ export function startServer(opts: ServerStartOptions): Promise<RunningHost> {
     engine: () => openEngine(config, file, opts.log),
     // A server needs its engine from the start: boot adopts the containers that kept running.
     connectAtStart: true,
-    owner: serverOwner(paths),
+    owner: () => serverOwner(paths),
     runDir: join(paths.home, "run", "apps"),
     containersAtExit: "keep",
     admin: { socket: paths.adminSocket, pidFile: paths.pidFile },

@@ -3,12 +3,13 @@
  * app, no admin socket, and its containers removed at exit. Containers are labelled with this app's id so a later
  * run adopts or removes them. In dev mode the source folder is watched and the app reloaded on change.
  */
+import { join } from "node:path";
 import type { AppContainer, ContainerEvent } from "../containers/index.ts";
 import type { AccessEntry, ProxyEvent, ProxyServer } from "../proxy/index.ts";
 import type { AppConfig, EvalLimits, RuntimeError } from "../runtime/index.ts";
 import { homePaths } from "./home.ts";
 import type { DevReloadOutcome } from "./host.ts";
-import { serveRunDir, startHost, type ExitPolicy } from "./start.ts";
+import { startHost, type ExitPolicy } from "./start.ts";
 
 export interface SingleAppOptions {
   source: string | null;
@@ -93,10 +94,8 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     },
     engine: async () => (await import("../containers/index.ts")).connectEngine(),
     // Reconcile and events see only this app's containers, never a server's or another serve's.
-    get owner() {
-      return `serve:${appId}`;
-    },
-    runDir: serveRunDir(paths),
+    owner: () => `serve:${appId}`,
+    runDir: join(paths.home, "run", "serve"),
     containersAtExit: "remove",
     // Only a missing approval is served (as a 500 naming what to approve); any other load error is the user's to fix now.
     refuseBrokenApps: true,

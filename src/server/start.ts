@@ -5,7 +5,6 @@
  * shutdown path (a signal, the admin API's stop, or the caller closing it).
  */
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { AppContainers, ContainerEngine, ContainerEvent } from "../containers/index.ts";
 import { AppTable, createProxyServer, type AccessEntry, type ProxyEvent, type ProxyServer, type TlsFiles } from "../proxy/index.ts";
 import type { AppStore, EvalLimits } from "../runtime/index.ts";
@@ -54,8 +53,11 @@ export interface StartHostOptions {
   engine: () => Promise<ContainerEngine>;
   /** Connect the engine before the apps load: a server without an engine does not start. */
   connectAtStart?: boolean;
-  /** The owner label of this host's containers (a shared registry's own owner wins), and their secrets' folder. */
-  owner: string;
+  /**
+   * The owner label of this host's containers (a shared registry's own owner wins), asked for when the engine
+   * connects (after openStore), and the folder of their secret files.
+   */
+  owner: () => string;
   runDir: string;
   /** At stop: "keep" leaves containers running for the next start to adopt; "remove" removes them. */
   containersAtExit: "keep" | "remove";
@@ -207,7 +209,7 @@ export async function startHost(opts: StartHostOptions): Promise<RunningHost> {
         runDir: opts.runDir,
         // Reconcile and events touch only this host's containers (another CL_HOME or a `serve` keeps its own);
         // servers sharing a registry share its containers, and start each app one server at a time.
-        extraLabels: { [LABEL_OWNER]: opened.sharedOwner ?? opts.owner },
+        extraLabels: { [LABEL_OWNER]: opened.sharedOwner ?? opts.owner() },
         startGuard: (appId, start) => opened.exclusive(`start:${appId}`, start),
         peerActivity: opened.activity && ((appId) => opened.activity!.latest(appId, serverIdentity(opts.paths))),
       });
@@ -271,7 +273,3 @@ export async function startHost(opts: StartHostOptions): Promise<RunningHost> {
   };
 }
 
-/** The folder of secret files for containers run by `serve` and `check`, apart from a server's. */
-export function serveRunDir(paths: HomePaths): string {
-  return join(paths.home, "run", "serve");
-}
