@@ -6,7 +6,7 @@ import { InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ContainerEvent } from "../containers/index.ts";
-import type { SingleApp, SingleAppOptions } from "../server/index.ts";
+import type { ExitPolicy, SingleApp, SingleAppOptions } from "../server/index.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
 import { addAppOptions, appSettings, parsePort, type AppFlags } from "./options.ts";
 import { EXIT_FAILED, jsonLine, setErrorFormat, UserError } from "./output.ts";
@@ -127,33 +127,14 @@ async function waitReady(app: SingleApp, timeoutSecs: number): Promise<void> {
   throw new UserError(tail ? `${reason}\nlast log lines:\n${tail}` : `${reason}\n(no container log lines)`);
 }
 
-/** How long the clean-up after a signal may take (a cold start is cut short), and after a second signal. */
-const CLEANUP_BOUND_MS = 4500;
-const URGENT_CLEANUP_BOUND_MS = 2000;
-
-function bounded(work: Promise<unknown>, ms: number): Promise<unknown> {
-  return Promise.race([work.catch(() => {}), Bun.sleep(ms)]);
-}
-
-/**
- * Ctrl-C / SIGTERM: clean up once, within a bound; a second signal exits at once after one bounded attempt to
- * remove the app's containers, so that neither a cold start nor a slow engine keeps the process (or a container)
- * around.
- */
-function onSignals(cleanup: () => Promise<void>, removeNow: () => Promise<void>, printer: ProgressPrinter): void {
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
-    const code = signal === "SIGINT" ? 130 : 143;
-    if (stopping) {
-      void bounded(removeNow(), URGENT_CLEANUP_BOUND_MS).finally(() => process.exit(code));
-      return;
-    }
-    stopping = true;
-    printer.info(`${signal}: stopping (again to exit at once)`, { event: "signal", signal });
-    void bounded(cleanup(), CLEANUP_BOUND_MS).finally(() => process.exit(code));
+/** Ctrl-C / SIGTERM end serve and check with the signal's conventional exit code, the second one at once. */
+function signalExit(printer: ProgressPrinter, removeImages: boolean, onStopped?: () => void): ExitPolicy {
+  return {
+    code: (signal) => (signal === "SIGINT" ? 130 : 143),
+    onStopping: (signal) => printer.info(`${signal}: stopping (again to exit at once)`, { event: "signal", signal }),
+    onStopped,
+    removeImages,
   };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
 }
 
 export function registerServeCommands(program: Command): void {
@@ -187,20 +168,11 @@ export function registerServeCommands(program: Command): void {
       ...singleOptions("serve", dir, opts, printer, timings, { location: opts.appPath ?? opts.path ?? "/", host: opts.host, port: opts.port, httpsPort: opts.httpsPort }, waitSecs),
       dev: opts.dev ?? false,
       onReload: (outcome) => (outcome.ok ? printer.info("reloaded after a source change") : printer.error(`reload failed, still serving the previous version:\n${outcome.error}`)),
+      exit: signalExit(printer, opts.rmImage ?? false, () => printer.info(`${timings.summary(requests())}; containers removed`)),
+      onClosed: () => accessLog?.flush(),
     });
+    const requests = () => app.requestCount();
     printer.appUrl = app.url;
-    const close = () => {
-      accessLog?.flush();
-      return app.close({ removeImages: opts.rmImage ?? false });
-    };
-    onSignals(
-      async () => {
-        await close();
-        printer.info(`${timings.summary(app.requestCount())}; containers removed`);
-      },
-      () => app.abandon(),
-      printer,
-    );
     printer.info(`serving ${app.config?.name ?? dir} at ${app.url}${app.container ? " (the container starts on the first request)" : ""}`);
     if (app.loadError) {
       // Said at start, not only in the 500 page a browser gets: the app answers nothing until approved.
@@ -246,9 +218,11 @@ export function registerServeCommands(program: Command): void {
     const timings = new Timings();
     const started = performance.now();
     const { startSingleApp } = await import("../server/index.ts");
-    const app = await startSingleApp(singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }, opts.timeout));
+    const app = await startSingleApp({
+      ...singleOptions("check", dir, opts, printer, timings, { location: "/", host: "127.0.0.1", port: 0 }, opts.timeout),
+      exit: signalExit(printer, opts.rmImage ?? false),
+    });
     printer.appUrl = app.url;
-    onSignals(() => app.close({ removeImages: opts.rmImage ?? false }), () => app.abandon(), printer);
     let passed = false;
     try {
       await waitReady(app, opts.timeout);

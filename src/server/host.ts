@@ -1,5 +1,6 @@
 /**
- * The multi-app host: keeps the registry, the container lifecycle and the proxy's app table in step.
+ * The host of one app or many: keeps the registry, the container lifecycle and the proxy's app table in step.
+ * `serve` and `check` give it an in-memory registry with their one app; `server start` the stored one (start.ts).
  *
  * Every app in the store is loaded (runtime → AppConfig), its container registered with the lifecycle manager,
  * and mounted in the proxy. An app that fails to load or needs approval stays mounted with its error, so
@@ -64,14 +65,25 @@ interface LoadedApp {
   /** How to fix `error`. */
   fix: string;
   needsApproval: boolean;
+  /** What failed to load or start, as thrown (a one-app host without a registry refuses to start on it). */
+  cause: unknown;
   /** Epoch ms of the last request, 0 when none since the server started. */
   lastRequestMs: number;
+  /** Requests since the host started. */
+  requests: number;
   watcher?: SourceWatcher;
 }
 
+/** An app as the host has mounted it, for a caller that serves one (serve, check). */
+export type MountedApp = Readonly<Pick<LoadedApp, "record" | "config" | "container" | "error" | "fix" | "needsApproval" | "cause" | "requests">>;
+
+/** A dev-mode reload: the new version serves, or the error that kept the previous one serving. */
+export type DevReloadOutcome = { ok: true } | { ok: false; error: string };
+
 export interface AppHostOptions {
   store: AppStore;
-  containers: AppContainers;
+  /** The container manager, connected on first use: a host whose apps have no container needs no engine. */
+  containers: () => Promise<AppContainers>;
   table: AppTable;
   paths: HomePaths;
   defaultDomain: string;
@@ -85,6 +97,19 @@ export interface AppHostOptions {
   evalLimits?: Partial<EvalLimits>;
   /** What each app's container did over time (fed with the containers' events), for the status page and list. */
   activity?: ActivityTracker;
+  /**
+   * "stored": an app serves with the approval in its record (a registry's apps). "audit-all": whatever an app asks
+   * for is approved (`serve --approve`).
+   */
+  approval?: "stored" | "audit-all";
+  /** The command that approves the app at `location`, named in "needs approval" answers. */
+  approveCommand?: (location: string) => string;
+  /** How long boot waits for app configs before serving the apps that are loaded (default 1 s). */
+  bootWaitMs?: number;
+  /** Remove copies of sources under `paths.appsDir` that no stored app uses, at boot (a registry's host). */
+  sweepSources?: boolean;
+  /** Dev-mode reloads, for the caller to report; without it they are logged. */
+  onDevReload?: (location: string, outcome: DevReloadOutcome) => void;
 }
 
 /** How long boot waits for app configs before serving the apps that are loaded. */
@@ -207,8 +232,23 @@ export class AppHost implements AppHostOperations {
   private readonly versions = new Map<string, string>();
   private following: { close(): Promise<void> } | undefined;
   private stopPublishing: (() => void) | undefined;
+  /** The container manager once connected; undefined while no app has needed one. */
+  private manager: AppContainers | undefined;
+  private connecting: Promise<AppContainers> | undefined;
 
   constructor(private readonly opts: AppHostOptions) {}
+
+  /** The container manager, connected on first use (a failed connection is tried again next time). */
+  containers(): Promise<AppContainers> {
+    this.connecting ??= this.opts.containers().then(
+      (manager) => (this.manager = manager),
+      (err: unknown) => {
+        this.connecting = undefined;
+        throw err;
+      },
+    );
+    return this.connecting;
+  }
 
   /**
    * Loads every stored app, then reconciles containers (adopting running ones) and starts watching events. Configs
@@ -218,9 +258,12 @@ export class AppHost implements AppHostOperations {
    */
   async boot(): Promise<void> {
     const records = await this.opts.store.list();
-    for (const line of sweepAppLeftovers(this.opts.paths.appsDir, new Map(records.map((r) => [r.id, r.sourceDir])))) this.opts.log(line);
+    if (this.opts.sweepSources ?? true) {
+      for (const line of sweepAppLeftovers(this.opts.paths.appsDir, new Map(records.map((r) => [r.id, r.sourceDir])))) this.opts.log(line);
+    }
     const loads = Promise.all(records.map((record) => this.mountRecord(record)));
-    const slow = await Promise.race([loads.then(() => false), Bun.sleep(BOOT_LOAD_WAIT_MS).then(() => true)]);
+    const waitMs = this.opts.bootWaitMs ?? BOOT_LOAD_WAIT_MS;
+    const slow = waitMs === Infinity ? (await loads, false) : await Promise.race([loads.then(() => false), Bun.sleep(waitMs).then(() => true)]);
     if (!slow) return this.finishBoot();
     for (const record of records) if (!this.apps.has(record.id)) this.mountLoading(record);
     this.opts.log("some app configs are still being evaluated; those apps are served once loaded");
@@ -240,10 +283,14 @@ export class AppHost implements AppHostOperations {
   }
 
   private async finishBoot(): Promise<void> {
-    const result = await this.opts.containers.reconcile();
-    if (result.adopted.length) this.opts.log(`adopted running containers of ${result.adopted.length} app(s)`);
-    if (result.removedContainers.length) this.opts.log(`removed ${result.removedContainers.length} stale container(s)`);
-    await this.opts.containers.start();
+    // Not connected: no app has a container, and nothing of this host's can be running.
+    const containers = this.manager;
+    if (containers) {
+      const result = await containers.reconcile();
+      if (result.adopted.length) this.opts.log(`adopted running containers of ${result.adopted.length} app(s)`);
+      if (result.removedContainers.length) this.opts.log(`removed ${result.removedContainers.length} stale container(s)`);
+      await containers.start();
+    }
     if (this.opts.store.sharedOwner !== undefined) this.following = await this.followSharedRegistry();
     if (this.opts.store.activity !== undefined) {
       this.stopPublishing = publishActivity(this.opts.store.activity, serverIdentity(this.opts.paths), () => this.requestActivity(), this.opts.log);
@@ -285,7 +332,7 @@ export class AppHost implements AppHostOperations {
           this.opts.table.remove(app.record.domain, app.record.path);
           this.apps.delete(id);
           // The deleting server removed the containers first; one started here meanwhile goes too.
-          await this.opts.containers.remove(id).catch((err) => this.opts.log(`${formatAppLocation(app.record)}: removing its containers: ${messageOf(err)}`));
+          await this.manager?.remove(id).catch((err) => this.opts.log(`${formatAppLocation(app.record)}: removing its containers: ${messageOf(err)}`));
           rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
           this.opts.log(`${formatAppLocation(app.record)}: deleted through another server`);
         },
@@ -310,7 +357,7 @@ export class AppHost implements AppHostOperations {
       domain: record.domain,
       path: record.path,
       appId: record.id,
-      approveCommand: `clace-lite app approve ${formatAppLocation(record)}`,
+      approveCommand: (this.opts.approveCommand ?? ((location) => `clace-lite app approve ${location}`))(formatAppLocation(record)),
       limits: this.opts.evalLimits,
       dev: record.dev,
     };
@@ -353,19 +400,24 @@ export class AppHost implements AppHostOperations {
       error: "",
       fix: "",
       needsApproval: false,
+      cause: undefined,
       lastRequestMs: previous?.lastRequestMs ?? 0,
+      requests: previous?.requests ?? 0,
       watcher: previous?.watcher,
     };
     try {
-      const config = await this.loadConfig(record, record.metadata.approved ?? NOTHING_APPROVED);
+      const approved = this.opts.approval === "audit-all" ? "all-audited" : (record.metadata.approved ?? NOTHING_APPROVED);
+      const config = await this.loadConfig(record, approved);
       loaded.config = config;
       if (config.container) {
-        loaded.container = options.replace ? await this.opts.containers.replace(config.container) : await this.opts.containers.add(config.container);
+        const containers = await this.containers();
+        loaded.container = options.replace ? await containers.replace(config.container) : await containers.add(config.container);
       }
     } catch (err) {
       // A dev reload that fails leaves the running version mounted; the watcher reports the error.
       if (options.replace && previous?.config) throw err;
       loaded.error = messageOf(err);
+      loaded.cause = err;
       loaded.fix = err instanceof RuntimeError && err.fix ? err.fix : `fix the app, then run: clace-lite app reload ${formatAppLocation(record)}`;
       loaded.needsApproval = err instanceof RuntimeError && err.kind === "not-approved";
     }
@@ -382,6 +434,7 @@ export class AppHost implements AppHostOperations {
         () => {
           // A number per request; formatted only when someone lists the apps.
           loaded.lastRequestMs = Date.now();
+          loaded.requests++;
         },
         () => loaded.container?.state ?? (loaded.error ? "error" : "fixed"),
       ),
@@ -396,13 +449,17 @@ export class AppHost implements AppHostOperations {
     return watchSource(record.sourceDir!, async () => {
       const current = await this.opts.store.get(record.id);
       if (!current) return;
-      this.opts.log(`${formatAppLocation(current)}: source changed, reloading`);
+      const location = formatAppLocation(current);
+      const report = this.opts.onDevReload;
+      if (!report) this.opts.log(`${location}: source changed, reloading`);
       try {
         const app = await this.mountRecord(current, { replace: true });
         await app.container?.ensureReady();
-        this.opts.log(`${formatAppLocation(current)}: reloaded`);
+        if (report) report(location, { ok: true });
+        else this.opts.log(`${location}: reloaded`);
       } catch (err) {
-        this.opts.log(`${formatAppLocation(current)}: reload failed, still serving the previous version: ${messageOf(err)}`);
+        if (report) report(location, { ok: false, error: err instanceof RuntimeError ? err.render() : messageOf(err) });
+        else this.opts.log(`${location}: reload failed, still serving the previous version: ${messageOf(err)}`);
       }
     });
   }
@@ -610,7 +667,7 @@ export class AppHost implements AppHostOperations {
     for (const app of apps) {
       app.watcher?.close();
       this.opts.table.remove(app.record.domain, app.record.path);
-      await this.opts.containers.remove(app.record.id);
+      await this.manager?.remove(app.record.id);
       await this.opts.store.delete(app.record.id);
       this.apps.delete(app.record.id);
       this.versions.delete(app.record.id);
@@ -622,8 +679,9 @@ export class AppHost implements AppHostOperations {
 
   /** What `app delete` would remove of an app: the engine's own list of its containers and images, its files. */
   private async planDelete(app: LoadedApp): Promise<string[]> {
-    const engine = this.opts.containers.engine;
-    const scope = [...this.opts.containers.scope, `${LABEL_APP}=${app.record.id}`];
+    const containers = await this.containers();
+    const engine = containers.engine;
+    const scope = [...containers.scope, `${LABEL_APP}=${app.record.id}`];
     const plan = [`delete ${formatAppLocation(app.record)} (id ${app.record.id}) from the registry and stop serving it`];
     for (const c of await engine.listContainers(scope, true)) plan.push(`remove container ${c.name} (${c.state})`);
     for (const img of await engine.listImages(scope)) plan.push(`remove image ${img.repoTags[0] ?? img.id}`);
@@ -753,7 +811,7 @@ export class AppHost implements AppHostOperations {
     if (dryRun) return { ...this.status(app), reload: { ok: true, changes }, plan: [...changes, ...(await this.planSwitch(config))] };
     if (config.container) {
       this.opts.log(`${location}: ${kind}: preparing the new version`);
-      const upgrade = await this.opts.containers.upgrade(config.container).catch((err: unknown) => {
+      const upgrade = await (await this.containers()).upgrade(config.container).catch((err: unknown) => {
         throw new ReloadRefused(`the new version did not come up: ${explain(err)}`);
       });
       if (config.container.image.kind === "build") changes.push(upgrade.imageBuilt ? "image rebuilt" : "image unchanged");
@@ -808,7 +866,7 @@ export class AppHost implements AppHostOperations {
   /** What the container side of a switch would do, without building or starting anything. */
   private async planSwitch(config: AppConfig): Promise<string[]> {
     if (!config.container) return ["no container"];
-    const preview = await this.opts.containers.preview(config.container);
+    const preview = await (await this.containers()).preview(config.container);
     if (!preview.containerChanged) return ["container unchanged: the serving container would stay"];
     const image = config.container.image.kind === "build" ? "the image would be rebuilt" : `the image ${config.container.image.ref} would be pulled`;
     return [
@@ -860,7 +918,7 @@ export class AppHost implements AppHostOperations {
   async logs(target: string, options: { follow: boolean; signal?: AbortSignal }): Promise<ReadableStream<Uint8Array>> {
     const app = this.one(target);
     const id = app.container?.currentContainerId;
-    const engine = this.opts.containers.engine;
+    const engine = (await this.containers()).engine;
     const encoder = new TextEncoder();
     if (!id && !options.follow) return new Response(`${formatAppLocation(app.record)} has no container yet (it starts on the first request)\n`).body!;
     const logged = id ? await engine.logs(id, 200) : "";
@@ -961,9 +1019,49 @@ export class AppHost implements AppHostOperations {
   }
 
   async shutdown(): Promise<void> {
+    await this.stopWatching();
+    await this.opts.onShutdown();
+  }
+
+  // ---- exit ----
+
+  /** The apps as mounted. */
+  mountedApps(): MountedApp[] {
+    return [...this.apps.values()];
+  }
+
+  /** Stops watching sources (dev mode) and the shared registry, and publishing activity to it. */
+  async stopWatching(): Promise<void> {
     for (const app of this.apps.values()) app.watcher?.close();
     await this.following?.close().catch(() => {});
+    this.following = undefined;
     this.stopPublishing?.();
-    await this.opts.onShutdown();
+    this.stopPublishing = undefined;
+  }
+
+  /**
+   * Removes the containers of this host's apps (a one-app host at exit): a cold start in progress is cut short, not
+   * waited for; the built images stay for the next run unless removeImages.
+   */
+  async removeContainers(options: { removeImages: boolean }): Promise<void> {
+    const manager = this.manager;
+    if (!manager) return;
+    for (const app of this.apps.values()) {
+      const container = app.container;
+      if (!container) continue;
+      if (container.state !== "ready" && container.state !== "stopped") await container.abandon();
+      if (options.removeImages) {
+        await manager.remove(container.spec.appId);
+      } else {
+        await container.stop("shutting down");
+        const id = container.currentContainerId;
+        if (id) await manager.engine.removeContainer(id);
+      }
+    }
+  }
+
+  /** Exiting at once: every app's containers are force-removed, starts in progress cut short. */
+  async abandonContainers(): Promise<void> {
+    await Promise.all([...this.apps.values()].map((app) => app.container?.abandon()));
   }
 }

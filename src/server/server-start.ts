@@ -1,0 +1,120 @@
+/**
+ * `server start`: the host of start.ts with the registry `[metadata] db` names, the engine `[container] backend`
+ * chooses, and the admin API on CL_HOME's socket. Containers keep running at exit, for the next start to adopt.
+ */
+import { join } from "node:path";
+import type { ContainerEngine, ContainerEvent } from "../containers/index.ts";
+import type { AccessEntry, ProxyEvent, TlsFiles } from "../proxy/index.ts";
+import type { AppStore, EvalLimits } from "../runtime/index.ts";
+import type { LoadedServerConfig, ServerConfig } from "./config.ts";
+import { serverOwner, type HomePaths } from "./home.ts";
+import { startHost, type ExitPolicy, type RunningHost } from "./start.ts";
+import { HostError } from "./types.ts";
+
+export interface ServerStartOptions {
+  paths: HomePaths;
+  loaded: LoadedServerConfig;
+  /** Flags that override the config: HTTP port, HTTPS port (negative: none), the address to listen on. */
+  port?: number;
+  httpsPort?: number;
+  host?: string;
+  evalLimits?: Partial<EvalLimits>;
+  log: (line: string) => void;
+  onEvent?: (e: ContainerEvent) => void;
+  onProxyEvent?: (e: ProxyEvent) => void;
+  onAccess?: (e: AccessEntry) => void;
+  onClosed?: () => void;
+  exit: ExitPolicy;
+}
+
+/** Opens the registry `[metadata] db` names; a database that cannot be used is the user's to fix. */
+async function openRegistry(config: ServerConfig, database: string, file: string | undefined): Promise<AppStore> {
+  const { openAppStore, RegistryError } = await import("../runtime/index.ts");
+  try {
+    return await openAppStore(config.metadata.db, database);
+  } catch (err) {
+    if (err instanceof RegistryError) throw new HostError("usage", `${err.message}; check [metadata] db in ${file ?? "the config"}`);
+    throw err;
+  }
+}
+
+/** The app domains in the registry (app.localhost), for the self-signed certificate to name. */
+async function storedDomains(config: ServerConfig, database: string, file: string | undefined): Promise<string[]> {
+  const { existsSync } = await import("node:fs");
+  if (!config.metadata.db && !existsSync(database)) return [];
+  const store = await openRegistry(config, database, file);
+  try {
+    return [...new Set((await store.list()).map((r) => r.domain).filter(Boolean))];
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The HTTPS certificate: the config's files, or a self-signed one kept under CL_HOME for localhost, *.localhost,
+ * the default domain and the domains of the apps there are at start (an app on a new domain is covered after a
+ * restart).
+ */
+async function tlsFiles(config: ServerConfig, certsDir: string, database: string, file: string | undefined): Promise<TlsFiles> {
+  const { loadTlsFiles, selfSignedTls, TlsSetupError } = await import("../proxy/index.ts");
+  try {
+    if (config.https.cert_file) return await loadTlsFiles(config.https.cert_file, config.https.key_file);
+    return await selfSignedTls(certsDir, [config.system.default_domain, ...(await storedDomains(config, database, file))]);
+  } catch (err) {
+    if (err instanceof TlsSetupError) throw new HostError("usage", `${err.message}; check [https] cert_file and key_file in the config`);
+    throw err;
+  }
+}
+
+/** The engine `[container] backend` names: Docker (or Podman) itself, or Swarm services through it. */
+async function openEngine(config: ServerConfig, file: string | undefined, log: (line: string) => void): Promise<ContainerEngine> {
+  const { connectEngine, EngineError, SwarmEngine } = await import("../containers/index.ts");
+  const docker = await connectEngine();
+  if (config.container.backend !== "swarm") return docker;
+  const engine = await SwarmEngine.open(docker, { registry: config.container.registry }).catch((err: unknown) => {
+    if (err instanceof EngineError && err.kind === "config-error") {
+      throw new HostError("usage", `${file ?? "server config"}: [container] ${err.message}${err.fix ? `; ${err.fix}` : ""}`);
+    }
+    throw err;
+  });
+  log(`apps run as Swarm services (${engine.endpoint}${config.container.registry ? `, images pushed to ${config.container.registry}` : ", images stay on this node: set [container] registry for other nodes"})`);
+  return engine;
+}
+
+export function startServer(opts: ServerStartOptions): Promise<RunningHost> {
+  const { paths, loaded } = opts;
+  const { config, file } = loaded;
+  const httpsSetting = opts.httpsPort ?? config.https.port;
+  return startHost({
+    listen: {
+      host: opts.host ?? config.http.host,
+      port: opts.port ?? config.http.port,
+      httpsPort: httpsSetting < 0 ? undefined : httpsSetting,
+      httpsHost: config.https.host || undefined,
+      tls: () => tlsFiles(config, paths.certsDir, paths.database, file),
+      headerTimeout: config.http.read_header_timeout_secs,
+      fixes: { http: "--port N or [http] port in the config", https: "--https-port N (off for none) or [https] port in the config (-1 for none)" },
+    },
+    defaultDomain: config.system.default_domain,
+    baseHost: config.system.default_domain,
+    paths,
+    openStore: () => openRegistry(config, paths.database, file),
+    engine: () => openEngine(config, file, opts.log),
+    // A server needs its engine from the start: boot adopts the containers that kept running.
+    connectAtStart: true,
+    owner: () => serverOwner(paths),
+    runDir: join(paths.home, "run", "apps"),
+    containersAtExit: "keep",
+    admin: { socket: paths.adminSocket, pidFile: paths.pidFile },
+    exit: opts.exit,
+    confDefaults: config.app_config,
+    evalLimits: opts.evalLimits,
+    approval: "stored",
+    sweepSources: true,
+    log: opts.log,
+    onEvent: opts.onEvent,
+    onProxyEvent: opts.onProxyEvent,
+    onAccess: opts.onAccess,
+    onClosed: opts.onClosed,
+  });
+}
