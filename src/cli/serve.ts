@@ -6,7 +6,7 @@ import { InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ContainerEvent } from "../containers/index.ts";
-import type { ExitPolicy, SingleApp, SingleAppOptions } from "../server/index.ts";
+import type { ExitPolicy, SingleAppOptions } from "../server/index.ts";
 import { createProgressPrinter, type LogFormat, type ProgressPrinter } from "./progress.ts";
 import { addAppOptions, appSettings, parsePort, type AppFlags } from "./options.ts";
 import { EXIT_FAILED, jsonLine, setErrorFormat, UserError } from "./output.ts";
@@ -104,29 +104,6 @@ function readinessLimits(conf: Record<string, string>, timeoutSecs: number): Rec
   return { "container.health_attempts_after_startup": secs, "container.start_timeout_secs": secs, ...conf };
 }
 
-/**
- * Starts the app's container now and waits for it to answer within `timeoutSecs` (build included); throws with
- * the reason and the container's last log lines when it does not. On timeout the start is cancelled, so nothing
- * keeps running past the limit.
- */
-async function waitReady(app: SingleApp, timeoutSecs: number): Promise<void> {
-  if (app.loadError) throw new UserError(app.loadError.render().replace(/^error: /, ""));
-  const container = app.container;
-  if (!container) return; // a proxy-only app: nothing to start
-  const signal = AbortSignal.timeout(timeoutSecs * 1000);
-  let failure: unknown;
-  try {
-    await container.ensureReady(signal);
-    return;
-  } catch (err) {
-    failure = err;
-  }
-  if (signal.aborted) failure = (await container.cancelStart(`the app did not become ready within ${timeoutSecs}s (--wait-ready / --timeout)`)) ?? failure;
-  const reason = signal.aborted ? `the app did not become ready within ${timeoutSecs}s (state: ${container.state})` : failure instanceof Error ? failure.message : String(failure);
-  const tail = (failure as { logTail?: string } | null)?.logTail?.trimEnd();
-  throw new UserError(tail ? `${reason}\nlast log lines:\n${tail}` : `${reason}\n(no container log lines)`);
-}
-
 /** Ctrl-C / SIGTERM end serve and check with the signal's conventional exit code, the second one at once. */
 function signalExit(printer: ProgressPrinter, removeImages: boolean, onStopped?: () => void): ExitPolicy {
   return {
@@ -182,7 +159,7 @@ export function registerServeCommands(program: Command): void {
     if (opts.approve && app.config) printer.info(`approved ${reachLines(app.config.audit.reach.map(describeReach), "").trimEnd()}`);
     if (waitSecs !== undefined) {
       try {
-        await waitReady(app, waitSecs);
+        await app.waitReady(waitSecs, "--wait-ready");
       } catch (err) {
         // A preview that never came up leaves nothing behind: its container and the image built for it go.
         await app.close({ removeImages: true });
@@ -225,7 +202,7 @@ export function registerServeCommands(program: Command): void {
     printer.appUrl = app.url;
     let passed = false;
     try {
-      await waitReady(app, opts.timeout);
+      await app.waitReady(opts.timeout, "--timeout");
       const target = new URL((opts.path ?? "/").replace(/^\//, ""), app.url);
       const response = await fetch(target, { signal: AbortSignal.timeout(opts.timeout * 1000), redirect: "manual" });
       const body = await response.text();

@@ -10,6 +10,7 @@ import type { AppConfig, EvalLimits, RuntimeError } from "../runtime/index.ts";
 import { homePaths } from "./home.ts";
 import type { DevReloadOutcome } from "./host.ts";
 import { startHost, type ExitPolicy } from "./start.ts";
+import { HostError } from "./types.ts";
 
 export interface SingleAppOptions {
   source: string | null;
@@ -54,6 +55,12 @@ export interface SingleApp {
   url: string;
   /** Requests served so far. */
   requestCount(): number;
+  /**
+   * Starts the app's container now and waits for it to answer within `timeoutSecs` (build included); throws with
+   * the reason and the container's last log lines when it does not. On timeout the start is cancelled, so nothing
+   * keeps running past the limit. `limit` names the setting in the messages (the flag that set it).
+   */
+  waitReady(timeoutSecs: number, limit: string): Promise<void>;
   /** Stops serving and removes the containers this app created (and its built images with removeImages). */
   close(options: { removeImages: boolean }): Promise<void>;
   /** Exiting at once: cuts a start short and force-removes the app's containers (images stay). */
@@ -129,6 +136,24 @@ export async function startSingleApp(opts: SingleAppOptions): Promise<SingleApp>
     server: running.proxy,
     url: running.appUrl(domain, path),
     requestCount: () => app()?.requests ?? 0,
+    async waitReady(timeoutSecs, limit) {
+      const mounted = app();
+      if (mounted?.needsApproval) throw new HostError("usage", (mounted.cause as RuntimeError).render().replace(/^error: /, ""));
+      const container = mounted?.container;
+      if (!container) return; // a proxy-only app: nothing to start
+      const signal = AbortSignal.timeout(timeoutSecs * 1000);
+      let failure: unknown;
+      try {
+        await container.ensureReady(signal);
+        return;
+      } catch (err) {
+        failure = err;
+      }
+      if (signal.aborted) failure = (await container.cancelStart(`the app did not become ready within ${timeoutSecs}s (${limit})`)) ?? failure;
+      const reason = signal.aborted ? `the app did not become ready within ${timeoutSecs}s (state: ${container.state})` : failure instanceof Error ? failure.message : String(failure);
+      const tail = (failure as { logTail?: string } | null)?.logTail?.trimEnd();
+      throw new HostError("failed", tail ? `${reason}\nlast log lines:\n${tail}` : `${reason}\n(no container log lines)`);
+    },
     close: (options) => running.stop(options),
     abandon: () => running.abandon(),
   };
