@@ -15,6 +15,7 @@ import {
 } from "../../src/containers/index.ts";
 import { busyboxApp, busyboxImage } from "../../tests/fixtures/images.ts";
 import { buildSpec } from "../../tests/containers/helpers.ts";
+import { firstByte, median, summary } from "../stats.ts";
 
 const N = Number(process.argv[2] ?? 12);
 const labels = { "dev.clace-lite.bench": String(process.pid) };
@@ -26,18 +27,6 @@ function spec(appId: string): ContainerSpec {
   return { ...buildSpec(appId, dir, { settings: { idleShutdownSecs: 0, statusCheckIntervalSecs: 0 } }), appName: appId, env: { PORT: "8080" } };
 }
 
-async function firstByte(url: string): Promise<void> {
-  const res = await fetch(url);
-  const reader = res.body!.getReader();
-  await reader.read();
-  await reader.cancel();
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const fmt = (xs: number[]) => `median ${median(xs).toFixed(0)} ms, min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}`;
 
 const manager = new AppContainers(engine, { extraLabels: labels, stopTimeoutSecs: 1 });
 await manager.start();
@@ -110,9 +99,9 @@ await manager.remove("bench_cold");
 manager.close();
 
 console.log(`engine: ${engine.kind} at ${engine.endpoint}; N=${N}`);
-console.log(`raw floor (create+start+tight poll):        ${fmt(floor)}`);
-console.log(`ensureReady cold (create+start+probe):      ${fmt(cold)}  → +${(median(cold) - median(floor)).toFixed(0)} ms over the floor`);
-console.log(`ensureReady restart of a stopped container: ${fmt(restart)}`);
+console.log(`raw floor (create+start+tight poll):        ${summary(floor)}`);
+console.log(`ensureReady cold (create+start+probe):      ${summary(cold)}  → +${(median(cold) - median(floor)).toFixed(0)} ms over the floor`);
+console.log(`ensureReady restart of a stopped container: ${summary(restart)}`);
 
 // Memory of a manager with 200 registered, stopped apps.
 Bun.gc(true);

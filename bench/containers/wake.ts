@@ -13,6 +13,7 @@ import { loadApp } from "../../src/runtime/index.ts";
 import { busyboxApp, busyboxImage } from "../../tests/fixtures/images.ts";
 import { specBaseImage } from "../../tests/fixtures/spec-bases.ts";
 import { buildSpec } from "../../tests/containers/helpers.ts";
+import { firstByte, median } from "../stats.ts";
 
 const N = Number(process.argv[2] ?? 10);
 const labels = { "dev.clace-lite.bench": String(process.pid) };
@@ -36,13 +37,6 @@ function flaskSpec(): ContainerSpec {
   return { ...config.container!, settings };
 }
 
-async function firstByte(url: string): Promise<void> {
-  const res = await fetch(url);
-  const reader = res.body!.getReader();
-  await reader.read();
-  await reader.cancel();
-}
-
 async function until(check: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -51,10 +45,6 @@ async function until(check: () => boolean, ms: number): Promise<void> {
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const fmt = (xs: number[]) => `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
 
 async function timed(app: AppContainer, path: string): Promise<number> {

@@ -8,17 +8,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { median } from "../stats.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { apps: { type: "string", default: "100" }, runs: { type: "string", default: "10" } } });
 const APPS = Number(values.apps);
 const RUNS = Number(values.runs);
 const ROOT = join(import.meta.dir, "..", "..");
 const work = mkdtempSync(join(tmpdir(), "clace-lite-bench-"));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 async function canConnect(port: number): Promise<boolean> {
   try {

@@ -16,6 +16,7 @@ import { EMPTY_METADATA, PostgresAppStore } from "../../src/runtime/index.ts";
 import { busyboxApp, busyboxImage } from "../../tests/fixtures/images.ts";
 import { startPostgres } from "../../tests/fixtures/postgres.ts";
 import { CliProcess, runCli, tempHome } from "../../tests/cli/helpers.ts";
+import { median } from "../stats.ts";
 
 const wrk = Bun.which("wrk");
 if (wrk === null) {
@@ -30,11 +31,6 @@ await busyboxImage(engine);
 const postgres = await startPostgres();
 const dirs: string[] = [];
 const servers: { home: string; proc: CliProcess; base: string }[] = [];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 async function wrkRps(url: string): Promise<number> {
   const proc = Bun.spawn([wrk!, "-t1", "-c16", `-d${WRK_SECS}s`, url], { stdout: "pipe", stderr: "pipe" });

@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { median } from "../stats.ts";
 
 const root = join(import.meta.dir, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "clace-lite-startup-"));
@@ -43,10 +44,6 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 // One ratio column per CPython measured.
 const pythons = sides.flatMap(([name, cmd], s) => (cmd.includes("python") ? [{ name: cmd, median: median(times[s]!) }] : []));
 console.log(`| command | median (ms, ${runs} runs) | best (ms) | ${pythons.map((p) => `median / ${p.name}`).join(" | ")} |`);

@@ -13,6 +13,7 @@ import { AppContainers, SwarmEngine, connectEngine, type ContainerEngine, type C
 import { busyboxApp, busyboxImage } from "../../tests/fixtures/images.ts";
 import { buildSpec } from "../../tests/containers/helpers.ts";
 import { joinTestSwarm } from "../../tests/fixtures/swarm.ts";
+import { firstByte, median, summary } from "../stats.ts";
 
 const N = Number(process.argv[2] ?? 8);
 const BENCH_LABEL = "dev.clace-lite.bench";
@@ -27,18 +28,6 @@ function spec(appId: string): ContainerSpec {
   return { ...buildSpec(appId, dir, { settings: { idleShutdownSecs: 0, idlePauseSecs: 0, statusCheckIntervalSecs: 0 } }), appName: appId, env: { PORT: "8080" } };
 }
 
-async function firstByte(url: string): Promise<void> {
-  const res = await fetch(url);
-  const reader = res.body!.getReader();
-  await reader.read();
-  await reader.cancel();
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const fmt = (xs: number[]) => `median ${median(xs).toFixed(0)} ms, min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}`;
 
 interface Backend {
   name: string;
@@ -85,8 +74,8 @@ try {
   const [d, s] = backends as [Backend, Backend];
   console.log(`cold start, busybox app, N=${N}, interleaved (first byte through the lifecycle's URL)`);
   for (const b of backends) {
-    console.log(`  ${b.name.padEnd(6)} first start: ${fmt(b.first)}`);
-    console.log(`  ${b.name.padEnd(6)} restart:     ${fmt(b.restart)}`);
+    console.log(`  ${b.name.padEnd(6)} first start: ${summary(b.first)}`);
+    console.log(`  ${b.name.padEnd(6)} restart:     ${summary(b.restart)}`);
   }
   console.log(`  swarm/docker: first start ×${(median(s.first) / median(d.first)).toFixed(2)}, restart ×${(median(s.restart) / median(d.restart)).toFixed(2)}`);
   console.log(`  scale-up overhead (swarm restart − docker restart): ${(median(s.restart) - median(d.restart)).toFixed(0)} ms`);
