@@ -1,7 +1,7 @@
 /**
  * The container layer's public API: the ContainerEngine seam and its Engine API implementation, engine discovery,
  * and the lazy lifecycle: a small state machine per app (lifecycle.ts) with one policy per file (provision, readiness,
- * idle, backoff, cleanup, replacement) and the manager of one server's apps (manager.ts). Failures are StartErrors
+ * idle, pause, engine-events, backoff, cleanup, replacement) and the manager of one server's apps (manager.ts). Failures are StartErrors
  * with a kind.
  */
 export type {
@@ -38,6 +38,7 @@ export { AppContainers, DEFAULT_ULIMITS, type AppContainersOptions } from "./man
 export type { Upgrade, UpgradePreview } from "./replacement.ts";
 export { CrashBackoff, MAX_BACKOFF_MS, STABLE_AFTER_MS } from "./backoff.ts";
 export { idleAction, type IdleAction } from "./idle.ts";
+export { interpretEngineEvent, KILL_THEN_DIE_MS, type EventAction, type EventContext } from "./engine-events.ts";
 export { StartError, type StartFailure } from "./start-error.ts";
 export type { ContainerSpec, ContainerSettings, ImageSource, VolumeSpec } from "./spec.ts";
 export { DEFAULT_CONTAINER_SETTINGS } from "./spec.ts";

@@ -5,16 +5,19 @@
  * state and single flight: every caller that arrives while the app is not ready joins the one start in progress,
  * with its own deadline and abort signal; the start itself runs on to completion whoever leaves. The policies live
  * in their own modules and the core only acts on their answers: provisioning (provision.ts), readiness and status
- * checks (readiness.ts), idle pause and stop (idle.ts), crash backoff (backoff.ts), cleanup (cleanup.ts);
+ * checks (readiness.ts), when to pause or stop an idle app (idle.ts) and the pause tier's mechanics (pause.ts),
+ * what engine events from other servers mean (engine-events.ts), crash backoff (backoff.ts), cleanup (cleanup.ts);
  * replacing a running version is the manager's (replacement.ts, manager.ts). Only the ContainerEngine interface is
  * used, never an engine's client.
  */
 import { CrashBackoff } from "./backoff.ts";
 import { removeAppContainersNow, removeAppResources, type KeepVersion } from "./cleanup.ts";
 import { EngineError, type ContainerEngine, type EngineEvent, type PullProgress, type Ulimit } from "./engine.ts";
+import { interpretEngineEvent } from "./engine-events.ts";
 import { idleAction, type IdleAction } from "./idle.ts";
 import { collectContext } from "./context.ts";
 import { containerName, imageHash, imageName, specHash } from "./naming.ts";
+import { PauseTier, thawIfPaused, type PauseSubject } from "./pause.ts";
 import { createAppContainer, ensureImage, publishedAddress, type Provision } from "./provision.ts";
 import { checkStatus, probeOnce, waitUntilHealthy } from "./readiness.ts";
 import { StartError } from "./start-error.ts";
@@ -45,9 +48,6 @@ export type ContainerEvent =
  * across them, so that the second one to start an app waits and then adopts the container the first one started.
  */
 export type StartGuard = (appId: string, start: () => Promise<string>) => Promise<string>;
-
-/** A die this soon after a kill signal that this manager did not send is a stop asked for elsewhere, not a crash. */
-const KILL_THEN_DIE_MS = 15_000;
 
 /** What every app of one manager shares. */
 export interface ManagerContext {
@@ -141,9 +141,7 @@ export class ContainerLifecycle implements AppContainer {
   private streams = 0;
   private lastActivity = 0;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** A pause in progress, and the one wake of a paused container that requests share. */
-  private pausePromise: Promise<void> | undefined;
-  private wakePromise: Promise<string> | undefined;
+  private readonly pauseTier: PauseTier;
   private statusTimer: ReturnType<typeof setInterval> | undefined;
   private statusFailures = 0;
   private readyAt = 0;
@@ -174,6 +172,38 @@ export class ContainerLifecycle implements AppContainer {
     this._spec = spec;
     this._hash = hashes.hash;
     this.imgHash = hashes.imgHash;
+    this.pauseTier = new PauseTier(this.pauseSubject(), shared);
+  }
+
+  /** The pause tier's view of this app, and the transitions it may ask for. */
+  private pauseSubject(): PauseSubject {
+    const core = this;
+    return {
+      get appId() {
+        return core._spec.appId;
+      },
+      get appName() {
+        return core._spec.appName;
+      },
+      get state() {
+        return core._state;
+      },
+      get containerId() {
+        return core.containerId;
+      },
+      get url() {
+        return core.url;
+      },
+      setState: (state, reason) => this.setState(state, reason),
+      resumed: (reason) => this.resumed(reason),
+      unpauseFailed: (reason, failure) => {
+        this.url = undefined;
+        this.setState("stopped", reason);
+        this.backoff.record(failure);
+      },
+      coldStart: () => this.ensureReady(),
+      logTail: (id) => this.logTail(id),
+    };
   }
 
   get spec(): ContainerSpec {
@@ -229,7 +259,7 @@ export class ContainerLifecycle implements AppContainer {
 
   ensureReady(signal?: AbortSignal): Promise<string> {
     if (this._state === "ready" && this.url !== undefined) return Promise.resolve(this.url);
-    if (this._state === "paused") return this.waitFor(this.wake(), signal);
+    if (this._state === "paused") return this.waitFor(this.pauseTier.wake(), signal);
     if (this.removed) return Promise.reject(this.removedError());
     if (this._spec.lifetime === "command") {
       return Promise.reject(new StartError("config-error", `app ${this._spec.appName} has lifetime "command": it runs no service to proxy to`));
@@ -389,7 +419,7 @@ export class ContainerLifecycle implements AppContainer {
     }
     if (this.cancelReason !== undefined) throw new StartError("start-timeout", this.cancelReason);
     // Paused by another server sharing the engine while this one had it stopped: thawed, then adopted.
-    if (info?.status === "paused") await engine.unpauseContainer(info.id).catch(() => {});
+    await thawIfPaused(engine, info);
     const id = info ? info.id : await createAppContainer(provision, image.ref);
     this.containerId = id;
     if (this.abandoned) {
@@ -485,7 +515,7 @@ export class ContainerLifecycle implements AppContainer {
     if (this._state !== "ready" && this._state !== "paused") return;
     // An open request or stream: the app is not idle (a paused app has none: waking it is a request).
     if (this._state === "ready" && (this.inflight > 0 || this.streams > 0)) return void this.nextIdle(0);
-    if (this.wakePromise !== undefined) return void this.nextIdle(0);
+    if (this.pauseTier.isWaking) return void this.nextIdle(0);
     const idleFor = Date.now() - this.lastActivity;
     const paused = this._state === "paused";
     if (this.shared.peerActivity && idleAction(this._spec.settings, idleFor, paused, !this.shared.pauseUnavailable).kind !== "wait") {
@@ -505,71 +535,27 @@ export class ContainerLifecycle implements AppContainer {
 
   private idleActOn(idleFor: number): void {
     const action = this.nextIdle(idleFor);
-    if (action.kind === "pause") void this.pause(idleFor);
+    if (action.kind === "pause") void this.pauseIdle(idleFor);
     else if (action.kind === "stop") {
       this.shared.emit({ type: "idle-stop", appId: this._spec.appId, idleSecs: Math.round(idleFor / 1000) });
       void this.stop("idle").catch(() => {});
     }
   }
 
-  /**
-   * Pause an idle container. The state turns "paused" before the engine call, so that a request arriving meanwhile
-   * takes the wake path (which waits for the pause) instead of being sent to a container being frozen.
-   */
-  private async pause(idleFor: number): Promise<void> {
-    const id = this.containerId;
-    if (id === undefined) return;
-    this.setState("paused", `idle for ${Math.round(idleFor / 1000)}s`);
-    const p = this.shared.engine.pauseContainer(id);
-    this.pausePromise = p.catch(() => {});
-    try {
-      await p;
-      this.shared.emit({ type: "idle-pause", appId: this._spec.appId, idleSecs: Math.round(idleFor / 1000) });
-    } catch (err) {
-      // No freezer (rootless, some nested setups): idle apps are stopped as before; said once.
-      if (!this.shared.pauseUnavailable) {
-        this.shared.pauseUnavailable = true;
-        this.shared.emit({ type: "pause-unavailable", appId: this._spec.appId, reason: (err as Error).message });
-      }
-      if (this._state === "paused") this.setState("ready", "the container could not be paused");
-    } finally {
-      this.pausePromise = undefined;
-    }
+  /** Pause the idle container (pause.ts); when the engine cannot pause, the stop tier may be due already. */
+  private async pauseIdle(idleFor: number): Promise<void> {
+    await this.pauseTier.pause(idleFor);
     if (this._state === "paused" || this._state === "ready") {
       const action = this.nextIdle(Date.now() - this.lastActivity);
       if (action.kind === "stop") void this.stop("idle").catch(() => {});
     }
   }
 
-  /**
-   * Wake a paused container for a request: unpause it, and it answers at once (it never stopped, so there is no
-   * readiness wait). One wake however many requests arrive; a wake that fails falls back to a cold start.
-   */
-  private wake(): Promise<string> {
-    this.wakePromise ??= (async () => {
-      try {
-        if (this.pausePromise) await this.pausePromise;
-        if (this._state !== "paused" || this.containerId === undefined || this.url === undefined) return await this.ensureReady();
-        const started = performance.now();
-        try {
-          await this.shared.engine.unpauseContainer(this.containerId);
-        } catch (err) {
-          const logs = await this.logTail(this.containerId);
-          this.url = undefined;
-          this.setState("stopped", `could not unpause: ${(err as Error).message}`);
-          this.backoff.record(new StartError("start-failed", `app ${this._spec.appName}: unpausing failed`, logs));
-          return await this.ensureReady();
-        }
-        this.lastActivity = Date.now();
-        this.setState("ready", "woken by a request");
-        this.shared.emit({ type: "wake", appId: this._spec.appId, wakeMs: performance.now() - started });
-        this.nextIdle(0);
-        return this.url;
-      } finally {
-        this.wakePromise = undefined;
-      }
-    })();
-    return this.wakePromise;
+  /** Answering again after a pause (woken here or by another server): the idle clock starts afresh. */
+  private resumed(reason: string): void {
+    this.lastActivity = Date.now();
+    this.setState("ready", reason);
+    this.nextIdle(0);
   }
 
   // ---- crash detection: status checks (readiness.ts) and engine events ----
@@ -625,47 +611,48 @@ export class ContainerLifecycle implements AppContainer {
     this.shared.emit({ type: "crash", appId: this._spec.appId, exitCode, logTail: logs });
   }
 
-  /** An engine event about one of this app's containers (the manager routes them by label). */
+  /** An engine event about one of this app's containers (the manager routes them by label); engine-events.ts says what it means. */
   onEngineEvent(e: EngineEvent): void {
-    if (e.id !== this.containerId) return;
-    // Another server sharing the engine paused, woke or stopped the container: follow it, so that a request
-    // here wakes it rather than waiting on a frozen app, and a stop is not taken for a crash.
-    if (e.action === "pause" && this._state === "ready") {
-      clearTimeout(this.idleTimer);
-      this.setState("paused", "paused by another server");
-      this.nextIdle(Date.now() - this.lastActivity);
-      return;
-    }
-    if (e.action === "unpause" && this._state === "paused" && this.wakePromise === undefined && this.pausePromise === undefined) {
-      this.lastActivity = Date.now();
-      this.setState("ready", "woken by another server");
-      this.nextIdle(0);
-      return;
-    }
-    // Docker names a kill's signal: a stop sends SIGTERM (or the image's stop signal) first, while `kill` sends
-    // SIGKILL, a crash as any other. Podman names none, and its stop sends no kill event at all: there a die with
-    // the status of a graceful stop (0, or 143 after SIGTERM) is taken for one.
-    if (e.action === "kill" && e.labels.signal !== undefined && e.labels.signal !== "9" && (this._state === "ready" || this._state === "paused")) {
-      this.killedAt = Date.now();
-      return;
-    }
-    const stoppedGracefully = this.shared.engine.kind === "podman" && (e.exitCode === 0 || e.exitCode === 143);
-    if (e.action === "die" && (Date.now() - this.killedAt < KILL_THEN_DIE_MS || stoppedGracefully) && (this._state === "ready" || this._state === "paused")) {
-      this.clearTimers();
-      this.url = undefined;
-      this.setState("stopped", "stopped by another server or by hand");
-      return;
-    }
-    if (e.action === "die" || e.action === "oom") {
-      if (this._state === "starting") {
+    const action = interpretEngineEvent(
+      {
+        state: this._state,
+        containerId: this.containerId,
+        pauseOrWakeInFlight: this.pauseTier.inFlight,
+        killedAt: this.killedAt,
+        engine: this.shared.engine.kind,
+        now: Date.now(),
+      },
+      e,
+    );
+    switch (action.kind) {
+      case "ignore":
+        return;
+      case "paused-elsewhere":
+        clearTimeout(this.idleTimer);
+        this.setState("paused", "paused by another server");
+        this.nextIdle(Date.now() - this.lastActivity);
+        return;
+      case "woken-elsewhere":
+        return this.resumed("woken by another server");
+      case "kill-seen":
+        this.killedAt = Date.now();
+        return;
+      case "stopped-elsewhere":
+        this.clearTimers();
+        this.url = undefined;
+        this.setState("stopped", "stopped by another server or by hand");
+        return;
+      case "died-starting":
         this.dieSignal = true;
         this.wakeProbe?.();
-      } else if (this._state === "ready" || this._state === "paused") {
-        void this.markCrashed(e.id, e.exitCode);
-      }
-    } else if (e.action === "destroy") {
-      if (this._state === "ready" || this._state === "paused") void this.markCrashed(e.id, e.exitCode);
-      if (this._state !== "starting") this.containerId = undefined;
+        return;
+      case "crashed":
+        void this.markCrashed(e.id, action.exitCode);
+        return;
+      case "destroyed":
+        if (action.crashed) void this.markCrashed(e.id, e.exitCode);
+        if (action.forget) this.containerId = undefined;
+        return;
     }
   }
 
@@ -686,11 +673,7 @@ export class ContainerLifecycle implements AppContainer {
     const p = (async () => {
       this.setState("stopping", reason);
       try {
-        if (paused) {
-          // Thawed first: Podman does not stop a frozen container, and its SIGTERM must reach the app.
-          await this.pausePromise;
-          await this.shared.engine.unpauseContainer(id).catch(() => {});
-        }
+        if (paused) await this.pauseTier.thaw(id);
         await this.shared.engine.stopContainer(id, this.shared.stopTimeoutSecs);
       } finally {
         this.backoff.ranSince(this.readyAt);
@@ -709,11 +692,8 @@ export class ContainerLifecycle implements AppContainer {
   async adopt(id: string): Promise<boolean> {
     this.containerId = id;
     let info = await this.shared.engine.inspectContainer(id);
-    if (info?.status === "paused") {
-      // Paused when the server stopped: thawed, then adopted like a running one.
-      await this.shared.engine.unpauseContainer(id).catch(() => {});
-      info = await this.shared.engine.inspectContainer(id);
-    }
+    // Paused when the server stopped: thawed, then adopted like a running one.
+    if (await thawIfPaused(this.shared.engine, info)) info = await this.shared.engine.inspectContainer(id);
     const port = info?.hostPorts[`${this._spec.port}/tcp`];
     if (!info?.running || !port) return false;
     const url = `${this._spec.scheme}://${info.hostAddress ?? "127.0.0.1"}:${port}`;
