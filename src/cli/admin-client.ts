@@ -47,15 +47,6 @@ export class AdminClient {
     return response;
   }
 
-  /** Whether a server answers on the socket at all (whatever it answers): a left-over socket file does not. */
-  async answers(): Promise<boolean> {
-    const socketPath = await this.socketPath();
-    return fetch("http://clace-lite/v1/apps?glob=none", { unix: socketPath }).then(
-      () => true,
-      () => false,
-    );
-  }
-
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     return (await (await this.request(method, path, body)).json()) as T;
   }

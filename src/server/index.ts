@@ -14,6 +14,6 @@ export { ActivityTracker, type ActivityChange, type AppActivity } from "./activi
 export { statusEndpoints, type StatusDetail, type StatusRow, type StatusSource } from "./status-page.ts";
 export { adminHandler } from "./admin-api.ts";
 export { AppHost, type AppHostOptions, type DevReloadOutcome, type MountedApp } from "./host.ts";
-export { startServer, type ServerStartOptions } from "./server-start.ts";
+export { claimServerHome, startServer, type ServerStartOptions } from "./server-start.ts";
 export { startHost, type ExitPolicy, type HostListen, type RunningHost, type StartHostOptions } from "./start.ts";
 export { startSingleApp, type SingleApp, type SingleAppOptions } from "./single.ts";

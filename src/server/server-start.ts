@@ -1,13 +1,19 @@
 /**
  * `server start`: the host of start.ts with the registry `[metadata] db` names, the engine `[container] backend`
  * chooses, and the admin API on CL_HOME's socket. Containers keep running at exit, for the next start to adopt.
+ * One server per CL_HOME: `claimServerHome` takes the home before anything else, and the start refuses a socket
+ * another server still answers on.
  */
-import { join } from "node:path";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { ContainerEngine, ContainerEvent } from "../containers/index.ts";
-import type { AccessEntry, ProxyEvent, TlsFiles } from "../proxy/index.ts";
+import type { ProxyEvent, TlsFiles } from "../proxy/index.ts";
 import type { AppStore, EvalLimits } from "../runtime/index.ts";
 import type { LoadedServerConfig, ServerConfig } from "./config.ts";
+import { FileAccessLog } from "./access-log.ts";
 import { serverOwner, type HomePaths } from "./home.ts";
+import { acquireServerLock, ServerLockedError } from "./lock.ts";
+import { secureStateFiles } from "./state-perms.ts";
 import { startHost, type ExitPolicy, type RunningHost } from "./start.ts";
 import { HostError } from "./types.ts";
 
@@ -22,9 +28,37 @@ export interface ServerStartOptions {
   log: (line: string) => void;
   onEvent?: (e: ContainerEvent) => void;
   onProxyEvent?: (e: ProxyEvent) => void;
-  onAccess?: (e: AccessEntry) => void;
-  onClosed?: () => void;
   exit: ExitPolicy;
+}
+
+/**
+ * Takes the one-server-per-CL_HOME lock, before the server touches the database or a port, and makes the state
+ * private, saying through `log` what was readable by others. A second server on the home stops here.
+ */
+export function claimServerHome(paths: HomePaths, log: (line: string) => void): void {
+  try {
+    acquireServerLock(paths.lockFile, paths.home);
+  } catch (err) {
+    if (err instanceof ServerLockedError) throw new HostError("conflict", err.message);
+    throw err;
+  }
+  for (const line of secureStateFiles(paths)) log(`warning: state was readable by others, fixed: ${line}`);
+}
+
+/** The admin socket's place: a socket file a server still answers on is refused, one left by a killed server removed. */
+async function clearAdminSocket(paths: HomePaths): Promise<void> {
+  mkdirSync(dirname(paths.adminSocket), { recursive: true, mode: 0o700 });
+  if (!existsSync(paths.adminSocket)) return;
+  if (await answersOn(paths.adminSocket)) throw new HostError("conflict", `a clace-lite server is already running for ${paths.home}; stop it with: clace-lite server stop`);
+  rmSync(paths.adminSocket, { force: true });
+}
+
+/** Whether a server answers on the socket at all (whatever it answers): a left-over socket file does not. */
+function answersOn(socket: string): Promise<boolean> {
+  return fetch("http://clace-lite/v1/apps?glob=none", { unix: socket }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Opens the registry `[metadata] db` names; a database that cannot be used is the user's to fix. */
@@ -81,10 +115,13 @@ async function openEngine(config: ServerConfig, file: string | undefined, log: (
   return engine;
 }
 
-export function startServer(opts: ServerStartOptions): Promise<RunningHost> {
+/** Starts the server on a home `claimServerHome` took. */
+export async function startServer(opts: ServerStartOptions): Promise<RunningHost> {
   const { paths, loaded } = opts;
   const { config, file } = loaded;
   const httpsSetting = opts.httpsPort ?? config.https.port;
+  await clearAdminSocket(paths);
+  const accessLog = config.logging.access_logging ? new FileAccessLog(join(paths.home, "logs", "access.log"), "text") : undefined;
   return startHost({
     listen: {
       host: opts.host ?? config.http.host,
@@ -114,7 +151,8 @@ export function startServer(opts: ServerStartOptions): Promise<RunningHost> {
     log: opts.log,
     onEvent: opts.onEvent,
     onProxyEvent: opts.onProxyEvent,
-    onAccess: opts.onAccess,
-    onClosed: opts.onClosed,
+    // `[logging] access_logging`: one line per request in CL_HOME's logs/access.log.
+    onAccess: accessLog && ((e) => accessLog.add(e)),
+    onClosed: () => accessLog?.close(),
   });
 }
