@@ -141,7 +141,8 @@ export class ContainerLifecycle implements AppContainer {
   private streams = 0;
   private lastActivity = 0;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly pauseTier: PauseTier;
+  /** Made on the first pause: most apps of a server are stopped, and those carry nothing for it. */
+  private pauseTierOnce: PauseTier | undefined;
   private statusTimer: ReturnType<typeof setInterval> | undefined;
   private statusFailures = 0;
   private readyAt = 0;
@@ -172,7 +173,10 @@ export class ContainerLifecycle implements AppContainer {
     this._spec = spec;
     this._hash = hashes.hash;
     this.imgHash = hashes.imgHash;
-    this.pauseTier = new PauseTier(this.pauseSubject(), shared);
+  }
+
+  private get pauseTier(): PauseTier {
+    return (this.pauseTierOnce ??= new PauseTier(this.pauseSubject(), this.shared));
   }
 
   /** The pause tier's view of this app, and the transitions it may ask for. */
@@ -515,7 +519,7 @@ export class ContainerLifecycle implements AppContainer {
     if (this._state !== "ready" && this._state !== "paused") return;
     // An open request or stream: the app is not idle (a paused app has none: waking it is a request).
     if (this._state === "ready" && (this.inflight > 0 || this.streams > 0)) return void this.nextIdle(0);
-    if (this.pauseTier.isWaking) return void this.nextIdle(0);
+    if (this.pauseTierOnce?.isWaking) return void this.nextIdle(0);
     const idleFor = Date.now() - this.lastActivity;
     const paused = this._state === "paused";
     if (this.shared.peerActivity && idleAction(this._spec.settings, idleFor, paused, !this.shared.pauseUnavailable).kind !== "wait") {
@@ -617,7 +621,7 @@ export class ContainerLifecycle implements AppContainer {
       {
         state: this._state,
         containerId: this.containerId,
-        pauseOrWakeInFlight: this.pauseTier.inFlight,
+        pauseOrWakeInFlight: this.pauseTierOnce?.inFlight ?? false,
         killedAt: this.killedAt,
         engine: this.shared.engine.kind,
         now: Date.now(),
