@@ -2,7 +2,8 @@
  * The idle policy: what to do with an app's container after it has been idle for a while. Two tiers: first the
  * container is paused (`container.idle_pause_secs`: it keeps its memory but uses no CPU, and wakes in tens of
  * milliseconds without a readiness wait), later it is stopped (`container.idle_shutdown_secs`, Clace's key: a
- * cold start then). A pure function of the settings and the idle time, so the lifecycle only acts on its answer.
+ * cold start then). A pure function of the settings and the idle time, so the lifecycle only acts on its answer;
+ * pausing and waking the container are the pause tier's (pause.ts).
  */
 import type { ContainerSettings } from "./spec.ts";
 
