@@ -98,7 +98,7 @@ const fns: Record<string, Fn> = {
     const x = a[0]!;
     if (typeof x === "number" || typeof x === "bigint") return x < 0 ? intNeg(x) : x;
     if (x instanceof Float) return x.v < 0 || Object.is(x.v, -0) ? new Float(-x.v) : x;
-    throw new StarError(`abs: got ${typeName(x)}, want int or float`);
+    throw new StarError(`got ${typeName(x)}, want int or float`); // starlark-go names no function here
   },
   all(_t, a, k) {
     positional("all", a, k, 1, 1);
@@ -150,9 +150,10 @@ const fns: Record<string, Fn> = {
     return new List(attrNames(a[0]!));
   },
   enumerate(_t, a, k) {
-    const [x, start] = unpackArgs("enumerate", a, k, ["x", "start?"]);
-    const s = start === undefined ? 0 : wantInt("enumerate", paramLabel(k, "start"), start);
-    const es = iterate(x!, "enumerate");
+    // Positional only in starlark-go: enumerate(xs, start=1) is an error there.
+    positional("enumerate", a, k, 1, 2);
+    const s = a.length < 2 ? 0 : wantInt("enumerate", "2", a[1]!);
+    const es = iterate(a[0]!, "enumerate");
     charge(es.length * (SLOT_BYTES + TUPLE_BYTES));
     const out = new Array<Value>(es.length);
     for (let i = 0; i < es.length; i++) out[i] = new Tuple([s + i, es[i]!]);
@@ -191,7 +192,7 @@ const fns: Record<string, Fn> = {
   },
   getattr(_t, a, k) {
     positional("getattr", a, k, 2, 3);
-    const name = wantString("getattr", "name", a[1]!);
+    const name = wantString("getattr", "2", a[1]!);
     if (a.length === 3) {
       try {
         return getAttr(a[0]!, name);
@@ -209,7 +210,7 @@ const fns: Record<string, Fn> = {
   },
   hasattr(_t, a, k) {
     positional("hasattr", a, k, 2, 2);
-    return hasAttr(a[0]!, wantString("hasattr", "name", a[1]!));
+    return hasAttr(a[0]!, wantString("hasattr", "2", a[1]!));
   },
   hash(_t, a, k) {
     positional("hash", a, k, 1, 1);
@@ -223,7 +224,8 @@ const fns: Record<string, Fn> = {
     const [x, baseV] = unpackArgs("int", a, k, ["x", "base?"]);
     if (baseV !== undefined) {
       if (typeof x !== "string") throw new StarError("int: can't convert non-string with explicit base");
-      const base = wantInt("int", paramLabel(k, "base"), baseV);
+      if (typeof baseV !== "number" || (baseV | 0) !== baseV) throw new StarError(`int: for base, got ${typeName(baseV)}, want int`);
+      const base = baseV;
       if (base !== 0 && (base < 2 || base > 36)) throw new StarError("int: base must be an integer >= 2 && <= 36");
       const v = parseIntLiteral(x, base);
       if (v === undefined) throw new StarError(`int: invalid literal with base ${base}: ${x}`);
