@@ -296,8 +296,9 @@ const fns: Record<string, Fn> = {
   range(_t, a, k) {
     positional("range", a, k, 1, 3);
     const ints = a.map((v, i) => {
-      if (typeof v !== "number" && typeof v !== "bigint") throw new StarError(`range: got ${typeName(v)}, want int`);
-      if (typeof v === "bigint" && !fitsInt64(v)) throw new StarError(`range: ${["start", "stop", "step"][a.length === 1 ? 1 : i]} out of range`);
+      // As starlark-go's positional unpacking of 64-bit ints reports them: by position.
+      if (typeof v !== "number" && typeof v !== "bigint") throw new StarError(`range: for parameter ${i + 1}: got ${typeName(v)}, want int`);
+      if (typeof v === "bigint" && !fitsInt64(v)) throw new StarError(`range: for parameter ${i + 1}: ${v} out of range (want value in signed 64-bit range)`);
       return v;
     });
     const [start, stop, step] = ints.length === 1 ? [0, ints[0]!, 1] : [ints[0]!, ints[1]!, ints[2] ?? 1];
@@ -317,7 +318,13 @@ const fns: Record<string, Fn> = {
   set(_t, a, k) {
     positional("set", a, k, 0, 1);
     const s = new StarSet();
-    if (a.length) for (const v of iterate(a[0]!, "set")) s.add(v);
+    if (a.length === 0) return s;
+    try {
+      for (const v of iterate(a[0]!, "set")) s.add(v);
+    } catch (e) {
+      if (e instanceof StarError && !e.message.startsWith("set: ")) e.message = `set: ${e.message}`; // an unhashable element
+      throw e;
+    }
     return s;
   },
   sorted(t, a, k) {
