@@ -355,11 +355,12 @@ const fns: Record<string, Fn> = {
     return new Tuple(es.slice());
   },
   type(_t, a, k) {
-    positional("type", a, k, 1, 1);
+    if (k.length > 0) throw new StarError("type does not accept keyword arguments");
+    if (a.length !== 1) throw new StarError(`type: got ${a.length} arguments, want exactly 1`);
     return typeName(a[0]!);
   },
   zip(_t, a, k) {
-    positional("zip", a, k, 0, Infinity);
+    if (k.length > 0) throw new StarError("zip does not accept keyword arguments");
     const seqs = a.map((x, i) => {
       const es = iterableElems(x);
       if (es === undefined) throw new StarError(`zip: argument #${i + 1} is not iterable: ${typeName(x)}`);
