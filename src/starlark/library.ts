@@ -98,7 +98,7 @@ const fns: Record<string, Fn> = {
     const x = a[0]!;
     if (typeof x === "number" || typeof x === "bigint") return x < 0 ? intNeg(x) : x;
     if (x instanceof Float) return x.v < 0 || Object.is(x.v, -0) ? new Float(-x.v) : x;
-    throw new StarError(`abs: got ${typeName(x)}, want int or float`);
+    throw new StarError(`got ${typeName(x)}, want int or float`); // starlark-go names no function here
   },
   all(_t, a, k) {
     positional("all", a, k, 1, 1);
@@ -150,9 +150,10 @@ const fns: Record<string, Fn> = {
     return new List(attrNames(a[0]!));
   },
   enumerate(_t, a, k) {
-    const [x, start] = unpackArgs("enumerate", a, k, ["x", "start?"]);
-    const s = start === undefined ? 0 : wantInt("enumerate", paramLabel(k, "start"), start);
-    const es = iterate(x!, "enumerate");
+    // Positional only in starlark-go: enumerate(xs, start=1) is an error there.
+    positional("enumerate", a, k, 1, 2);
+    const s = a.length < 2 ? 0 : wantInt("enumerate", "2", a[1]!);
+    const es = iterate(a[0]!, "enumerate");
     charge(es.length * (SLOT_BYTES + TUPLE_BYTES));
     const out = new Array<Value>(es.length);
     for (let i = 0; i < es.length; i++) out[i] = new Tuple([s + i, es[i]!]);
@@ -191,7 +192,7 @@ const fns: Record<string, Fn> = {
   },
   getattr(_t, a, k) {
     positional("getattr", a, k, 2, 3);
-    const name = wantString("getattr", "name", a[1]!);
+    const name = wantString("getattr", "2", a[1]!);
     if (a.length === 3) {
       try {
         return getAttr(a[0]!, name);
@@ -209,7 +210,7 @@ const fns: Record<string, Fn> = {
   },
   hasattr(_t, a, k) {
     positional("hasattr", a, k, 2, 2);
-    return hasAttr(a[0]!, wantString("hasattr", "name", a[1]!));
+    return hasAttr(a[0]!, wantString("hasattr", "2", a[1]!));
   },
   hash(_t, a, k) {
     positional("hash", a, k, 1, 1);
@@ -223,7 +224,8 @@ const fns: Record<string, Fn> = {
     const [x, baseV] = unpackArgs("int", a, k, ["x", "base?"]);
     if (baseV !== undefined) {
       if (typeof x !== "string") throw new StarError("int: can't convert non-string with explicit base");
-      const base = wantInt("int", paramLabel(k, "base"), baseV);
+      if (typeof baseV !== "number" || (baseV | 0) !== baseV) throw new StarError(`int: for base, got ${typeName(baseV)}, want int`);
+      const base = baseV;
       if (base !== 0 && (base < 2 || base > 36)) throw new StarError("int: base must be an integer >= 2 && <= 36");
       const v = parseIntLiteral(x, base);
       if (v === undefined) throw new StarError(`int: invalid literal with base ${base}: ${x}`);
@@ -294,8 +296,9 @@ const fns: Record<string, Fn> = {
   range(_t, a, k) {
     positional("range", a, k, 1, 3);
     const ints = a.map((v, i) => {
-      if (typeof v !== "number" && typeof v !== "bigint") throw new StarError(`range: got ${typeName(v)}, want int`);
-      if (typeof v === "bigint" && !fitsInt64(v)) throw new StarError(`range: ${["start", "stop", "step"][a.length === 1 ? 1 : i]} out of range`);
+      // As starlark-go's positional unpacking of 64-bit ints reports them: by position.
+      if (typeof v !== "number" && typeof v !== "bigint") throw new StarError(`range: for parameter ${i + 1}: got ${typeName(v)}, want int`);
+      if (typeof v === "bigint" && !fitsInt64(v)) throw new StarError(`range: for parameter ${i + 1}: ${v} out of range (want value in signed 64-bit range)`);
       return v;
     });
     const [start, stop, step] = ints.length === 1 ? [0, ints[0]!, 1] : [ints[0]!, ints[1]!, ints[2] ?? 1];
@@ -315,7 +318,13 @@ const fns: Record<string, Fn> = {
   set(_t, a, k) {
     positional("set", a, k, 0, 1);
     const s = new StarSet();
-    if (a.length) for (const v of iterate(a[0]!, "set")) s.add(v);
+    if (a.length === 0) return s;
+    try {
+      for (const v of iterate(a[0]!, "set")) s.add(v);
+    } catch (e) {
+      if (e instanceof StarError && !e.message.startsWith("set: ")) e.message = `set: ${e.message}`; // an unhashable element
+      throw e;
+    }
     return s;
   },
   sorted(t, a, k) {
@@ -346,11 +355,12 @@ const fns: Record<string, Fn> = {
     return new Tuple(es.slice());
   },
   type(_t, a, k) {
-    positional("type", a, k, 1, 1);
+    if (k.length > 0) throw new StarError("type does not accept keyword arguments");
+    if (a.length !== 1) throw new StarError(`type: got ${a.length} arguments, want exactly 1`);
     return typeName(a[0]!);
   },
   zip(_t, a, k) {
-    positional("zip", a, k, 0, Infinity);
+    if (k.length > 0) throw new StarError("zip does not accept keyword arguments");
     const seqs = a.map((x, i) => {
       const es = iterableElems(x);
       if (es === undefined) throw new StarError(`zip: argument #${i + 1} is not iterable: ${typeName(x)}`);

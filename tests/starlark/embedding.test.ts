@@ -108,6 +108,27 @@ describe("exec", () => {
     expect(() => exec("r.star", at(200), { options: { recursion: true }, maxDepth: 100 })).toThrow("Starlark stack overflow");
     expect(exec("r.star", at(90), { options: { recursion: true }, maxDepth: 100 }).r).toBe(90);
   });
+
+  test("recursion through a builtin's callback (sorted, max key=) goes past the JS-stack depth and runs out as a Starlark error, wherever the JS stack ends", () => {
+    const via = (builtin: string, n: number) =>
+      `def f(n):\n    return 0 if n == 0 else 1 + ${builtin}([n - 1], key = f)\nr = f(${n})\n`;
+    // Each level holds the builtin's JS frames, so this goes some thousands of levels deep, not 100,000.
+    expect(exec("r.star", via("max", 1000), { options: { recursion: true } }).r).toBe(1000);
+    // Runaways, each in a fresh thread (no frames kept from an earlier run), with a different amount of work per
+    // level so that the JS stack runs out at a different point of the call each time.
+    for (let pad = 0; pad < 12; pad++) {
+      const args = Array.from({ length: pad }, (_, i) => `a${i} = ${i}`).join(", ");
+      const src = `def g(n${args ? ", " + args : ""}):\n    return sorted([n + 1], key = g)\ng(0)\n`;
+      let err: unknown;
+      try {
+        exec("r.star", src, { options: { recursion: true } });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(StarlarkEvalError);
+      expect((err as StarlarkEvalError).message).toBe("Starlark stack overflow");
+    }
+  });
 });
 
 describe("conversions", () => {

@@ -351,6 +351,101 @@ export class Compiler {
     };
   }
 
+  /**
+   * `for j in range(...): xs[j] = True` (sieves, marking, clearing) with local xs: one closure that stores in a
+   * tight loop. The general loop calls its body through a call site shared by every loop of every program, which
+   * the engine stops inlining once it has seen many bodies; here nothing is called per element. Anything but a
+   * range over a mutable, unfrozen list and an index within it goes through the general loop and body.
+   */
+  private rangeFill(s: A.ForStmt, slot: number, x: Expr, body: Stmt): Stmt | undefined {
+    if (s.body.length !== 1) return undefined;
+    const st = s.body[0]!;
+    if (st.kind !== "AssignStmt" || st.op !== "=") return undefined;
+    let lhs: A.Expr = st.lhs;
+    while (lhs.kind === "ParenExpr") lhs = lhs.x;
+    let rv: A.Expr = st.rhs;
+    while (rv.kind === "ParenExpr") rv = rv.x;
+    if (lhs.kind !== "IndexExpr" || rv.kind !== "Ident" || rv.binding?.scope !== "universal") return undefined;
+    const k = rv.name === "True" ? true : rv.name === "False" ? false : rv.name === "None" ? None : undefined;
+    const ox = operandOf(lhs.x),
+      oy = operandOf(lhs.y);
+    if (k === undefined || ox === undefined || oy === undefined || oy.slot !== slot || ox.slot < 0 || ox.slot === slot) return undefined;
+    const xs = ox.slot;
+    const pos = s.start;
+    const general = this.localLoop(s, slot, body);
+    return (fr) => {
+      const it = x(fr);
+      const xv = fr.l[xs];
+      if (!(it instanceof Range) || !(xv instanceof List) || xv.frozen || xv.itercount !== 0) return general(fr, it);
+      const t = fr.thread;
+      const l = fr.l;
+      const es = xv.elems;
+      const n = it.len,
+        start = it.start,
+        step = it.step;
+      for (let i = 0; i < n; i++) {
+        if (--t.steps <= 0) stepCheckpoint(fr, pos);
+        const j = start + i * step;
+        l[slot] = j;
+        if (j >= 0 && j < es.length) es[j] = k;
+        else body(fr); // a negative index, or the error of one out of range
+      }
+      return NORMAL;
+    };
+  }
+
+  /** The loop of `for <local> in it` (the loop variable stored inline), given the evaluated iterable. */
+  private localLoop(s: A.ForStmt, slot: number, body: Stmt): (fr: Frame, it: Value) => number {
+    const pos = s.start;
+    const xpos = s.x.start;
+    return (fr, it) => {
+      const t = fr.thread;
+      const l = fr.l;
+      if (it instanceof Range) {
+        const n = it.len,
+          start = it.start,
+          step = it.step;
+        for (let i = 0; i < n; i++) {
+          if (--t.steps <= 0) stepCheckpoint(fr, pos);
+          l[slot] = start + i * step;
+          const r = body(fr);
+          if (r !== NORMAL) {
+            if (r === BREAK) break;
+            if (r === RETURN) return r;
+          }
+        }
+        return NORMAL;
+      }
+      let es: Value[];
+      let guard: { itercount: number };
+      if (it instanceof List) {
+        es = it.elems;
+        guard = it;
+      } else if (it instanceof Dict || it instanceof StarSet) {
+        es = it.ht.keys();
+        guard = it.ht;
+      } else {
+        es = iterElems(fr, xpos, it);
+        guard = { itercount: 0 };
+      }
+      guard.itercount++;
+      try {
+        for (let i = 0; i < es.length; i++) {
+          if (--t.steps <= 0) stepCheckpoint(fr, pos);
+          l[slot] = es[i]!;
+          const r = body(fr);
+          if (r !== NORMAL) {
+            if (r === BREAK) break;
+            if (r === RETURN) return r;
+          }
+        }
+      } finally {
+        guard.itercount--;
+      }
+      return NORMAL;
+    };
+  }
+
   forStmt(s: A.ForStmt): Stmt {
     const x = this.expr(s.x);
     const set = this.assignTo(s.vars);
@@ -362,53 +457,10 @@ export class Compiler {
     if (v.kind === "Ident" && v.binding!.scope === "local") {
       // The common `for i in range(n)` / `for x in xs` with a local loop variable: store it inline.
       const slot = v.binding!.index;
-      return (fr) => {
-        const it = x(fr);
-        const t = fr.thread;
-        const l = fr.l;
-        if (it instanceof Range) {
-          const n = it.len,
-            start = it.start,
-            step = it.step;
-          for (let i = 0; i < n; i++) {
-            if (--t.steps <= 0) stepCheckpoint(fr, pos);
-            l[slot] = start + i * step;
-            const r = body(fr);
-            if (r !== NORMAL) {
-              if (r === BREAK) break;
-              if (r === RETURN) return r;
-            }
-          }
-          return NORMAL;
-        }
-        let es: Value[];
-        let guard: { itercount: number };
-        if (it instanceof List) {
-          es = it.elems;
-          guard = it;
-        } else if (it instanceof Dict || it instanceof StarSet) {
-          es = it.ht.keys();
-          guard = it.ht;
-        } else {
-          es = iterElems(fr, xpos, it);
-          guard = { itercount: 0 };
-        }
-        guard.itercount++;
-        try {
-          for (let i = 0; i < es.length; i++) {
-            if (--t.steps <= 0) stepCheckpoint(fr, pos);
-            l[slot] = es[i]!;
-            const r = body(fr);
-            if (r !== NORMAL) {
-              if (r === BREAK) break;
-              if (r === RETURN) return r;
-            }
-          }
-        } finally {
-          guard.itercount--;
-        }
-        return NORMAL;
-      };
+      const fill = this.rangeFill(s, slot, x, body);
+      if (fill !== undefined) return fill;
+      const loop = this.localLoop(s, slot, body);
+      return (fr) => loop(fr, x(fr));
     }
     return (fr) => {
       const it = x(fr);

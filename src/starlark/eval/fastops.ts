@@ -7,6 +7,7 @@
  */
 import type * as A from "../syntax/ast.ts";
 import { binary } from "../values/ops.ts";
+import { intAdd, intMul, intSub, norm, type Int } from "../values/int.ts";
 import { compare, type CompareOp } from "../values/compare.ts";
 import type { Value } from "../values/value.ts";
 import { annotate, errorAt, type Expr, type Frame } from "./thread.ts";
@@ -34,6 +35,11 @@ function unbound(fr: Frame, o: Operand): never {
   throw errorAt(fr, o.pos, `local variable ${o.name} referenced before assignment`);
 }
 
+/** Ints, at least one of them a bigint: the big-int paths go straight to int.ts, not through `binary`. */
+function bigOperands(a: Value | undefined, b: Value | undefined): boolean {
+  return typeof a === "bigint" ? typeof b === "number" || typeof b === "bigint" : typeof b === "bigint" && typeof a === "number";
+}
+
 /** The general path, given the operands' values (undefined = an unbound local). */
 function slow(fr: Frame, pos: A.Pos, op: string, a: Value | undefined, b: Value | undefined, x: Operand, y: Operand): Value {
   if (a === undefined) unbound(fr, x);
@@ -54,6 +60,7 @@ export function fastBinary(op: string, xe: A.Expr, ye: A.Expr, pos: A.Pos): Expr
   const i = x.slot;
   if (y.slot < 0) {
     const c = y.c;
+    const cb = BigInt(c); // for a big-int operand (x * 3 in a big-int loop): converted once, here
     switch (op) {
       case "+":
         return (fr) => {
@@ -61,7 +68,7 @@ export function fastBinary(op: string, xe: A.Expr, ye: A.Expr, pos: A.Pos): Expr
           if (typeof a === "number") {
             const z = a + c;
             if (z <= MAX && z >= -MAX) return z;
-          }
+          } else if (typeof a === "bigint") return norm(a + cb);
           return slow(fr, pos, op, a, c, x, y);
         };
       case "-":
@@ -70,7 +77,7 @@ export function fastBinary(op: string, xe: A.Expr, ye: A.Expr, pos: A.Pos): Expr
           if (typeof a === "number") {
             const z = a - c;
             if (z <= MAX && z >= -MAX) return z;
-          }
+          } else if (typeof a === "bigint") return norm(a - cb);
           return slow(fr, pos, op, a, c, x, y);
         };
       case "*":
@@ -79,7 +86,7 @@ export function fastBinary(op: string, xe: A.Expr, ye: A.Expr, pos: A.Pos): Expr
           if (typeof a === "number") {
             const z = a * c;
             if (z <= MAX && z >= -MAX) return z;
-          }
+          } else if (typeof a === "bigint") return norm(a * cb);
           return slow(fr, pos, op, a, c, x, y);
         };
       case "%":
@@ -132,7 +139,7 @@ export function fastBinary(op: string, xe: A.Expr, ye: A.Expr, pos: A.Pos): Expr
         if (typeof a === "number" && typeof b === "number") {
           const z = a + b;
           if (z <= MAX && z >= -MAX) return z;
-        }
+        } else if (bigOperands(a, b)) return intAdd(a as Int, b as Int);
         return slow(fr, pos, op, a, b, x, y);
       };
     case "-":
@@ -143,7 +150,7 @@ export function fastBinary(op: string, xe: A.Expr, ye: A.Expr, pos: A.Pos): Expr
         if (typeof a === "number" && typeof b === "number") {
           const z = a - b;
           if (z <= MAX && z >= -MAX) return z;
-        }
+        } else if (bigOperands(a, b)) return intSub(a as Int, b as Int);
         return slow(fr, pos, op, a, b, x, y);
       };
     case "*":
@@ -154,7 +161,7 @@ export function fastBinary(op: string, xe: A.Expr, ye: A.Expr, pos: A.Pos): Expr
         if (typeof a === "number" && typeof b === "number") {
           const z = a * b;
           if (z <= MAX && z >= -MAX) return z;
-        }
+        } else if (bigOperands(a, b)) return intMul(a as Int, b as Int);
         return slow(fr, pos, op, a, b, x, y);
       };
     case "<":

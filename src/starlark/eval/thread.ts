@@ -282,7 +282,9 @@ export function pushFrame(thread: Thread, f: StarFunction, l: any[]): Frame {
   const code = f.code;
   const cells = code.cells;
   for (let i = 0; i < cells.length; i++) l[cells[i]!] = new Cell(l[cells[i]!]);
-  const d = ++thread.depth;
+  // The depth grows only once its frame exists: the JS stack can run out inside `new Frame`, and the error's
+  // backtrace reads every frame up to the depth.
+  const d = thread.depth + 1;
   let fr = thread.frames[d];
   if (fr === undefined) thread.frames[d] = fr = new Frame(thread, code, l, f.free);
   else {
@@ -291,6 +293,7 @@ export function pushFrame(thread: Thread, f: StarFunction, l: any[]): Frame {
     fr.free = f.free;
     fr.pc = code.pos;
   }
+  thread.depth = d;
   return fr;
 }
 

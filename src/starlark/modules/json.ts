@@ -12,6 +12,7 @@ import { norm } from "../values/int.ts";
 import { iterableElems } from "../values/ops.ts";
 import { Builtin, Float, hasAttrs, List, Module, None, Tuple, typeName, type Value } from "../values/value.ts";
 import { bytesOf, decodeRune, decodeUTF8 } from "../values/strings.ts";
+import { indentJSON, JSONSyntaxError } from "./json-indent.ts";
 
 const HEX = "0123456789abcdef";
 
@@ -355,45 +356,6 @@ export function decodeJSON(s: string): Value {
   }
 }
 
-function reindent(compact: string, prefix: string, indent: string): string {
-  // Re-print a compact JSON text with indentation, like Go's json.Indent.
-  let out = "";
-  let depth = 0;
-  let inStr = false;
-  const nl = (): string => "\n" + prefix + indent.repeat(depth);
-  for (let i = 0; i < compact.length; i++) {
-    const c = compact[i]!;
-    if (inStr) {
-      out += c;
-      if (c === "\\") out += compact[++i];
-      else if (c === '"') inStr = false;
-      continue;
-    }
-    if (c === " " || c === "\t" || c === "\n" || c === "\r") continue;
-    if (c === '"') {
-      inStr = true;
-      out += c;
-    } else if (c === "{" || c === "[") {
-      const close = c === "{" ? "}" : "]";
-      let j = i + 1;
-      while (j < compact.length && /\s/.test(compact[j]!)) j++;
-      if (compact[j] === close) {
-        out += c + close;
-        i = j;
-        continue;
-      }
-      depth++;
-      out += c + nl();
-    } else if (c === "}" || c === "]") {
-      depth--;
-      out += nl() + c;
-    } else if (c === ",") out += "," + nl();
-    else if (c === ":") out += ": ";
-    else out += c;
-  }
-  return out;
-}
-
 function prefixed<T>(name: string, f: () => T): T {
   try {
     return f();
@@ -430,12 +392,16 @@ export const jsonModule = new Module("json", {
   encode_indent: new Builtin("json.encode_indent", (_t, a, k) => {
     const [x, prefix, indent] = indentArgs("json.encode_indent", a, k);
     const compact = prefixed("json.encode_indent", () => encodeJSON(x));
-    return reindent(compact, prefix, indent);
+    return indentJSON(compact, prefix, indent);
   }),
   indent: new Builtin("json.indent", (_t, a, k) => {
     const [x, prefix, indent] = indentArgs("json.indent", a, k);
     if (typeof x !== "string") throw new StarError(`json.indent: for parameter 1: got ${typeName(x)}, want string`);
-    prefixed("json.indent", () => decodeJSON(x));
-    return reindent(x, prefix, indent);
+    try {
+      return indentJSON(x, prefix, indent);
+    } catch (e) {
+      if (e instanceof JSONSyntaxError) throw new StarError(`json.indent: ${e.message}`);
+      throw e;
+    }
   }),
 });

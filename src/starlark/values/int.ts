@@ -9,9 +9,10 @@ export type Int = number | bigint;
 
 const MAX = 9007199254740991;
 const MAXB = 9007199254740991n;
+const MINB = -9007199254740991n;
 
 export function norm(b: bigint): Int {
-  return b >= -MAXB && b <= MAXB ? Number(b) : b;
+  return b >= MINB && b <= MAXB ? Number(b) : b;
 }
 
 export function big(x: Int): bigint {
@@ -23,27 +24,42 @@ export function fits(n: number): boolean {
 }
 
 export function intAdd(x: Int, y: Int): Int {
-  if (typeof x === "number" && typeof y === "number") {
-    const z = x + y;
-    if (fits(z)) return z;
+  if (typeof x === "number") {
+    if (typeof y === "number") {
+      const z = x + y;
+      if (fits(z)) return z;
+      return norm(BigInt(x) + BigInt(y));
+    }
+    return norm(BigInt(x) + y);
   }
-  return norm(big(x) + big(y));
+  // Each operand converted at most once: big-int loops (x = x * 3 + i) mix a bigint with a small number.
+  return norm(x + (typeof y === "bigint" ? y : BigInt(y)));
 }
 
 export function intSub(x: Int, y: Int): Int {
-  if (typeof x === "number" && typeof y === "number") {
-    const z = x - y;
-    if (fits(z)) return z;
+  if (typeof x === "number") {
+    if (typeof y === "number") {
+      const z = x - y;
+      if (fits(z)) return z;
+      return norm(BigInt(x) - BigInt(y));
+    }
+    return norm(BigInt(x) - y);
   }
-  return norm(big(x) - big(y));
+  // Each operand converted at most once: big-int loops (x = x * 3 + i) mix a bigint with a small number.
+  return norm(x - (typeof y === "bigint" ? y : BigInt(y)));
 }
 
 export function intMul(x: Int, y: Int): Int {
-  if (typeof x === "number" && typeof y === "number") {
-    const z = x * y;
-    if (fits(z)) return z;
+  if (typeof x === "number") {
+    if (typeof y === "number") {
+      const z = x * y;
+      if (fits(z)) return z;
+      return norm(BigInt(x) * BigInt(y));
+    }
+    return norm(BigInt(x) * y);
   }
-  return norm(big(x) * big(y));
+  // Each operand converted at most once: big-int loops (x = x * 3 + i) mix a bigint with a small number.
+  return norm(x * (typeof y === "bigint" ? y : BigInt(y)));
 }
 
 export function intFloorDiv(x: Int, y: Int): Int {

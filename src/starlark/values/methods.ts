@@ -607,7 +607,7 @@ export const dictMethods = table({
   },
   get(_t, d: Dict, a, k) {
     positional("get", a, k, 1, 2);
-    const v = d.ht.get(a[0]!);
+    const v = prefixed("get", () => d.ht.get(a[0]!));
     return v !== undefined ? v : a.length > 1 ? a[1]! : None;
   },
   items(_t, d: Dict, a, k) {
@@ -641,11 +641,12 @@ export const dictMethods = table({
     return new Tuple([key, d.ht.deleteAt(e)]);
   },
   setdefault(_t, d: Dict, a, k) {
-    const [key, dflt] = unpackArgs("setdefault", a, k, ["key", "default?"]);
-    const v = d.ht.get(key!);
+    positional("setdefault", a, k, 1, 2); // positional only, as in starlark-go
+    const key = a[0]!;
+    const v = prefixed("setdefault", () => d.ht.get(key));
     if (v !== undefined) return v;
-    const nv = dflt ?? None;
-    prefixed("setdefault", () => d.ht.set(key!, nv));
+    const nv = a.length > 1 ? a[1]! : None;
+    prefixed("setdefault", () => d.ht.set(key, nv));
     return nv;
   },
   update(_t, d: Dict, a, k) {
