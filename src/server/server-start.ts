@@ -74,7 +74,6 @@ async function openRegistry(config: ServerConfig, database: string, file: string
 
 /** The app domains in the registry (app.localhost), for the self-signed certificate to name. */
 async function storedDomains(config: ServerConfig, database: string, file: string | undefined): Promise<string[]> {
-  const { existsSync } = await import("node:fs");
   if (!config.metadata.db && !existsSync(database)) return [];
   const store = await openRegistry(config, database, file);
   try {
