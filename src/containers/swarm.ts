@@ -348,7 +348,9 @@ export class SwarmEngine implements ContainerEngine {
     let service = await this.serviceOf(id);
     if (!service) throw new EngineError("not-found", `no service runs ${id} (removed, or replaced by a newer version)`);
     const tasks = await this.withLocalState((await this.tasksOf(service.ID)).filter((t) => versionOf(t) === id));
-    const live = tasks.some((t) => t.DesiredState === "running" && !TERMINAL.has(t.Status.State));
+    // A task Swarm is about to run counts as live too: a rolling update makes the new task with the desired state
+    // "ready" and only then turns it to "running" (a second update here would roll the same version out again).
+    const live = tasks.some((t) => (t.DesiredState === "running" || t.DesiredState === "ready") && !TERMINAL.has(t.Status.State));
     // Replicas but no task of this version yet: the version was just rolled in and Swarm has yet to make its task.
     if (live || (tasks.length === 0 && replicasOf(service.Spec) > 0)) {
       await this.waitTaskRuns(service.ID, id, new Set(tasks.filter((t) => TERMINAL.has(t.Status.State)).map((t) => t.ID)));
