@@ -112,6 +112,17 @@ function iterElems(fr: Frame, pos: A.Pos, x: Value): Value[] {
   return es;
 }
 
+/**
+ * What a for loop or comprehension walks over a value other than a range: a list's own array, a dict's or set's
+ * keys, or the elements of another iterable; and the counter that makes changing the list, dict or set while it
+ * is walked an error (a fresh one when nothing can change).
+ */
+export function loopElems(fr: Frame, pos: A.Pos, it: Value): { es: Value[]; guard: { itercount: number } } {
+  if (it instanceof List) return { es: it.elems, guard: it };
+  if (it instanceof Dict || it instanceof StarSet) return { es: it.ht.keys(), guard: it.ht };
+  return { es: iterElems(fr, pos, it), guard: { itercount: 0 } };
+}
+
 /** Counts an allocation against the memory budget; over it, the error points at `pos`. */
 function chargeAt(fr: Frame, pos: A.Pos, bytes: number): void {
   try {
@@ -416,18 +427,7 @@ export class Compiler {
         }
         return NORMAL;
       }
-      let es: Value[];
-      let guard: { itercount: number };
-      if (it instanceof List) {
-        es = it.elems;
-        guard = it;
-      } else if (it instanceof Dict || it instanceof StarSet) {
-        es = it.ht.keys();
-        guard = it.ht;
-      } else {
-        es = iterElems(fr, xpos, it);
-        guard = { itercount: 0 };
-      }
+      const { es, guard } = loopElems(fr, xpos, it);
       guard.itercount++;
       try {
         for (let i = 0; i < es.length; i++) {
@@ -480,18 +480,7 @@ export class Compiler {
         }
         return NORMAL;
       }
-      let es: Value[];
-      let guard: { itercount: number };
-      if (it instanceof List) {
-        es = it.elems;
-        guard = it;
-      } else if (it instanceof Dict || it instanceof StarSet) {
-        es = it.ht.keys();
-        guard = it.ht;
-      } else {
-        es = iterElems(fr, xpos, it);
-        guard = { itercount: 0 };
-      }
+      const { es, guard } = loopElems(fr, xpos, it);
       guard.itercount++;
       try {
         for (let i = 0; i < es.length; i++) {
@@ -1391,18 +1380,7 @@ export class Compiler {
             }
             return;
           }
-          let es: Value[];
-          let guard: { itercount: number };
-          if (it instanceof List) {
-            es = it.elems;
-            guard = it;
-          } else if (it instanceof Dict || it instanceof StarSet) {
-            es = it.ht.keys();
-            guard = it.ht;
-          } else {
-            es = iterElems(fr, xpos, it);
-            guard = { itercount: 0 };
-          }
+          const { es, guard } = loopElems(fr, xpos, it);
           guard.itercount++;
           try {
             for (let i = 0; i < es.length; i++) {

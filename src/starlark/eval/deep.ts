@@ -15,10 +15,9 @@
  * operators, conditionals, comprehensions and statements have generator forms of their own.
  */
 import type * as A from "../syntax/ast.ts";
-import { Dict, StarSet } from "../values/hashtable.ts";
-import { iterableElems } from "../values/ops.ts";
-import { List, None, Range, truth, typeName, type Value } from "../values/value.ts";
-import { callAt, type Compiler } from "./compile.ts";
+import { Dict } from "../values/hashtable.ts";
+import { List, None, Range, truth, type Value } from "../values/value.ts";
+import { callAt, loopElems, type Compiler } from "./compile.ts";
 import {
   annotate,
   bindArgs,
@@ -494,18 +493,8 @@ interface Iteration {
 
 function iteration(fr: Frame, pos: A.Pos, it: Value): Iteration {
   if (it instanceof Range) return { n: it.len, at: (i) => it.at(i), guard: { itercount: 0 } };
-  let es: Value[] | undefined;
-  let guard: { itercount: number } = { itercount: 0 };
-  if (it instanceof List) {
-    es = it.elems;
-    guard = it;
-  } else if (it instanceof Dict || it instanceof StarSet) {
-    es = it.ht.keys();
-    guard = it.ht;
-  } else es = iterableElems(it);
-  if (es === undefined) throw errorAt(fr, pos, `${typeName(it)} value is not iterable`);
-  const elems = es;
-  return { n: elems.length, at: (i) => elems[i]!, guard };
+  const { es, guard } = loopElems(fr, pos, it);
+  return { n: es.length, at: (i) => es[i]!, guard };
 }
 
 function checkpoint(fr: Frame, pos: A.Pos): void {
