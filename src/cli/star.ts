@@ -38,7 +38,8 @@ export async function runStarFile(file: string, maxSteps = 0): Promise<void> {
   try {
     exec(file, source, {
       options: APP_DIALECT,
-      predeclared: { struct: STRUCT_BUILTIN },
+      // As starlark-go's `starlark` command: json and math predeclared, and loadable by name too.
+      predeclared: { struct: STRUCT_BUILTIN, json: jsonModule, math: mathModule },
       maxSteps,
       print: (m) => writeAll(1, m + "\n"),
       load: (module): Record<string, Value> => {

@@ -34,3 +34,8 @@ test("print(1) prints 1 and exits 0", async () => {
   const r = await starRun("print(1)\n");
   expect(r).toEqual({ code: 0, stdout: "1\n", stderr: "" });
 });
+
+test("json and math are predeclared, as in starlark-go's starlark command, and loadable by name", async () => {
+  const r = await starRun('print(json.encode({"a": [1, 2.5]}), math.floor(2.7))\nload("json.star", j = "json")\nprint(j.decode("[1]"))\n');
+  expect(r).toEqual({ code: 0, stdout: '{"a":[1,2.5]} 2\n[1]\n', stderr: "" });
+});
