@@ -1,8 +1,9 @@
 /**
  * Start-up of `clace-lite star run` against CPython, measured in the same run: each side runs a program that
  * prints 1, STARTUP_RUNS times (default 30, at least 5), alternating, and the table shows the median and the
- * best wall time of each and the ratio of the medians. The CLI is run from source (`bun src/cli/main.ts`) and,
- * when `dist/clace-lite` exists (`bun run build`), as the compiled binary too. CPython is its own executable
+ * best wall time of each and the ratio of the medians. The CLI is run from source (`bun src/cli/main.ts`), as the
+ * npm package runs it (the bundle `npm pack` makes), and, when `dist/clace-lite` exists (`bun run build`), as the
+ * compiled binary too. CPython is its own executable
  * (`sys.executable`), not a launcher script that may stand first on PATH (pyenv's shim adds some 80 ms).
  * Run: `bun bench/startup/run.ts`.
  */
@@ -26,6 +27,10 @@ const sides: [string, string, string[]][] = [
 if (existsSync("/usr/bin/python3") && python !== "/usr/bin/python3") sides.push(["/usr/bin/python3 -c 'print(1)'", "/usr/bin/python3", ["-c", "print(1)"]]);
 const binary = join(root, "dist", "clace-lite");
 if (existsSync(binary)) sides.splice(1, 0, ["clace-lite star run (binary)", binary, ["star", "run", file]]);
+// What `bunx clace-lite` runs: the npm package's bundled CLI, built here when missing (as `npm pack` would).
+const packaged = join(root, "dist", "package", "cli", "main.js");
+if (!existsSync(packaged)) spawnSync("bun", ["run", "scripts/build.ts", "--package"], { cwd: root, stdio: "inherit" });
+sides.splice(1, 0, ["clace-lite star run (npm package)", process.execPath, [packaged, "star", "run", file]]);
 
 function once(cmd: string, args: string[]): number {
   const t0 = performance.now();

@@ -44,16 +44,22 @@ function isPlainStarRun(argv: string[]): boolean {
   return argv.length === 5 && argv[2] === "star" && argv[3] === "run" && !argv[4]!.startsWith("-");
 }
 
-if (import.meta.main && isPlainStarRun(process.argv)) {
-  try {
-    await runStarFile(process.argv[4]!);
-  } catch (err) {
-    exitWithError(err);
+/**
+ * Runs the command line. A function rather than top-level awaits: the npm package ships this file bundled as
+ * CommonJS with precompiled bytecode (scripts/build.ts --package), a format that has no top-level await.
+ */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  if (isPlainStarRun(argv)) {
+    try {
+      await runStarFile(argv[4]!);
+    } catch (err) {
+      exitWithError(err);
+    }
+    return;
   }
-} else if (import.meta.main) {
-  const program = await buildProgram();
+  const program = await buildProgram(argv);
   try {
-    await program.parseAsync(process.argv);
+    await program.parseAsync(argv);
   } catch (err) {
     const { CommanderError } = await import("commander");
     if (err instanceof CommanderError) {
@@ -63,3 +69,5 @@ if (import.meta.main && isPlainStarRun(process.argv)) {
     exitWithError(err);
   }
 }
+
+if (import.meta.main) void main();

@@ -8,6 +8,7 @@
  * most MAX_WORKERS evaluate at once (a server booting a hundred apps must not start a hundred interpreters); the
  * other loads wait their turn.
  */
+import { dirname } from "node:path";
 import type { AppConfig, AuditResult } from "./app-config.ts";
 import { RuntimeError, type RuntimeErrorKind } from "./errors.ts";
 import { DEFAULT_EVAL_LIMITS, EVAL_LIMIT_SETTINGS, type LoadOptions } from "./loader.ts";
@@ -53,7 +54,12 @@ async function slot(): Promise<() => void> {
   };
 }
 
+/** Set by `scripts/build.ts --package`: where the bundled worker lies from the bundled CLI (the process's main). */
+declare const CLACE_LITE_PACKAGE_WORKER: string | undefined;
+
 function spawn(): Worker {
+  // (The bundler writes its own folder for __dirname; Bun.main is where the package was installed.)
+  if (typeof CLACE_LITE_PACKAGE_WORKER === "string") return new Worker(`${dirname(Bun.main)}/${CLACE_LITE_PACKAGE_WORKER}`);
   // The compiled program embeds the worker as a second entry point (scripts/build.ts), named by its path under src/.
   const compiled = import.meta.url.startsWith("file:///$bunfs/");
   return new Worker(compiled ? "./runtime/eval-worker.ts" : new URL("./eval-worker.ts", import.meta.url).href);
