@@ -10,7 +10,7 @@ export type { File as StarlarkFile } from "./syntax/ast.ts";
 export { exec, type ExecOptions } from "./eval/exec.ts";
 export type { Deadline } from "./eval/thread.ts";
 export { MemoryBudget } from "./values/budget.ts";
-export { StarlarkEvalError, StarError, type Position } from "./values/errors.ts";
+export { StarlarkEvalError, StarError, NoSuchAttrError, type Position } from "./values/errors.ts";
 export {
   None,
   Builtin,
@@ -36,6 +36,10 @@ export {
   type Callable,
   type HasAttrs,
   type ThreadLike as Thread,
+  type CallFrame,
+  type HasSetField,
+  type HasBinary,
+  type HostIterable,
 } from "./values/value.ts";
 export { Dict, StarSet } from "./values/hashtable.ts";
 export { unpackArgs } from "./values/args.ts";
@@ -44,7 +48,7 @@ export { str, repr } from "./values/format.ts";
 export { equals } from "./values/compare.ts";
 export { jsonModule } from "./modules/json.ts";
 export { mathModule } from "./modules/math.ts";
-export { runTestSource, STRUCT_BUILTIN, type FileResult } from "./testing/runner.ts";
+export { runTestSource, goRegExp, STRUCT_BUILTIN, type FileResult, type TestHarness } from "./testing/runner.ts";
 
 import { Dict as DictClass } from "./values/hashtable.ts";
 import type { Value as V } from "./values/value.ts";

@@ -6,6 +6,7 @@ import {
   fromJS,
   Module,
   None,
+  NoSuchAttrError,
   StarlarkEvalError,
   StarlarkSyntaxError,
   Struct,
@@ -13,6 +14,7 @@ import {
   toJS,
   typeName,
   unpackArgs,
+  type HostIterable,
   type Value,
 } from "../../src/starlark/index.ts";
 
@@ -147,5 +149,53 @@ describe("conversions", () => {
     const g = exec("m.star", "x = lib.v + s.a\nr = str(lib)\n", { predeclared: { lib: m, s: new Struct({ a: 1 }) } });
     expect(g.x).toBe(4);
     expect(g.r).toBe('<module "lib">');
+  });
+});
+
+describe("host values", () => {
+  const counter = (limit: number): HostIterable => ({
+    type: "counter",
+    truth: () => true,
+    freeze: () => {},
+    *iterate() {
+      for (let i = 0; i < limit; i++) yield i;
+    },
+  });
+
+  test("an endless host iterable is walked lazily by a for loop; list() of a finite one takes every element", () => {
+    const g = exec("t.star", "def first(n, it):\n  out = []\n  for x in it:\n    if len(out) == n:\n      break\n    out.append(x)\n  return out\na = first(3, endless)\nb = list(few)\nc = [x * 2 for x in few]\n", {
+      predeclared: { endless: counter(Number.POSITIVE_INFINITY), few: counter(3) },
+    });
+    expect(toJS(g.a!)).toEqual([0, 1, 2]);
+    expect(toJS(g.b!)).toEqual([0, 1, 2]);
+    expect(toJS(g.c!)).toEqual([0, 2, 4]);
+  });
+
+  test("a host binary operator is asked when no built-in one applies, on either side", () => {
+    const money = { type: "money", truth: () => true, freeze: () => {}, binary: (op: string, other: Value) => (op === "*" && typeof other === "number" ? other * 100 : undefined) };
+    const g = exec("t.star", "a = m * 3\nb = 3 * m\n", { predeclared: { m: money } });
+    expect([g.a, g.b]).toEqual([300, 300]);
+    expect(() => exec("t.star", 'c = m + "x"\n', { predeclared: { m: money } })).toThrow("unknown binary op: money + string");
+  });
+
+  test("a host's NoSuchAttrError gets the spelling hint; tryCall returns a builtin's error and carries on", () => {
+    const fields = new Map<string, Value>([["color", "red"]]);
+    const obj = {
+      type: "thing",
+      truth: () => true,
+      freeze: () => {},
+      attr: (n: string) => fields.get(n),
+      attrNames: () => [...fields.keys()],
+      setField: (n: string) => {
+        throw new NoSuchAttrError(`no .${n} field`);
+      },
+    };
+    const probe = new Builtin("probe", (t, args) => {
+      const r = t.tryCall(args[0]!, [], []);
+      return "error" in r ? r.error : None;
+    });
+    const g = exec("t.star", "def set():\n  obj.colour = 1\nmsg = probe(set)\nok = probe(lambda: 1)\n", { predeclared: { obj, probe } });
+    expect(g.msg).toBe("no .colour field (did you mean .color?)");
+    expect(g.ok).toBe(None);
   });
 });

@@ -158,28 +158,29 @@ describe("parser: positions", () => {
 
 describe("parser: errors", () => {
   test("errors are positioned, in starlark-go's wording", () => {
-    expect(error("x = 1 +\n")).toBe("t.star:1:8: got newline, want primary expression");
-    expect(error("0 == 1 == 2\n")).toBe("t.star:1:8: == does not associate with == (use parens)");
-    expect(error("def f(:\n")).toBe("t.star:1:7: not an identifier");
-    expect(error("x = a == not b\n")).toBe("t.star:1:10: got not, want primary expression");
-    expect(error("x = a and b < c < d\n")).toBe("t.star:1:17: < does not associate with < (use parens)");
+    expect(error("x = 1 +\n")).toBe("t.star:2:1: got newline, want primary expression");
+    expect(error("0 == 1 == 2\n")).toBe("t.star:1:10: == does not associate with == (use parens)");
+    expect(error("def f(:\n")).toBe("t.star:1:8: got ':', want ')'");
+    expect(error("def f(a, :\n")).toBe("t.star:1:11: not an identifier");
+    expect(error("x = a == not b\n")).toBe("t.star:1:13: got not, want primary expression");
+    expect(error("x = a and b < c < d\n")).toBe("t.star:1:18: < does not associate with < (use parens)");
     expect(error("x = (1,\n")).toBe("t.star:2:1: got end of file, want ')'");
   });
 
   test("a scanner error is reported only if the parser gets there first", () => {
-    expect(error("x = = 'abc\n")).toBe("t.star:1:5: got '=', want primary expression");
+    expect(error("x = = 'abc\n")).toBe("t.star:1:6: got '=', want primary expression");
     expect(error("x = 'abc\n")).toBe("t.star:1:5: unexpected newline in string");
   });
 
   test("render shows the source line and a caret under the column", () => {
     try {
-      parseFile("t.star", "def f():\n\tx = 1 +\n");
+      parseFile("t.star", "def f():\n\tx = 1 2\n");
       throw new Error("no error");
     } catch (e) {
       expect(e).toBeInstanceOf(StarlarkSyntaxError);
       const err = e as StarlarkSyntaxError;
-      expect(err.diagnostics).toEqual([{ pos: { file: "t.star", line: 2, col: 9 }, message: "got newline, want primary expression" }]);
-      expect(err.render()).toBe("t.star:2:9: got newline, want primary expression\n    \tx = 1 +\n    \t       ^");
+      expect(err.diagnostics).toEqual([{ pos: { file: "t.star", line: 2, col: 9 }, message: "got int literal, want newline" }]);
+      expect(err.render()).toBe("t.star:2:9: got int literal, want newline\n    \tx = 1 2\n    \t       ^");
     }
   });
 

@@ -9,6 +9,7 @@ import type * as A from "../syntax/ast.ts";
 import { StarError } from "../values/errors.ts";
 import { equals, compare, type CompareOp } from "../values/compare.ts";
 import { Dict, StarSet } from "../values/hashtable.ts";
+import { nearest } from "../spell.ts";
 import { binary, getAttr, index, iterableElems, setField, setIndex, slice, unary } from "../values/ops.ts";
 import { listMethods, stringMethods, dictMethods, setMethods, type Method } from "../values/methods.ts";
 import { concat } from "../values/strings.ts";
@@ -107,7 +108,7 @@ function callMethod(fr: Frame, pos: A.Pos, m: Method, recv: Value, args: Value[]
 }
 
 function iterElems(fr: Frame, pos: A.Pos, x: Value): Value[] {
-  const es = iterableElems(x);
+  const es = iterableElems(x, true);
   if (es === undefined) throw errorAt(fr, pos, `${typeName(x)} value is not iterable`);
   return es;
 }
@@ -354,7 +355,9 @@ export class Compiler {
         const name = names[i]!;
         const v = Object.prototype.hasOwnProperty.call(members, name) ? members[name] : undefined;
         if (v === undefined || name.startsWith("_")) {
-          throw errorAt(fr, s.from[i]!.start, `load: name ${name} not found in module ${module}`);
+          const near = nearest(name, Object.keys(members).sort());
+          const hint = near !== "" ? ` (did you mean ${near}?)` : "";
+          throw errorAt(fr, s.from[i]!.start, `load: name ${name} not found in module ${module}${hint}`);
         }
         sets[i]!(fr, v);
       }

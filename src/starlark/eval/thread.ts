@@ -7,12 +7,12 @@
  * still describes where it happened. Code that catches errors (assert.fails, getattr defaults) calls `unwindTo`.
  */
 import type { Pos } from "../syntax/ast.ts";
-import { StarError, type Frame as TraceFrame } from "../values/errors.ts";
+import { StarError, StarlarkEvalError, type Frame as TraceFrame } from "../values/errors.ts";
 import { Dict } from "../values/hashtable.ts";
 import { quote } from "../values/strings.ts";
 import { iterableElems } from "../values/ops.ts";
 import { runDeep, SHALLOW_DEPTH, type DeepStmt } from "./deep.ts";
-import { Builtin, None, Tuple, isCallable, typeName, type Callable, type ThreadLike, type Value } from "../values/value.ts";
+import { Builtin, None, Tuple, isCallable, typeName, type Callable, type CallFrame, type ThreadLike, type Value } from "../values/value.ts";
 
 export const NORMAL = 0,
   BREAK = 1,
@@ -181,6 +181,27 @@ export class Thread implements ThreadLike {
   }
   call(fn: Value, args: Value[], kwargs: [string, Value][]): Value {
     return callValue(this, fn, args, kwargs);
+  }
+  tryCall(fn: Value, args: Value[], kwargs: [string, Value][]): { value: Value } | { error: string } {
+    const depth = this.depth;
+    const pc = this.frames[depth]?.pc;
+    try {
+      return { value: callValue(this, fn, args, kwargs) };
+    } catch (e) {
+      const err = e instanceof StarlarkEvalError ? e : starErrorOf(e);
+      if (err === undefined) throw e;
+      this.unwindTo(depth);
+      if (pc !== undefined) this.frames[depth]!.pc = pc;
+      return { error: err.message };
+    }
+  }
+  callStack(): CallFrame[] {
+    const out: CallFrame[] = [];
+    for (let i = 0; i <= this.depth; i++) {
+      const f = this.frames[i]!;
+      out.push({ fn: f.code.name, file: f.code.file, line: f.pc.line, col: f.pc.col });
+    }
+    return out;
   }
   /** After catching an error, pops the frames above `depth`. */
   unwindTo(depth: number): void {

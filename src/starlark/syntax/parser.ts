@@ -29,10 +29,16 @@ import {
 } from "./tokens.ts";
 
 /** A syntax error raised by a check in the grammar (as opposed to one Chevrotain detects). */
+/**
+ * A syntax error at a token. As in starlark-go, whose parser reports the scanner's position after the token it is
+ * looking at, the error is placed at the token's end ("got newline" at the start of the next line), unless
+ * `atStart`: the few errors about an earlier token (a trailing comma, an `if` without `else`) point at it.
+ */
 class ParseFail {
   constructor(
     readonly tok: Token,
     readonly message: string,
+    readonly atStart = false,
   ) {}
 }
 
@@ -54,7 +60,8 @@ const messages: IParserErrorMessageProvider = {
     else if (ruleName === "callSuffix" && expected === RPAREN && actual.tokenType !== EOF) {
       want = prev === LPAREN || prev === COMMA ? "primary expression" : "','";
     } else if ((ruleName === "defStmt" && expected === RPAREN) || (ruleName === "lambda" && expected === COLON)) {
-      if (actual.tokenType !== EOF) {
+      // starlark-go's parameter loop also stops at ':' (but not right after a comma), so `def f(:` wants the ')'.
+      if (actual.tokenType !== EOF && !(ruleName === "defStmt" && actual.tokenType === COLON && prev !== COMMA)) {
         if (prev === LPAREN || prev === COMMA || prev === LAMBDA) return "not an identifier";
         want = "','";
       }
@@ -150,8 +157,8 @@ class StarlarkParser extends EmbeddedActionsParser {
   private is(t: TokenType): boolean {
     return this.LA(1).tokenType === t;
   }
-  private fail(tok: Token, message: string): never {
-    throw new ParseFail(tok, message);
+  private fail(tok: Token, message: string, atStart = false): never {
+    throw new ParseFail(tok, message, atStart);
   }
   /** Where starlark-go would go on to parse an expression unless the next token is one of two. */
   private wantPrimaryUnless(a: TokenType, b: TokenType): void {
@@ -432,7 +439,7 @@ class StarlarkParser extends EmbeddedActionsParser {
     });
     const rparen = this.CONSUME(RPAREN) as Token;
     return this.ACTION(() => {
-      if (to.length === 0) this.fail(lparen, "load statement must import at least 1 symbol");
+      if (to.length === 0) this.fail(lparen, "load statement must import at least 1 symbol", true);
       const module = { kind: "Literal" as const, start: mod.pos, end: mod.end, type: "string" as const, value: mod.value as string, raw: mod.image };
       return { kind: "LoadStmt" as const, start: kw.pos, end: rparen.end, module, from, to };
     });
@@ -545,7 +552,7 @@ class StarlarkParser extends EmbeddedActionsParser {
                 more = false;
                 const t = this.la();
                 if (!terminatesExprList(t.tokenType)) this.fail(t, `got ${got(t)}, want ${PRIMARY}`);
-                if (!inParens) this.fail(comma, "unparenthesized tuple with trailing comma");
+                if (!inParens) this.fail(comma, "unparenthesized tuple with trailing comma", true);
               }),
           },
         ]);
@@ -572,7 +579,7 @@ class StarlarkParser extends EmbeddedActionsParser {
             const ifTok = this.CONSUME(IF) as Token;
             const cond = this.SUBRULE1(this.orExpr);
             this.ACTION(() => {
-              if (!this.is(ELSE)) this.fail(ifTok, "conditional expression without else clause");
+              if (!this.is(ELSE)) this.fail(ifTok, "conditional expression without else clause", true);
             });
             this.CONSUME(ELSE);
             const f = this.SUBRULE(this.test);
@@ -897,7 +904,8 @@ class StarlarkParser extends EmbeddedActionsParser {
           { GATE: () => !curly, ALT: () => this.CONSUME(RBRACK) },
           { GATE: () => curly, ALT: () => this.CONSUME(RBRACE) },
         ],
-        ERR_MSG: curly ? "'}'" : "']'",
+        // Another clause could have come here too, as starlark-go's message says.
+        ERR_MSG: curly ? "'}', for, or if" : "']', for, or if",
       }) as Token;
       return this.ACTION(() => ({ kind: "Comprehension" as const, start: open.pos, end: close.end, curly, body, clauses }));
     },
@@ -1141,10 +1149,10 @@ export function parseFile(filename: string, source: string, options?: DialectOpt
   try {
     file = p.file();
   } catch (e) {
-    if (e instanceof ParseFail) diag = diagnosticAt(filename, e.tok, e.message, error);
+    if (e instanceof ParseFail) diag = diagnosticAt(filename, e.tok, e.message, error, e.atStart);
     else if (e instanceof RangeError) {
       // The JS stack ran out in a pathologically nested expression: report it where the parser got to.
-      diag = diagnosticAt(filename, p.current(), "expression nested too deeply", error);
+      diag = diagnosticAt(filename, p.current(), "expression nested too deeply", error, true);
     } else throw e;
   }
   if (!diag && p.errors.length > 0) {
@@ -1181,9 +1189,16 @@ function unclosedBracket(tokens: readonly Token[]): Token | undefined {
   return stack[stack.length - 1];
 }
 
-function diagnosticAt(file: string, tok: Token, message: string, scanError: { pos: A.Pos; message: string } | null): Diagnostic {
+function diagnosticAt(
+  file: string,
+  tok: Token,
+  message: string,
+  scanError: { pos: A.Pos; message: string } | null,
+  atStart = false,
+): Diagnostic {
   if (tok.tokenType === SCAN_ERROR && scanError) {
     return { pos: { file, line: scanError.pos.line, col: scanError.pos.col }, message: scanError.message };
   }
-  return { pos: { file, line: tok.pos.line, col: tok.pos.col }, message };
+  const at = atStart ? tok.pos : tok.end;
+  return { pos: { file, line: at.line, col: at.col }, message };
 }

@@ -271,7 +271,8 @@ class Scanner {
       case 41: // )
       case 93: // ]
       case 125: // }
-        // Like starlark-go, an unmatched closer is the parser's business ("got ')', want newline").
+        // As starlark-go's scanner: a closer with no bracket open is an error here, before the parser sees it.
+        if (this.depth === 0) this.fail(start, `unexpected ${quoteRune(c)}`);
         this.depth--;
         this.read();
         this.emit(c === 41 ? T.RPAREN : c === 93 ? T.RBRACK : T.RBRACE, off, start);

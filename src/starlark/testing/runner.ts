@@ -10,7 +10,7 @@ import { OPTION_NAMES, type DialectOptions } from "../options.ts";
 import { universe } from "../library.ts";
 import { execFile } from "../eval/exec.ts";
 import { parseAndResolve } from "../eval/frontend.ts";
-import { starErrorOf, type Thread } from "../eval/thread.ts";
+import { parseFile } from "../syntax/parser.ts";
 import { equals, compare } from "../values/compare.ts";
 import { StarError, StarlarkEvalError } from "../values/errors.ts";
 import { repr, str } from "../values/format.ts";
@@ -112,14 +112,37 @@ export function chunkOptions(text: string): DialectOptions {
   return o;
 }
 
-/** The position (in this file) where a failing assertion was called. */
+/** The line of this file that the innermost call in it is executing (where a failing assertion was called). */
 function callerLine(thread: ThreadLike, filename: string): number {
-  const t = thread as Thread;
-  for (let i = t.depth; i >= 0; i--) {
-    const f = t.frames[i]!;
-    if (f.code.file === filename) return f.pc.line;
-  }
+  const stack = thread.callStack();
+  for (let i = stack.length - 1; i >= 0; i--) if (stack[i]!.file === filename) return stack[i]!.line;
   return 0;
+}
+
+/**
+ * What a host changes in how a test file is run, as starlark-go's own Go tests set up their threads: the dialect
+ * options a chunk gets, extra predeclared values, its own modules for load(), and whether the file is only parsed.
+ */
+export interface TestHarness {
+  /** The dialect options of a chunk, from its text (default: `option:NAME` turns on that option). */
+  chunkOptions?: (chunkText: string) => DialectOptions;
+  /** Values predeclared in every chunk besides `struct`; called once per chunk, so host values start fresh. */
+  predeclared?: () => Record<string, Value>;
+  /**
+   * The globals of a module named in load(), or undefined for the runner's own table (assert.star, json.star,
+   * math.star). `fail` records an assertion failure at the test-file line the thread is executing.
+   */
+  load?: (module: string, fail: (thread: ThreadLike, message: string) => void) => Record<string, Value> | undefined;
+  /**
+   * "eval" (the default) parses, resolves and runs each chunk; "parse" only parses it, and an expected error is
+   * matched against the parser's bare message (starlark-go's syntax tests).
+   */
+  phase?: "eval" | "parse";
+  /**
+   * Whether a static (parse or resolve) error of an evaluated chunk may satisfy a `###` expectation (the default,
+   * true) or is always a failure, as in starlark-go's evaluator tests, which expect only run-time errors.
+   */
+  staticErrorsMatch?: boolean;
 }
 
 function asFloat(v: Value): number | undefined {
@@ -189,19 +212,8 @@ function assertModule(filename: string, report: (line: number, msg: string) => v
       positional("assert.fails", a, k, 2, 2);
       const pattern = a[1]!;
       if (typeof pattern !== "string") throw new StarError(`assert.fails: got ${typeof pattern}, want string`);
-      const th = t as Thread;
-      const depth = th.depth;
-      const pc = th.frames[depth]!.pc;
-      let msg: string | undefined;
-      try {
-        th.call(a[0]!, [], []);
-      } catch (e) {
-        th.unwindTo(depth);
-        th.frames[depth]!.pc = pc;
-        if (e instanceof StarlarkEvalError) msg = e.message;
-        else msg = starErrorOf(e)?.message;
-        if (msg === undefined) throw e;
-      }
+      const r = t.tryCall(a[0]!, [], []);
+      const msg = "error" in r ? r.error : undefined;
       if (msg === undefined) return error(t, `evaluation succeeded unexpectedly (want error matching ${repr(pattern)})`);
       if (!goRegExp(pattern).test(msg)) return error(t, `regular expression (${pattern}) did not match error (${msg})`);
       return None;
@@ -234,7 +246,13 @@ function isSyntaxError(e: unknown): e is SyntaxErrorLike & Error {
 }
 
 /** Runs one chunk (its text preceded by one blank line per line of the earlier chunks). */
-function runChunk(filename: string, source: string, expect: Map<number, Expectation>, options: DialectOptions): Failure[] {
+function runChunk(
+  filename: string,
+  source: string,
+  expect: Map<number, Expectation>,
+  options: DialectOptions,
+  harness: TestHarness,
+): Failure[] {
   const failures: Failure[] = [];
   const report = (line: number, message: string): void => {
     failures.push({ line, message });
@@ -247,36 +265,22 @@ function runChunk(filename: string, source: string, expect: Map<number, Expectat
       expect.delete(line);
     }
   };
-  const predeclared = new Map<string, Value>([["struct", STRUCT_BUILTIN]]);
-  const u = universe(options);
-  const loadable: Record<string, Record<string, Value>> = {
-    "assert.star": assertModule(filename, report),
-    "json.star": { json: jsonModule },
-    "math.star": { math: mathModule },
-  };
   try {
-    const file = parseAndResolve(filename, source, options, {
-      isPredeclared: (n) => predeclared.has(n),
-      isUniversal: (n) => u.has(n),
-    });
-    execFile(
-      file,
-      source,
-      {
-        options,
-        print: () => {},
-        load: (module) => {
-          const m = loadable[module];
-          if (m === undefined) throw new StarError(`no such module: ${module}`);
-          return m;
-        },
-      },
-      predeclared,
-      u,
-    );
+    if (harness.phase === "parse") parseFile(filename, source, options);
+    else evalChunk(filename, source, options, harness, report);
   } catch (e) {
     if (isSyntaxError(e)) {
-      for (const d of e.diagnostics) gotError(d.pos.line, `${filename}:${d.pos.line}:${d.pos.col}: ${d.message}`);
+      if (harness.phase === "parse") {
+        // starlark-go's parser stops at its first error and reports the bare message.
+        const d = e.diagnostics[0]!;
+        gotError(d.pos.line, d.message);
+      } else {
+        for (const d of e.diagnostics) {
+          const message = `${filename}:${d.pos.line}:${d.pos.col}: ${d.message}`;
+          if (harness.staticErrorsMatch === false) report(d.pos.line, `static error (want none): ${message}`);
+          else gotError(d.pos.line, message);
+        }
+      }
     } else if (e instanceof StarlarkEvalError) {
       let line = e.pos.file === filename ? e.pos.line : 0;
       for (let i = e.backtrace.length - 1; i >= 0; i--) {
@@ -295,8 +299,47 @@ function runChunk(filename: string, source: string, expect: Map<number, Expectat
   return failures;
 }
 
+function evalChunk(
+  filename: string,
+  source: string,
+  options: DialectOptions,
+  harness: TestHarness,
+  report: (line: number, message: string) => void,
+): void {
+  const predeclared = new Map<string, Value>([["struct", STRUCT_BUILTIN], ...Object.entries(harness.predeclared?.() ?? {})]);
+  const u = universe(options);
+  const fail = (thread: ThreadLike, message: string): void => report(callerLine(thread, filename), message);
+  let builtinModules: Record<string, Record<string, Value>> | undefined;
+  const file = parseAndResolve(filename, source, options, {
+    isPredeclared: (n) => predeclared.has(n),
+    isUniversal: (n) => u.has(n),
+  });
+  execFile(
+    file,
+    source,
+    {
+      options,
+      print: () => {},
+      load: (module) => {
+        const own = harness.load?.(module, fail);
+        if (own !== undefined) return own;
+        builtinModules ??= {
+          "assert.star": assertModule(filename, report),
+          "json.star": { json: jsonModule },
+          "math.star": { math: mathModule },
+        };
+        const m = builtinModules[module];
+        if (m === undefined) throw new StarError(`no such module: ${module}`);
+        return m;
+      },
+    },
+    predeclared,
+    u,
+  );
+}
+
 /** Splits a test file into chunks and runs each. */
-export function runTestSource(filename: string, source: string): FileResult {
+export function runTestSource(filename: string, source: string, harness: TestHarness = {}): FileResult {
   const lines = source.split("\n");
   const bounds: [number, number][] = [];
   let start = 0;
@@ -313,7 +356,8 @@ export function runTestSource(filename: string, source: string): FileResult {
     // the end of this chunk's text (an unclosed bracket, say) is reported on this chunk's last line.
     const text = "\n".repeat(from) + lines.slice(from, to).join("\n");
     const chunkText = lines.slice(from, to).join("\n");
-    const failures = runChunk(filename, text, expectations(lines, from, to), chunkOptions(chunkText));
+    const options = (harness.chunkOptions ?? chunkOptions)(chunkText);
+    const failures = runChunk(filename, text, expectations(lines, from, to), options, harness);
     chunks.push({ startLine: from + 1, failures });
   }
   const failed = chunks.filter((c) => c.failures.length > 0).length;

@@ -23,6 +23,17 @@ export class StarError extends Error {
   }
 }
 
+/**
+ * A host value's way to say it has no such field (from HasAttrs.attr or HasSetField.setField), so that the
+ * evaluator adds a spelling hint from its other field names, as for starlark-go's NoSuchAttrError.
+ */
+export class NoSuchAttrError extends StarError {
+  constructor(message: string) {
+    super(message);
+    this.name = "NoSuchAttrError";
+  }
+}
+
 /** Raised by `fail(...)`: the message already starts with "fail: ". */
 export class StarlarkEvalError extends Error {
   readonly pos: Position;

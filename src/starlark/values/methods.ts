@@ -331,11 +331,12 @@ export const stringMethods = table({
   },
   istitle(_t, s: string, a, k) {
     positional("istitle", a, k, 0, 0);
-    // Upper/title case letters only after uncased ones, lower case only after cased ones.
+    // Upper/title case letters only after uncased ones, lower case only after cased ones. As in starlark-go, an
+    // upper case letter starts a word only when it is ASCII or title case ("ǅ"): "Ǆ" (upper, not title) never does.
     let prevCased = false,
       any = false;
     for (const c of s) {
-      if (UPPER.test(c) || TITLE.test(c)) {
+      if ((c >= "A" && c <= "Z") || TITLE.test(c)) {
         if (prevCased) return false;
         prevCased = true;
         any = true;
@@ -343,7 +344,8 @@ export const stringMethods = table({
         if (!prevCased) return false;
         prevCased = true;
         any = true;
-      } else prevCased = false;
+      } else if (UPPER.test(c)) return false;
+      else prevCased = false;
     }
     return any;
   },

@@ -2,7 +2,7 @@
  * The general (slow-path) operators: binary and unary arithmetic, membership, indexing, slicing, len, iteration
  * and attribute access. The evaluator handles the common int/string cases inline and falls back to these.
  */
-import { StarError } from "./errors.ts";
+import { NoSuchAttrError, StarError } from "./errors.ts";
 import { charge, SLOT_BYTES, STRING_BYTES } from "./budget.ts";
 import { compare, equals, isHashable, type CompareOp } from "./compare.ts";
 import { Dict, StarSet } from "./hashtable.ts";
@@ -18,7 +18,9 @@ import {
   Struct,
   Tuple,
   typeName,
+  type HasBinary,
   type HasSetField,
+  type HostIterable,
   type Value,
   None,
 } from "./value.ts";
@@ -51,29 +53,46 @@ function badCount(what: string, n: Value, countFirst: boolean): StarError {
   return new StarError(`unknown binary op: ${countFirst ? `${typeName(n)} * ${what}` : `${what} * ${typeName(n)}`}`);
 }
 
-function repeat(elems: Value[], n: Value, what: string, countFirst = false): Value[] {
-  if (typeof n !== "number") {
-    if (typeof n === "bigint") throw new StarError(`excessive repeat (${elems.length} * ${n} elements)`);
-    throw badCount(what, n, countFirst);
+/**
+ * The count of `seq * n` as starlark-go takes it: an int that fits in 32 bits (else "repeat count N too large"),
+ * a count below 1 meaning no elements. A count that is not an int is an unknown binary op.
+ */
+function repeatCount(n: Value, what: string, countFirst: boolean): number {
+  if (typeof n === "number") {
+    if (n > 0x7fffffff || n < -0x80000000) throw new StarError(`repeat count ${n} too large`);
+    return n;
   }
-  if (n <= 0 || elems.length === 0) return [];
-  charge(elems.length * n * SLOT_BYTES);
-  if (elems.length * n > MAX_ELEMS) throw new StarError(`excessive repeat (${elems.length} * ${n} elements)`);
-  if (elems.length === 1) return new Array<Value>(n).fill(elems[0]!);
-  const out = new Array<Value>(elems.length * n);
-  for (let i = 0, k = 0; i < n; i++) for (let j = 0; j < elems.length; j++) out[k++] = elems[j]!;
+  if (typeof n === "bigint") throw new StarError(`repeat count ${n} too large`);
+  throw badCount(what, n, countFirst);
+}
+
+function repeat(elems: Value[], n: Value, what: string, countFirst = false): Value[] {
+  if (elems.length === 0) {
+    if (typeof n !== "number" && typeof n !== "bigint") throw badCount(what, n, countFirst);
+    return [];
+  }
+  const count = repeatCount(n, what, countFirst);
+  if (count <= 0) return [];
+  if (elems.length * count >= MAX_ELEMS) throw new StarError(`excessive repeat (${elems.length} * ${count} elements)`);
+  charge(elems.length * count * SLOT_BYTES);
+  if (elems.length === 1) return new Array<Value>(count).fill(elems[0]!);
+  const out = new Array<Value>(elems.length * count);
+  for (let i = 0, k = 0; i < count; i++) for (let j = 0; j < elems.length; j++) out[k++] = elems[j]!;
   return out;
 }
 
-function strRepeat(s: string, n: Value, what: string, countFirst = false): string {
-  if (typeof n !== "number") {
-    if (typeof n === "bigint") throw new StarError(`excessive repeat (${s.length} * ${n} elements)`);
-    throw badCount(what, n, countFirst);
+/** `s * n` for a string (or the one-char-per-byte text of bytes when `bytes`). */
+function strRepeat(s: string, n: Value, what: string, countFirst = false, bytes = false): string {
+  if (s === "") {
+    if (typeof n !== "number" && typeof n !== "bigint") throw badCount(what, n, countFirst);
+    return "";
   }
-  if (n <= 0) return "";
-  charge(s.length * n);
-  if (s.length * n > MAX_ELEMS) throw new StarError(`excessive repeat (${s.length} * ${n} elements)`);
-  return s.repeat(n);
+  const count = repeatCount(n, what, countFirst);
+  if (count <= 0) return "";
+  const len = bytes ? s.length : byteLength(s);
+  if (len * count >= MAX_ELEMS) throw new StarError(`excessive repeat (${len} * ${count} elements)`);
+  charge(s.length * count);
+  return s.repeat(count);
 }
 
 export function binary(op: string, x: Value, y: Value): Value {
@@ -112,8 +131,8 @@ export function binary(op: string, x: Value, y: Value): Value {
       if (y instanceof List) return new List(repeat(y.elems, x, "list", true));
       if (x instanceof Tuple) return new Tuple(repeat(x.elems, y, "tuple"));
       if (y instanceof Tuple) return new Tuple(repeat(y.elems, x, "tuple", true));
-      if (x instanceof Bytes) return new Bytes(strRepeat(x.s, y, "bytes"));
-      if (y instanceof Bytes) return new Bytes(strRepeat(y.s, x, "bytes", true));
+      if (x instanceof Bytes) return new Bytes(strRepeat(x.s, y, "bytes", false, true));
+      if (y instanceof Bytes) return new Bytes(strRepeat(y.s, x, "bytes", true, true));
       break;
     case "/":
       if (isNum(x) && isNum(y)) {
@@ -181,7 +200,19 @@ export function binary(op: string, x: Value, y: Value): Value {
     case ">=":
       return compare(op as CompareOp, x, y);
   }
+  const r = hostBinary(op, x, y);
+  if (r !== undefined) return r;
   unknownBinary(op, x, y);
+}
+
+/** The result of a host value's own binary operator (HasBinary), left operand first; undefined when none applies. */
+function hostBinary(op: string, x: Value, y: Value): Value | undefined {
+  if (typeof x === "object" && typeof (x as HasBinary).binary === "function") {
+    const r = (x as HasBinary).binary(op, y, "left");
+    if (r !== undefined) return r;
+  }
+  if (typeof y === "object" && typeof (y as HasBinary).binary === "function") return (y as HasBinary).binary(op, x, "right");
+  return undefined;
 }
 
 export function setUnion(x: StarSet, others: Value[]): StarSet {
@@ -284,8 +315,12 @@ export function len(x: Value): number {
   return -1;
 }
 
-/** The elements of an iterable value, or undefined when x is not iterable. */
-export function iterableElems(x: Value): Value[] | undefined {
+/**
+ * The elements of an iterable value, or undefined when x is not iterable. A host value's own iterator (see
+ * HostIterable) is drained, unless `lazy`: a loop walks it through an array view that pulls each element as the
+ * loop reaches it, so a loop can break out of an endless one.
+ */
+export function iterableElems(x: Value, lazy = false): Value[] | undefined {
   if (x instanceof List || x instanceof Tuple) return x.elems;
   if (x instanceof Dict || x instanceof StarSet) return x.ht.keys();
   if (x instanceof Range) {
@@ -294,10 +329,43 @@ export function iterableElems(x: Value): Value[] | undefined {
     for (let i = 0; i < x.len; i++) out[i] = x.start + i * x.step;
     return out;
   }
-  if (typeof x === "object" && typeof (x as unknown as { iterate?: unknown }).iterate === "function") {
-    return (x as unknown as { iterate(): Value[] }).iterate();
+  if (typeof x === "object" && typeof (x as HostIterable).iterate === "function") {
+    const it = (x as HostIterable).iterate();
+    if (Array.isArray(it)) return it;
+    return lazy ? pullingView(it) : drain(it);
   }
   return undefined;
+}
+
+function drain(it: Iterator<Value>): Value[] {
+  const out: Value[] = [];
+  for (let r = it.next(); !r.done; r = it.next()) {
+    charge(SLOT_BYTES);
+    out.push(r.value);
+  }
+  return out;
+}
+
+/**
+ * An array view of an iterator for the loops, which read `es.length` before each `es[i]`: reading the length
+ * pulls the next element into the view, so the view is one element ahead of the loop and never further.
+ */
+function pullingView(it: Iterator<Value>): Value[] {
+  const seen: Value[] = [];
+  let done = false;
+  return new Proxy(seen, {
+    get(target, key, receiver) {
+      if (key === "length" && !done) {
+        const r = it.next();
+        if (r.done) done = true;
+        else {
+          charge(SLOT_BYTES);
+          target.push(r.value);
+        }
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }
 
 /**
@@ -467,7 +535,13 @@ export function getAttr(x: Value, name: string): Value {
     if (m !== undefined) return bindMethod(m, x);
   }
   if (hasAttrs(x)) {
-    const v = x.attr(name);
+    let v: Value | undefined;
+    try {
+      v = x.attr(name);
+    } catch (e) {
+      if (e instanceof NoSuchAttrError) throw new StarError(e.message + hint(name, x.attrNames()));
+      throw e;
+    }
     if (v !== undefined) return v;
     if (x instanceof Struct) {
       const ctor = x.constructorName !== "struct" ? x.constructorName + " " : "";
@@ -497,7 +571,12 @@ function hint(name: string, names: string[]): string {
 export function setField(x: Value, name: string, v: Value): void {
   const s = x as HasSetField;
   if (typeof x === "object" && typeof s.setField === "function") {
-    s.setField(name, v);
+    try {
+      s.setField(name, v);
+    } catch (e) {
+      if (e instanceof NoSuchAttrError) throw new StarError(e.message + hint(name, s.attrNames()));
+      throw e;
+    }
     return;
   }
   throw new StarError(`can't assign to .${name} field of ${typeName(x)}`);

@@ -53,6 +53,21 @@ export interface ThreadLike {
   readonly options: { set?: boolean; recursion?: boolean };
   /** Free-form per-thread storage for hosts (e.g. the test runner). */
   locals: Map<string, unknown>;
+  /** The active Starlark calls, outermost first, each at the position it is executing (starlark-go's CallStack). */
+  callStack(): CallFrame[];
+  /**
+   * Calls fn as `call` does, but a Starlark error it raises comes back as `{ error }` (its message) with the call
+   * stack as it was before the call, so the caller carries on (starlark-go's `catch` of its test harness).
+   */
+  tryCall(fn: Value, args: Value[], kwargs: [string, Value][]): { value: Value } | { error: string };
+}
+
+/** One entry of ThreadLike.callStack(). */
+export interface CallFrame {
+  fn: string;
+  file: string;
+  line: number;
+  col: number;
 }
 
 export interface Callable extends StarObject {
@@ -68,6 +83,22 @@ export interface HasAttrs extends StarObject {
 
 export interface HasSetField extends HasAttrs {
   setField(name: string, v: Value): void;
+}
+
+/**
+ * A host value that defines binary operators with other values (starlark-go's HasBinary). It is asked only when
+ * the operator has no built-in meaning for the operands; `side` says which operand it is. Undefined declines.
+ */
+export interface HasBinary extends StarObject {
+  binary(op: string, other: Value, side: "left" | "right"): Value | undefined;
+}
+
+/**
+ * A host value that can be iterated (starlark-go's Iterable): its elements as an array, or as an iterator, which
+ * may be endless (a for loop pulls only what it walks; builtins such as list() take everything).
+ */
+export interface HostIterable extends StarObject {
+  iterate(): Value[] | Iterator<Value>;
 }
 
 export function isCallable(v: Value): v is Callable {
