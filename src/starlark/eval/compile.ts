@@ -57,6 +57,12 @@ function isInt(v: Value): v is number | bigint {
   return t === "bigint" || t === "number";
 }
 
+/** The local slot an assignment target names, or -1 when it is not a plain local. */
+function localSlotOf(e: A.Expr): number {
+  while (e.kind === "ParenExpr") e = e.x;
+  return e.kind === "Ident" && e.binding?.scope === "local" ? e.binding.index : -1;
+}
+
 function truthy(v: Value): boolean {
   return v === true ? true : v === false ? false : truth(v);
 }
@@ -532,6 +538,17 @@ export class Compiler {
       if (n === 2) {
         const [v0, v1] = vals as [Expr, Expr],
           [s0, s1] = sets as [Assign, Assign];
+        const [i0, i1] = lhs.elts.map((x) => localSlotOf(x)) as [number, number];
+        if (i0 >= 0 && i1 >= 0)
+          // Both targets locals (`a, b = b, a + b`): stored inline, without a closure call each.
+          return (fr) => {
+            const a = v0(fr),
+              b = v1(fr);
+            const l = fr.l;
+            l[i0] = a;
+            l[i1] = b;
+            return NORMAL;
+          };
         return (fr) => {
           const a = v0(fr),
             b = v1(fr);

@@ -86,7 +86,7 @@ export function fastBinary(op: string, xe: A.Expr, ye: A.Expr, pos: A.Pos): Expr
           if (typeof a === "number") {
             const z = a * c;
             if (z <= MAX && z >= -MAX) return z;
-          } else if (typeof a === "bigint") return norm(a * cb);
+          } else if (typeof a === "bigint") return c !== 0 ? a * cb : 0; // |a| > 2^53: a nonzero multiple never fits
           return slow(fr, pos, op, a, c, x, y);
         };
       case "%":
@@ -139,7 +139,8 @@ export function fastBinary(op: string, xe: A.Expr, ye: A.Expr, pos: A.Pos): Expr
         if (typeof a === "number" && typeof b === "number") {
           const z = a + b;
           if (z <= MAX && z >= -MAX) return z;
-        } else if (bigOperands(a, b)) return intAdd(a as Int, b as Int);
+        } else if (typeof a === "bigint" && typeof b === "bigint") return norm(a + b);
+        else if (bigOperands(a, b)) return intAdd(a as Int, b as Int);
         return slow(fr, pos, op, a, b, x, y);
       };
     case "-":

@@ -12,7 +12,8 @@ const MAXB = 9007199254740991n;
 const MINB = -9007199254740991n;
 
 export function norm(b: bigint): Int {
-  return b >= MINB && b <= MAXB ? Number(b) : b;
+  // A big positive result (the common case in big-int loops) is settled by the first comparison.
+  return b > MAXB || b < MINB ? b : Number(b);
 }
 
 export function big(x: Int): bigint {
@@ -56,10 +57,11 @@ export function intMul(x: Int, y: Int): Int {
       if (fits(z)) return z;
       return norm(BigInt(x) * BigInt(y));
     }
-    return norm(BigInt(x) * y);
+    return x === 0 ? 0 : BigInt(x) * y;
   }
-  // Each operand converted at most once: big-int loops (x = x * 3 + i) mix a bigint with a small number.
-  return norm(x * (typeof y === "bigint" ? y : BigInt(y)));
+  // A bigint is beyond 2^53 in magnitude, so its product with any nonzero int is too: no norm() needed.
+  if (typeof y === "bigint") return x * y;
+  return y === 0 ? 0 : x * BigInt(y);
 }
 
 export function intFloorDiv(x: Int, y: Int): Int {
