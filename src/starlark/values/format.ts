@@ -395,8 +395,8 @@ export function interpolate(format: string, args: Value): string {
         } else throw new StarError(`%c format requires int or single-character string, not ${typeName(arg)}`);
         break;
       default: {
-        const cp = format.codePointAt(i)!;
-        throw new StarError(`unknown conversion %${String.fromCodePoint(cp)}`);
+        // starlark-go reports the conversion's first byte, as a rune (Latin-1 for a non-ASCII character)
+        throw new StarError(`unknown conversion %${String.fromCharCode(encodeUTF8(format[i]!)[0]!)}`);
       }
     }
     argIndex++;
