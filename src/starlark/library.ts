@@ -67,6 +67,16 @@ function printed(v: Value): string {
   return v instanceof Bytes ? S.transcodeUTF8(v.s) : str(v);
 }
 
+/** A comparison whose failure is reported under the builtin's name, as starlark-go's min and max do. */
+function compareNamed(name: string, op: "<" | ">", x: Value, y: Value): boolean {
+  try {
+    return compare(op, x, y);
+  } catch (e) {
+    if (e instanceof StarError) e.message = `${name}: ${e.message}`;
+    throw e;
+  }
+}
+
 function minMax(thread: ThreadLike, name: string, args: Value[], kwargs: [string, Value][], op: "<" | ">"): Value {
   if (args.length === 0) throw new StarError(`${name} requires at least one positional argument`);
   let [key] = unpackArgs(name, [], kwargs, ["key?"]);
@@ -83,7 +93,7 @@ function minMax(thread: ThreadLike, name: string, args: Value[], kwargs: [string
     let bestKey = key !== undefined ? thread.call(key, [best], []) : best;
     for (let i = 1; i < es.length; i++) {
       const k = key !== undefined ? thread.call(key, [es[i]!], []) : es[i]!;
-      if (compare(op, k, bestKey)) {
+      if (compareNamed(name, op, k, bestKey)) {
         best = es[i]!;
         bestKey = k;
       }

@@ -6,25 +6,26 @@ import { charge, STRING_BYTES } from "../values/budget.ts";
 import { positional, unpackArgs, wantString } from "../values/args.ts";
 import { StarError } from "../values/errors.ts";
 import { compareStrings } from "../values/compare.ts";
-import { formatFloat, repr } from "../values/format.ts";
+import { formatFloat, goShortestG, repr } from "../values/format.ts";
 import { Dict } from "../values/hashtable.ts";
 import { norm } from "../values/int.ts";
 import { iterableElems } from "../values/ops.ts";
-import { Builtin, Float, hasAttrs, List, Module, None, Tuple, typeName, type Value } from "../values/value.ts";
+import { Builtin, Bytes, Float, hasAttrs, List, Module, None, Tuple, typeName, type Value } from "../values/value.ts";
+import { bytesMethods } from "../values/methods.ts";
 import { bytesOf, decodeRune, decodeUTF8 } from "../values/strings.ts";
 import { indentJSON, JSONSyntaxError } from "./json-indent.ts";
 
 const HEX = "0123456789abcdef";
 
-/** Printable ASCII only: Go quotes such a string with strconv.Quote (no HTML escaping). */
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/** No control character and no byte past ASCII: Go quotes such a string with strconv.Quote (no HTML escaping). */
+const PRINTABLE_ASCII = /^[\x20-\x7f]*$/;
 
 /**
  * A JSON string literal as starlark-go writes it: printable ASCII is quoted plainly; anything else goes through
  * Go's encoding/json, which also escapes <, >, &, U+2028 and U+2029 and writes invalid UTF-8 as `\ufffd`.
  */
 function quoteJSON(s: string): string {
-  if (PRINTABLE_ASCII.test(s)) return '"' + s.replace(/["\\]/g, "\\$&") + '"';
+  if (PRINTABLE_ASCII.test(s)) return '"' + s.replace(/["\\]/g, "\\$&").replace(/\x7f/g, "\\x7f") + '"'; // strconv.Quote's DEL
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -66,7 +67,7 @@ function encode(v: Value, path: object[], out: string[]): void {
   }
   if (v instanceof Float) {
     if (!Number.isFinite(v.v)) throw new StarError(`cannot encode non-finite float ${formatFloat(v.v, "g")}`);
-    out.push(formatFloat(v.v, "g"));
+    out.push(goShortestG(v.v)); // Go's %g of the float64: 1.0 encodes as 1, 1e21 as 1e+21
     return;
   }
   if (path.includes(v)) throw new StarError(`cycle in JSON structure`);
@@ -105,6 +106,12 @@ function encode(v: Value, path: object[], out: string[]): void {
       }
       out.push("}");
       return;
+    }
+    if (v instanceof Bytes) {
+      // starlark-go's bytes have attributes (their methods) but are not iterable, so json.encode takes them for
+      // an object of those attributes and fails at the first method
+      const first = [...bytesMethods.keys()].sort(compareStrings)[0]!;
+      throw new StarError(`in field .${first}: cannot encode builtin_function_or_method as JSON`);
     }
     throw new StarError(`cannot encode ${typeName(v)} as JSON`);
   } finally {

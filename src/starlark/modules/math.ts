@@ -6,7 +6,10 @@ import { positional, unpackArgs } from "../values/args.ts";
 import { StarError } from "../values/errors.ts";
 import { floatToInt } from "../values/int.ts";
 import { Builtin, Float, Module, typeName, type Value } from "../values/value.ts";
-import { goAcos, goAsin, goAtan, goCos, goGamma, goSin, goTan } from "./gomath.ts";
+import {
+  goAcos, goAcosh, goAsin, goAsinh, goAtan, goAtan2, goAtanh, goCos, goCosh, goExp, goGamma, goHypot, goLog, goPow,
+  goRemainder, goSin, goSinh, goTan, goTanh,
+} from "./gomath.ts";
 
 function num(fn: string, v: Value): number {
   if (v instanceof Float) return v.v;
@@ -42,17 +45,6 @@ function toInt(fn: string, v: Value, f: (x: number) => number): Value {
   }
 }
 
-/** IEEE 754 remainder: x - n*y with n the integer nearest x/y (ties to even). */
-function remainder(x: number, y: number): number {
-  if (!Number.isFinite(x) || Number.isNaN(y) || y === 0) return NaN;
-  if (!Number.isFinite(y)) return x;
-  const q = x / y;
-  let n = Math.round(q);
-  if (Math.abs(q - Math.trunc(q)) === 0.5) n = 2 * Math.round(q / 2);
-  const r = x - n * y;
-  return r === 0 ? (x < 0 ? -0 : 0) : r;
-}
-
 /** Go's math.Round: half away from zero, keeping the sign of zero. */
 function goRound(x: number): number {
   if (!Number.isFinite(x)) return x;
@@ -74,34 +66,33 @@ export const mathModule = new Module("math", {
   fabs: unary("fabs", Math.abs),
   copysign: binary("copysign", (x, y) => (y < 0 || Object.is(y, -0) ? -Math.abs(x) : Math.abs(x))),
   mod: binary("mod", (x, y) => x % y),
-  pow: binary("pow", (x, y) => (x === 1 || (y === 0 && !Number.isNaN(x)) ? 1 : Math.pow(x, y))),
-  remainder: binary("remainder", remainder),
-  exp: unary("exp", Math.exp),
+  pow: binary("pow", goPow),
+  remainder: binary("remainder", goRemainder),
+  exp: unary("exp", goExp),
   sqrt: unary("sqrt", Math.sqrt),
   acos: unary("acos", goAcos),
   asin: unary("asin", goAsin),
   atan: unary("atan", goAtan),
-  atan2: binary("atan2", Math.atan2),
+  atan2: binary("atan2", goAtan2),
   cos: unary("cos", goCos),
-  hypot: binary("hypot", Math.hypot),
+  hypot: binary("hypot", goHypot),
   sin: unary("sin", goSin),
   tan: unary("tan", goTan),
   degrees: unary("degrees", (x) => (x * 180) / Math.PI),
   radians: unary("radians", (x) => (x * Math.PI) / 180),
-  acosh: unary("acosh", Math.acosh),
-  asinh: unary("asinh", Math.asinh),
-  atanh: unary("atanh", Math.atanh),
-  cosh: unary("cosh", Math.cosh),
-  sinh: unary("sinh", Math.sinh),
-  tanh: unary("tanh", Math.tanh),
+  acosh: unary("acosh", goAcosh),
+  asinh: unary("asinh", goAsinh),
+  atanh: unary("atanh", goAtanh),
+  cosh: unary("cosh", goCosh),
+  sinh: unary("sinh", goSinh),
+  tanh: unary("tanh", goTanh),
   gamma: unary("gamma", goGamma),
   log: new Builtin("math.log", (_t, a, k) => {
     const [x, base] = unpackArgs("math.log", a, k, ["x", "base?"]);
-    const v = Math.log(num("math.log", x!));
-    if (base === undefined) return new Float(v);
-    const b = num("math.log", base);
+    const v = goLog(num("math.log", x!));
+    const b = base === undefined ? Math.E : num("math.log", base);
     if (b === 1) throw new StarError("math.log: division by zero");
-    return new Float(v / Math.log(b));
+    return new Float(v / goLog(b)); // Go divides by Log(e) too when no base is given
   }),
   e: new Float(Math.E),
   pi: new Float(Math.PI),

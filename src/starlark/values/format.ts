@@ -250,7 +250,8 @@ function fixExp(s: string): string {
   return s.slice(0, i) + "e" + sign + (digits.length < 2 ? "0" + digits : digits);
 }
 
-function goShortestG(f: number): string {
+/** Go's strconv.FormatFloat(f, 'g', -1, 64) (fmt's %g) for finite f: shortest digits, no ".0" added. */
+export function goShortestG(f: number): string {
   if (f === 0) return Object.is(f, -0) ? "-0" : "0";
   const e = f.toExponential(); // shortest round-trip digits
   const i = e.indexOf("e");
@@ -319,9 +320,12 @@ export function interpolate(format: string, args: Value): string {
     const t = simpleTemplate(format);
     if (t !== null && (t[1] === "s" || typeof args === "number")) return t[0] + String(args) + t[2];
   }
+  // As starlark-go: every conversion but %% counts one argument, a keyed one too, and the count must use up a
+  // tuple of arguments (or the single non-tuple one, a mapping included).
   let out = "";
   let argIndex = 0;
   const tupleArgs = args instanceof Tuple ? args.elems : undefined;
+  const nargs = tupleArgs !== undefined ? tupleArgs.length : 1;
   let index = 0;
   for (;;) {
     const j = format.indexOf("%", index);
@@ -331,7 +335,6 @@ export function interpolate(format: string, args: Value): string {
     }
     out += format.slice(index, j);
     let i = j + 1;
-    if (i >= format.length) throw new StarError("incomplete format");
     if (format[i] === "%") {
       out += "%";
       index = i + 1;
@@ -348,14 +351,8 @@ export function interpolate(format: string, args: Value): string {
       if (v === undefined) throw new StarError(`key not found: ${key}`);
       arg = v;
     } else {
-      if (tupleArgs !== undefined) {
-        if (argIndex >= tupleArgs.length) throw new StarError("not enough arguments for format string");
-        arg = tupleArgs[argIndex]!;
-      } else {
-        if (argIndex > 0) throw new StarError("not enough arguments for format string");
-        arg = args;
-      }
-      argIndex++;
+      if (argIndex >= nargs) throw new StarError("not enough arguments for format string");
+      arg = tupleArgs !== undefined ? tupleArgs[argIndex]! : args;
     }
     if (i >= format.length) throw new StarError("incomplete format");
     const c = format[i]!;
@@ -376,31 +373,36 @@ export function interpolate(format: string, args: Value): string {
       case "e":
       case "E":
       case "f":
-      case "F":
       case "g":
       case "G":
-        out += formatFloat(asFloatForFormat(arg, c), c === "F" ? "f" : c);
+        out += formatFloat(asFloatForFormat(arg, c), c);
         break;
+      case "F": {
+        // Go's strconv.FormatFloat knows no 'F' and writes "%F"; starlark-go prints what it returns
+        const f = asFloatForFormat(arg, c);
+        out += Number.isFinite(f) ? "%F" : formatFloat(f, "g");
+        break;
+      }
       case "c":
         if (typeof arg === "string") {
           const b = encodeUTF8(arg);
           if (b.length === 0 || decodeRune(b, 0)[1] !== b.length) throw new StarError(`%c format requires a single-character string`);
           out += arg;
-        } else if (typeof arg === "number") {
+        } else if (typeof arg === "number" || typeof arg === "bigint") {
           if (arg < 0 || arg > 0x10ffff) throw new StarError(`%c format requires a valid Unicode code point, got ${arg}`);
-          out += String.fromCodePoint(arg >= 0xd800 && arg <= 0xdfff ? 0xfffd : arg);
+          const cp = Number(arg);
+          out += String.fromCodePoint(cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp);
         } else throw new StarError(`%c format requires int or single-character string, not ${typeName(arg)}`);
         break;
       default: {
-        const cp = format.codePointAt(i)!;
-        throw new StarError(`unknown conversion %${String.fromCodePoint(cp)}`);
+        // starlark-go reports the conversion's first byte, as a rune (Latin-1 for a non-ASCII character)
+        throw new StarError(`unknown conversion %${String.fromCharCode(encodeUTF8(format[i]!)[0]!)}`);
       }
     }
+    argIndex++;
     index = i + 1;
   }
-  if (tupleArgs !== undefined ? argIndex < tupleArgs.length : argIndex === 0 && !(args instanceof Dict)) {
-    throw new StarError("too many arguments for format string");
-  }
+  if (argIndex < nargs) throw new StarError("too many arguments for format string");
   return out;
 }
 

@@ -92,8 +92,9 @@ function stripChars(fn: string, s: string, chars: Value | undefined, left: boole
 }
 
 function findImpl(fn: string, s: string, args: Value[], kwargs: [string, Value][], last: boolean): number {
-  const [sub, start, end] = unpackArgs(fn, args, kwargs, ["sub", "start?", "end?"]);
-  const subS = wantString(fn, paramLabel(kwargs, "sub"), sub!);
+  positional(fn, args, kwargs, 1, 3); // starlark-go unpacks string methods' arguments by position only
+  const [sub, start, end] = args;
+  const subS = wantString(fn, "1", sub!);
   const b = bin(s),
     sb = bin(subS);
   const [i, j] = indices(fn, start, end, b.length);
@@ -104,7 +105,8 @@ function findImpl(fn: string, s: string, args: Value[], kwargs: [string, Value][
 }
 
 function affixImpl(fn: string, s: string, args: Value[], kwargs: [string, Value][], suffix: boolean): boolean {
-  const [x, start, end] = unpackArgs(fn, args, kwargs, [suffix ? "suffix" : "prefix", "start?", "end?"]);
+  positional(fn, args, kwargs, 1, 3);
+  const [x, start, end] = args;
   const b = bin(s);
   const [i, j] = indices(fn, start, end, b.length);
   const hay = j < i ? "" : b.slice(i, j);
@@ -124,9 +126,9 @@ function affixImpl(fn: string, s: string, args: Value[], kwargs: [string, Value]
 }
 
 function splitImpl(fn: string, s: string, args: Value[], kwargs: [string, Value][], fromRight: boolean): Value {
-  const [sepV, maxV] = unpackArgs(fn, args, kwargs, ["sep?", "maxsplit?"]);
-  let max = -1;
-  if (maxV !== undefined && maxV !== None) max = wantInt(fn, paramLabel(kwargs, "maxsplit"), maxV);
+  positional(fn, args, kwargs, 0, 2);
+  const [sepV, maxV] = args;
+  const max = maxV === undefined ? -1 : wantInt(fn, "2", maxV);
   if (sepV === undefined || sepV === None) {
     // Split on runs of white space.
     const runes = [...s];
@@ -162,7 +164,8 @@ function splitImpl(fn: string, s: string, args: Value[], kwargs: [string, Value]
     }
     return new List(fields.reverse());
   }
-  const sep = wantString(fn, paramLabel(kwargs, "sep"), sepV);
+  if (typeof sepV !== "string") throw new StarError(`split: got ${typeName(sepV)} for separator, want string`);
+  const sep = sepV;
   if (sep === "") throw new StarError(`${fn}: empty separator`);
   if (max < 0) return new List(s.split(sep));
   if (!fromRight) {
@@ -280,8 +283,9 @@ export const stringMethods = table({
     return new StringView(s, "codepoints");
   },
   count(_t, s: string, a, k) {
-    const [sub, start, end] = unpackArgs("count", a, k, ["sub", "start?", "end?"]);
-    const subS = wantString("count", paramLabel(k, "sub"), sub!);
+    positional("count", a, k, 1, 3);
+    const [sub, start, end] = a;
+    const subS = wantString("count", "1", sub!);
     const b = bin(s);
     const [i, j] = indices("count", start, end, b.length);
     if (j < i) return 0;
@@ -395,11 +399,11 @@ export const stringMethods = table({
     return p !== "" && s.endsWith(p) ? s.slice(0, s.length - p.length) : s;
   },
   replace(_t, s: string, a, k) {
-    const [oldV, newV, countV] = unpackArgs("replace", a, k, ["old", "new", "count?"]);
-    const o = wantString("replace", paramLabel(k, "old"), oldV!),
-      n = wantString("replace", paramLabel(k, "new"), newV!);
-    let count = -1;
-    if (countV !== undefined && countV !== None) count = wantInt("replace", paramLabel(k, "count"), countV);
+    positional("replace", a, k, 2, 3);
+    const [oldV, newV, countV] = a;
+    const o = wantString("replace", "1", oldV!),
+      n = wantString("replace", "2", newV!);
+    const count = countV === undefined ? -1 : wantInt("replace", "3", countV);
     charge(replacedSize(s, o, n, count));
     if (count < 0) {
       if (o === "") return n + [...s].join(n) + (s === "" ? "" : n);
@@ -444,8 +448,8 @@ export const stringMethods = table({
   },
   split: (_t, s: string, a, k) => splitImpl("split", s, a, k, false),
   splitlines(_t, s: string, a, k) {
-    const [keep] = unpackArgs("splitlines", a, k, ["keepends?"]);
-    const keepends = keep !== undefined && wantBool("splitlines", paramLabel(k, "keepends"), keep);
+    positional("splitlines", a, k, 0, 1);
+    const keepends = a[0] !== undefined && wantBool("splitlines", "1", a[0]);
     if (s === "") return new List([]);
     const lines = s.split("\n");
     if (keepends) for (let i = 0; i < lines.length - 1; i++) lines[i] += "\n";
