@@ -6,12 +6,13 @@
  *   bun scripts/starlark-diff/run.ts [--ref PATH] [--only FILE[:LINE]] [--verbose]
  *
  * The reference is a starlark-go command that runs a file with json and struct predeclared and prints the error
- * backtrace on failure (default /work/refstar/refstar, or $STARLARK_REF). A program whose behaviour changed in
+ * backtrace on failure: --ref PATH, else $STARLARK_REF, else scripts/starlark-ref (built into .tmp/ when missing,
+ * which needs golang-go and golang-starlark-dev). A program whose behaviour changed in
  * starlark-go after the reference's version carries a comment `# upstream: <reason>`: it is listed as a known
  * upstream change, not as a difference, because our interpreter follows current starlark-go there.
  * Exit status: 1 if any unexplained difference remains.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -23,10 +24,20 @@ const flag = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const refBin = flag("--ref") ?? process.env.STARLARK_REF ?? "/work/refstar/refstar";
 const only = flag("--only");
 const verbose = args.includes("--verbose");
 const root = join(import.meta.dir, "../..");
+const refBin = flag("--ref") ?? process.env.STARLARK_REF ?? referenceBinary();
+
+/** scripts/starlark-ref built from Debian's starlark-go sources, once. */
+function referenceBinary(): string {
+  const bin = join(root, ".tmp", "starlark-ref");
+  if (!existsSync(bin)) {
+    const build = Bun.spawnSync(["sh", join(root, "scripts", "starlark-ref", "build.sh")], { stdout: "inherit", stderr: "inherit" });
+    if (build.exitCode !== 0) process.exit(2);
+  }
+  return bin;
+}
 const corpusDir = join(import.meta.dir, "corpus");
 
 function loadCorpus(): Program[] {

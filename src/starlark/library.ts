@@ -32,7 +32,8 @@ function parseIntLiteral(s: string, base: number): Int | undefined {
       base = p;
       t = t.slice(2);
     } else {
-      if (t.length > 1 && t[0] === "0") return undefined; // "010" is not a valid literal
+      // As in starlark-go, a literal that starts with 0 must be all zeros ("00" is 0, "010" is refused).
+      if (t.length > 1 && t[0] === "0") return /^0+$/.test(t) ? 0 : undefined;
       base = 10;
     }
   } else if (p !== undefined && p === base) t = t.slice(2);
@@ -48,12 +49,46 @@ function parseIntLiteral(s: string, base: number): Int | undefined {
   return norm(neg ? -v : v);
 }
 
+/** float(s): the syntax of Go's strconv.ParseFloat, which starlark-go uses (hex mantissas, digit separators). */
 function parseFloatLiteral(s: string): number | undefined {
-  const t = s.toLowerCase();
+  let t = s.toLowerCase();
   const m = /^([+-]?)(inf|infinity|nan)$/.exec(t);
   if (m) return m[2] === "nan" ? NaN : m[1] === "-" ? -Infinity : Infinity;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return undefined;
-  return parseFloat(t);
+  if (t.includes("_")) {
+    if (!separatorsBetweenDigits(t)) return undefined;
+    t = t.replaceAll("_", "");
+  }
+  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return parseFloat(t);
+  const hex = /^([+-]?)0x([0-9a-f]*)\.?([0-9a-f]*)p([+-]?\d+)$/.exec(t);
+  if (hex === null || hex[2]! + hex[3]! === "") return undefined;
+  // mantissa × 2^(exponent − 4 × fraction digits); Number() of the bigint rounds to nearest, the scaling is exact.
+  const mantissa = Number(BigInt("0x" + (hex[2]! + hex[3]! || "0")));
+  const v = mantissa * 2 ** (Number(hex[4]) - 4 * hex[3]!.length);
+  return hex[1] === "-" ? -v : v;
+}
+
+/**
+ * Whether each `_` of a number literal stands between two digits (a base prefix counting as a digit), the rule of
+ * Go's strconv that float() follows: "1_000.5" is 1000.5, "1__0", "_1" and "1_.5" are not numbers.
+ */
+function separatorsBetweenDigits(t: string): boolean {
+  let i = t[0] === "+" || t[0] === "-" ? 1 : 0;
+  const hex = t.startsWith("0x", i);
+  let last: "start" | "digit" | "_" | "other" = "start";
+  if (hex || t.startsWith("0b", i) || t.startsWith("0o", i)) {
+    i += 2;
+    last = "digit";
+  }
+  for (; i < t.length; i++) {
+    const c = t[i]!;
+    if ((c >= "0" && c <= "9") || (hex && c >= "a" && c <= "f")) last = "digit";
+    else if (c === "_") {
+      if (last !== "digit") return false;
+      last = "_";
+    } else if (last === "_") return false;
+    else last = "other";
+  }
+  return last !== "_";
 }
 
 /** The argument check of the builtins starlark-go writes by hand (chr, dir, ord, str, bytes): one positional. */

@@ -493,7 +493,7 @@ function absIndex(fn: string, i: number, n: number): number {
   const j = i < 0 ? i + n : i;
   if (j < 0 || j >= n) {
     if (n === 0) throw new StarError(`${fn}: index ${i} out of range: empty list`);
-    throw new StarError(`${fn}: index ${i} out of range [${-n}:${n - 1}]`);
+    throw new StarError(`${fn}: list index ${i} out of range [${-n}:${n - 1}]`);
   }
   return j;
 }
@@ -669,13 +669,10 @@ export const dictMethods = table({
 
 /** Adds the elements of every iterable argument to s (set.update and set.union), with starlark-go's messages. */
 function setUpdate(fn: string, s: StarSet, args: Value[], kwargs: [string, Value][]): void {
-  if (kwargs.length > 0) throw new StarError(`${fn}: does not accept keyword arguments`);
+  if (kwargs.length > 0) throw new StarError(`${fn}: unexpected keyword arguments`);
+  const iterables = args.map((x, i) => iterate(x, fn, String(i + 1)));
   prefixed(fn, () => {
-    for (let i = 0; i < args.length; i++) {
-      const es = iterableElems(args[i]!);
-      if (es === undefined) throw new StarError(`argument #${i + 1} is not iterable: ${typeName(args[i]!)}`);
-      for (const v of es) s.add(v);
-    }
+    for (const es of iterables) for (const v of es) s.add(v);
   });
 }
 
@@ -697,7 +694,7 @@ export const setMethods = table({
     return None;
   },
   difference(_t, s: StarSet, a, k) {
-    positional("difference", a, k, 0, Infinity);
+    positional("difference", a, k, 0, 1);
     iterableArgs("difference", a);
     return prefixed("difference", () => setDifference(s, a));
   },
@@ -708,7 +705,7 @@ export const setMethods = table({
     return None;
   },
   intersection(_t, s: StarSet, a, k) {
-    positional("intersection", a, k, 0, Infinity);
+    positional("intersection", a, k, 0, 1);
     iterableArgs("intersection", a);
     return prefixed("intersection", () => setIntersection(s, a));
   },

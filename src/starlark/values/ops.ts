@@ -381,9 +381,10 @@ export function iterate(x: Value, what?: string, param: string = "1"): Value[] {
   return es;
 }
 
+/** An index as starlark-go takes it (AsInt32): an int within 32 bits, else "X index: N out of range". */
 function asIndex(x: Value, i: Value): number {
-  if (typeof i === "number") return i;
-  if (typeof i === "bigint") return i > 0n ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
+  if (typeof i === "number" && i >= -0x80000000 && i <= 0x7fffffff) return i;
+  if (typeof i === "number" || typeof i === "bigint") throw new StarError(`${typeName(x)} index: ${i} out of range`);
   throw new StarError(`${typeName(x)} index: got ${typeName(i)}, want int`);
 }
 
