@@ -13,7 +13,22 @@ import { attrNames, getAttr, hasAttr, iterate, len as lenOf, iterableElems, make
 import { dictUpdate } from "./values/methods.ts";
 import { fitsInt64 } from "./values/bigrange.ts";
 import * as S from "./values/strings.ts";
-import { Builtin, Bytes, Float, List, None, Range, Tuple, truth, typeName, type ThreadLike, type Value } from "./values/value.ts";
+import {
+  Builtin,
+  Bytes,
+  Float,
+  List,
+  None,
+  Range,
+  Tuple,
+  truth,
+  typeName,
+  withCallbacks,
+  type CallbackBody,
+  type CallRequest,
+  type ThreadLike,
+  type Value,
+} from "./values/value.ts";
 
 type Fn = (thread: ThreadLike, args: Value[], kwargs: [string, Value][]) => Value;
 
@@ -112,7 +127,7 @@ function compareNamed(name: string, op: "<" | ">", x: Value, y: Value): boolean 
   }
 }
 
-function minMax(thread: ThreadLike, name: string, args: Value[], kwargs: [string, Value][], op: "<" | ">"): Value {
+function* minMax(name: string, args: Value[], kwargs: [string, Value][], op: "<" | ">"): Generator<CallRequest, Value, Value> {
   if (args.length === 0) throw new StarError(`${name} requires at least one positional argument`);
   let [key] = unpackArgs(name, [], kwargs, ["key?"]);
   if (key !== undefined) key = wantCallable(name, '"key"', key);
@@ -123,19 +138,37 @@ function minMax(thread: ThreadLike, name: string, args: Value[], kwargs: [string
     es = it;
   }
   if (es.length === 0) throw new StarError(`${name}: argument is an empty sequence`);
-  {
-    let best = es[0]!;
-    let bestKey = key !== undefined ? thread.call(key, [best], []) : best;
-    for (let i = 1; i < es.length; i++) {
-      const k = key !== undefined ? thread.call(key, [es[i]!], []) : es[i]!;
-      if (compareNamed(name, op, k, bestKey)) {
-        best = es[i]!;
-        bestKey = k;
-      }
+  let best = es[0]!;
+  let bestKey = key !== undefined ? yield { fn: key, args: [best] } : best;
+  for (let i = 1; i < es.length; i++) {
+    const k = key !== undefined ? yield { fn: key, args: [es[i]!] } : es[i]!;
+    if (compareNamed(name, op, k, bestKey)) {
+      best = es[i]!;
+      bestKey = k;
     }
-    return best;
   }
+  return best;
 }
+
+/** The builtins that call Starlark functions (key=): generator bodies, see withCallbacks. */
+const callbackFns: Record<string, CallbackBody> = {
+  max: (_t, a, k) => minMax("max", a, k, ">"),
+  min: (_t, a, k) => minMax("min", a, k, "<"),
+  *sorted(_t, a, k) {
+    const [x, key, rev] = unpackArgs("sorted", a, k, ["iterable", "key?", "reverse?"]);
+    if (key !== undefined) wantCallable("sorted", paramLabel(k, "key"), key);
+    const reverse = rev !== undefined && wantBool("sorted", paramLabel(k, "reverse"), rev);
+    const all = iterate(x!, "sorted", "iterable");
+    charge(all.length * SLOT_BYTES);
+    const es = all.slice();
+    if (key === undefined) return new List(sortValues(es, reverse));
+    // Every key first, in order, as starlark-go computes them, then one sort of the indices by key.
+    const keys: Value[] = [];
+    for (const e of es) keys.push(yield { fn: key, args: [e] });
+    const idx = sortIndices(keys, reverse);
+    return new List(idx.map((i) => es[i]!));
+  },
+};
 
 const fns: Record<string, Fn> = {
   abs(_t, a, k) {
@@ -309,8 +342,6 @@ const fns: Record<string, Fn> = {
     charge(es.length * SLOT_BYTES);
     return new List(es.slice());
   },
-  max: (t, a, k) => minMax(t, "max", a, k, ">"),
-  min: (t, a, k) => minMax(t, "min", a, k, "<"),
   ord(_t, a, k) {
     exactlyOne("ord", a, k);
     const s = a[0]!;
@@ -372,18 +403,6 @@ const fns: Record<string, Fn> = {
     }
     return s;
   },
-  sorted(t, a, k) {
-    const [x, key, rev] = unpackArgs("sorted", a, k, ["iterable", "key?", "reverse?"]);
-    if (key !== undefined) wantCallable("sorted", paramLabel(k, "key"), key);
-    const reverse = rev !== undefined && wantBool("sorted", paramLabel(k, "reverse"), rev);
-    const all = iterate(x!, "sorted", "iterable");
-    charge(all.length * SLOT_BYTES);
-    const es = all.slice();
-    if (key === undefined) return new List(sortValues(es, reverse));
-    const keys = es.map((e) => t.call(key, [e], []));
-    const idx = sortIndices(keys, reverse);
-    return new List(idx.map((i) => es[i]!));
-  },
   str(_t, a, k) {
     exactlyOne("str", a, k, "exactly ");
     const x = a[0]!;
@@ -425,14 +444,19 @@ export function universe(options: { set?: boolean } = {}): Map<string, Value> {
   u.set("None", None);
   u.set("True", true);
   u.set("False", false);
-  for (const name of Object.keys(fns)) {
+  for (const [name, builtin] of UNIVERSE_BUILTINS) {
     if (name === "set" && !options.set) continue;
-    u.set(name, UNIVERSE_BUILTINS.get(name)!);
+    u.set(name, builtin);
   }
   return u;
 }
 
-export const UNIVERSE_BUILTINS = new Map<string, Builtin>(Object.entries(fns).map(([n, f]) => [n, new Builtin(n, f)]));
+export const UNIVERSE_BUILTINS = new Map<string, Builtin>(
+  [
+    ...Object.entries(fns).map(([n, f]) => [n, new Builtin(n, f)] as const),
+    ...Object.entries(callbackFns).map(([n, body]) => [n, withCallbacks(n, body)] as const),
+  ].sort(([a], [b]) => (a < b ? -1 : 1)),
+);
 
 // One-argument fast paths for the builtins hot loops call most.
 UNIVERSE_BUILTINS.get("str")!.fast1 = (x) =>

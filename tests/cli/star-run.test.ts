@@ -39,3 +39,22 @@ test("json and math are predeclared, as in starlark-go's starlark command, and l
   const r = await starRun('print(json.encode({"a": [1, 2.5]}), math.floor(2.7))\nload("json.star", j = "json")\nprint(j.decode("[1]"))\n');
   expect(r).toEqual({ code: 0, stdout: '{"a":[1,2.5]} 2\n[1]\n', stderr: "" });
 });
+
+test("star run runs the app dialect: recursion (also through key=), while and sets; if/for only in functions", async () => {
+  const src = [
+    "def count(n):",
+    "    if n == 0:",
+    "        return 0",
+    "    return 1 + min([n - 1], key = count)",
+    "def main():",
+    "    n = 0",
+    "    while n < 5:",
+    "        n += 1",
+    "    print(n, count(100000), sorted(set([3, 1, 3])))",
+    "main()",
+  ].join("\n");
+  expect(await starRun(src + "\n")).toEqual({ code: 0, stdout: "5 100000 [1, 3]\n", stderr: "" });
+  const topLevel = await starRun("for i in range(3):\n    print(i)\n");
+  expect(topLevel.code).toBe(1);
+  expect(topLevel.stderr).toContain("main.star:1:1: for loop not within a function");
+});

@@ -16,7 +16,7 @@
  */
 import type * as A from "../syntax/ast.ts";
 import { Dict } from "../values/hashtable.ts";
-import { List, None, Range, truth, type Value } from "../values/value.ts";
+import { Builtin, List, None, Range, truth, type CallbackBody, type CallRequest, type Value } from "../values/value.ts";
 import { callAt, loopElems, type Compiler } from "./compile.ts";
 import {
   annotate,
@@ -102,6 +102,48 @@ export function runDeep(thread: Thread, f: StarFunction, l: any[]): Value {
     for (let i = stack.length - 1; i >= 0; i--) stack[i]!.return(NORMAL);
     throw e;
   }
+}
+
+/**
+ * A builtin that calls back into Starlark (sorted's key=, ...), run so that each Starlark function it calls goes on
+ * the explicit stack like any other call; its other callees and its own errors are handled as callAt does.
+ */
+function* callbackBuiltin(
+  fr: Frame,
+  pos: A.Pos,
+  body: CallbackBody,
+  args: Value[],
+  kwargs: [string, Value][],
+): Generator<Yield, Value, Value> {
+  const thread = fr.thread;
+  let g: Generator<CallRequest, Value, Value>;
+  let r: IteratorResult<CallRequest, Value>;
+  try {
+    g = body(thread, args, kwargs);
+    r = g.next(None);
+  } catch (err) {
+    throw annotate(err, fr, pos);
+  }
+  while (!r.done) {
+    const { fn, args: callArgs } = r.value;
+    let input: Value;
+    if (fn instanceof StarFunction) {
+      try {
+        thread.pendingLocals = bindArgs(fn, callArgs, []);
+      } catch (err) {
+        throw annotate(err, fr, pos);
+      }
+      thread.pendingFn = fn;
+      input = yield 0;
+      fr.pc = pos;
+    } else input = callAt(fr, pos, fn, callArgs, []);
+    try {
+      r = g.next(input);
+    } catch (err) {
+      throw annotate(err, fr, pos);
+    }
+  }
+  return r.value;
 }
 
 // ---- the generator compiler ----
@@ -402,6 +444,7 @@ export class DeepCompiler {
         }
       }
       fr.pc = pos;
+      if (f instanceof Builtin && f.callbacks !== undefined) return yield* callbackBuiltin(fr, pos, f.callbacks, args, kwargs);
       if (!(f instanceof StarFunction)) return callAt(fr, pos, f, args, kwargs);
       let l: any[];
       try {

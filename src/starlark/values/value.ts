@@ -169,10 +169,40 @@ export function freeze(v: Value): void {
 }
 
 /** A function implemented in TypeScript. When `recv` is set, it is a bound method of that value. */
+/** What a builtin's callback form yields: call `fn` with `args`, and resume the builtin with the result. */
+export interface CallRequest {
+  fn: Value;
+  args: Value[];
+}
+
+/**
+ * The body of a builtin that calls back into Starlark (sorted's and min's key=), written once as a generator that
+ * yields each call it needs. Run on the JS stack by `withCallbacks`; the deep evaluator (eval/deep.ts) runs each
+ * yielded call on its explicit stack instead, so a recursion through the builtin goes as deep as any other.
+ */
+export type CallbackBody = (thread: ThreadLike, args: Value[], kwargs: [string, Value][]) => Generator<CallRequest, Value, Value>;
+
+/** A builtin function made from a callback body: `fn` makes each call at once; `callbacks` is the body itself. */
+export function withCallbacks(name: string, body: CallbackBody): Builtin {
+  const b = new Builtin(name, (thread, args, kwargs) => {
+    const g = body(thread, args, kwargs);
+    let input: Value = None;
+    for (;;) {
+      const r = g.next(input);
+      if (r.done) return r.value;
+      input = thread.call(r.value.fn, r.value.args, []);
+    }
+  });
+  b.callbacks = body;
+  return b;
+}
+
 export class Builtin implements Callable {
   readonly type = "builtin_function_or_method";
   /** Optional fast entry for a call with exactly one positional argument (same semantics as fn). */
   fast1?: (x: Value) => Value;
+  /** Set by withCallbacks: the generator form of a builtin that calls Starlark functions. */
+  callbacks?: CallbackBody;
   constructor(
     readonly name: string,
     readonly fn: (thread: ThreadLike, args: Value[], kwargs: [string, Value][], self: Builtin) => Value,
