@@ -2,9 +2,8 @@
  * String and bytes literals: from source text (quotes, prefixes and escapes included) to their value, as
  * starlark-go's syntax/quote.go does it, with its error messages.
  *
- * A string literal's value is a JS string; escapes that produce bytes which are not valid UTF-8 (`"\xff"`) are kept
- * as lone surrogates U+DC80..U+DCFF, the convention of values/strings.ts. A bytes literal's value is a binary
- * string, one char (0..255) per byte.
+ * A string literal's value is a JS string; its \x and octal escapes are ASCII only (`"\xff"` is an error, as in
+ * starlark-go). A bytes literal's value is a binary string, one char (0..255) per byte.
  */
 
 /** UTF-8 encoding of a JS string; a lone surrogate U+DC80..U+DCFF stands for the raw byte it escapes. */
@@ -116,6 +115,12 @@ class Builder {
   }
 }
 
+/** The hint of starlark-go's non-ASCII escape errors. */
+function useU(n: number): string {
+  const hex = n.toString(16).toUpperCase().padStart(4, "0");
+  return `use \\u${hex} for the UTF-8 encoding of U+${hex}`;
+}
+
 function hexValue(s: string): number {
   return /^[0-9a-fA-F]+$/.test(s) ? parseInt(s, 16) : -1;
 }
@@ -185,6 +190,8 @@ export function unquote(quoted: string): string | { error: string } {
         n = n * 8 + (rest.charCodeAt(m) - 48);
         m++;
       }
+      // A string's escapes stand for ASCII only (a code point above is written \u); bytes take any byte.
+      if (!isBytes && n > 127) return { error: `non-ASCII octal escape \\${n.toString(8)} (${useU(n)})` };
       if (n >= 256) return { error: `invalid escape sequence \\${n.toString(8).padStart(3, "0")}` };
       out.byte(n);
       i = j + m;
@@ -195,6 +202,7 @@ export function unquote(quoted: string): string | { error: string } {
       if (rest.length < 4) return { error: `truncated escape sequence ${rest}` };
       const n = hexValue(rest.slice(2, 4));
       if (n < 0) return { error: `invalid escape sequence ${rest.slice(0, 4)}` };
+      if (!isBytes && n > 127) return { error: `non-ASCII hex escape ${rest.slice(0, 4)} (${useU(n)})` };
       out.byte(n);
       i = j + 4;
       continue;
