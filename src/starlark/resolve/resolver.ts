@@ -495,9 +495,10 @@ class Resolver {
         }
         case "optional": {
           const id = param.name!;
-          if (starStar) this.errorf(param.start, `optional parameter may not follow **${starStar.name}`);
+          const eq = param.eq ?? param.start; // starlark-go points at the `=`
+          if (starStar) this.errorf(eq, `optional parameter may not follow **${starStar.name}`);
           else if (star) numKwonly++;
-          if (this.bind(id)) this.errorf(param.start, `duplicate parameter: ${id.name}`);
+          if (this.bind(id)) this.errorf(eq, `duplicate parameter: ${id.name}`);
           seenOptional = true;
           break;
         }

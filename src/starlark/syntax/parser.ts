@@ -519,14 +519,15 @@ class StarlarkParser extends EmbeddedActionsParser {
         {
           ALT: () => {
             const name = this.CONSUME2(IDENT) as Token;
+            let eq: Token | undefined;
             const dflt = this.OPTION1(() => {
-              this.CONSUME(EQ);
+              eq = this.CONSUME(EQ) as Token;
               return this.SUBRULE(this.test);
             });
             return this.ACTION(() => {
               const id = ident(name);
               return dflt
-                ? { kind: "Param" as const, start: id.start, end: dflt.end, type: "optional" as const, name: id, default: dflt }
+                ? { kind: "Param" as const, start: id.start, end: dflt.end, type: "optional" as const, name: id, default: dflt, eq: eq!.pos }
                 : { kind: "Param" as const, start: id.start, end: id.end, type: "required" as const, name: id, default: null };
             });
           },
