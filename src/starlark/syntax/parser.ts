@@ -25,7 +25,7 @@ import {
   allTokens, AND, AssignOpCat, AtomCat, BinOpCat, BREAK, BYTES, COLON, COMMA, CONTINUE, DEF, DOT, ELIF, ELSE, EOF,
   EQ, FLOAT, FOR, IDENT, IF, IN, INDENT, INT, LAMBDA, LBRACE, LBRACK, LOAD, LPAREN, NEWLINE, NOT, OR,
   OUTDENT, PASS, RBRACE, RBRACK, RETURN, RPAREN, SCAN_ERROR, SEMI, STAR, STARSTAR, STRING, UnaryOpCat,
-  WHILE, AMP, PIPE, CIRCUMFLEX, startsExpr, terminatesExprList, tokenName, type Token,
+  WHILE, AMP, PIPE, CIRCUMFLEX, terminatesExprList, tokenName, type Token,
 } from "./tokens.ts";
 
 /** A syntax error raised by a check in the grammar (as opposed to one Chevrotain detects). */
@@ -57,7 +57,8 @@ const messages: IParserErrorMessageProvider = {
     if (expected === EOF) want = "primary expression";
     else if (expected === OUTDENT && actual.tokenType !== EOF) want = "primary expression";
     else if (expected === NEWLINE && (prev === SEMI || prev === RETURN)) want = "primary expression";
-    else if (ruleName === "callSuffix" && expected === RPAREN && actual.tokenType !== EOF) {
+    else if (ruleName === "callSuffix" && expected === RPAREN && (actual.tokenType !== EOF || prev === COMMA)) {
+      // After a comma starlark-go reads another argument unless `)` follows, even at the end of the file.
       want = prev === LPAREN || prev === COMMA ? "primary expression" : "','";
     } else if ((ruleName === "defStmt" && expected === RPAREN) || (ruleName === "lambda" && expected === COLON)) {
       // starlark-go's parameter loop stops at ':' (but not right after a comma), so `def f(:` wants the ')'; it stops
@@ -981,17 +982,7 @@ class StarlarkParser extends EmbeddedActionsParser {
         const a = this.SUBRULE(this.arg);
         this.ACTION(() => args.push(a));
         this.OR([
-          {
-            ALT: () => {
-              this.CONSUME(COMMA);
-              // After a comma starlark-go reads another argument unless `)` follows: `f(1,` at the end of the file
-              // wants an expression, not a `)`.
-              this.ACTION(() => {
-                const t = this.la().tokenType;
-                if (t !== RPAREN && t !== STAR && t !== STARSTAR && !startsExpr(t)) this.fail(this.la(), `got ${got(this.la())}, want ${PRIMARY}`);
-              });
-            },
-          },
+          { ALT: () => this.CONSUME(COMMA) },
           { ALT: () => this.ACTION(() => (more = false)) },
         ]);
       },
