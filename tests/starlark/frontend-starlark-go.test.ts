@@ -24,6 +24,7 @@ function outcome(src: string): string {
 }
 
 const CASES: [string, string][] = [
+  ["x = '\\xé'", "1:5: invalid escape sequence \\xé"], // escapes are measured in UTF-8 bytes
   ["x = a ! b", "1:7: unexpected input character '!'"],
   ["x = 1 +\u00a0 2", "1:8: unexpected input character '\\u00a0'"],
   ["x = 1 + \u2028 2", "1:9: unexpected input character '\\u2028'"],

@@ -115,6 +115,20 @@ class Builder {
   }
 }
 
+const utf8 = new TextEncoder();
+const utf8Lenient = new TextDecoder();
+
+/**
+ * The first `n` bytes of an escape (`\x41`, `\u0041`) in UTF-8, as starlark-go slices the literal, or null if the
+ * literal ends sooner. The result is text: a character cut by the slice reads as U+FFFD.
+ */
+function escapeHead(rest: string, n: number): string | null {
+  const head = rest.slice(0, n);
+  if (/^[\x00-\x7f]*$/.test(head)) return head.length < n ? null : head;
+  const bytes = utf8.encode(rest.slice(0, n)); // n characters make at least n bytes
+  return bytes.length < n ? null : utf8Lenient.decode(bytes.subarray(0, n));
+}
+
 /** The hint of starlark-go's non-ASCII escape errors. */
 function useU(n: number): string {
   const hex = n.toString(16).toUpperCase().padStart(4, "0");
@@ -199,9 +213,10 @@ export function unquote(quoted: string): string | { error: string } {
     }
     if (e === "x") {
       // Hex escape: exactly 2 digits, one byte.
-      if (rest.length < 4) return { error: `truncated escape sequence ${rest}` };
-      const n = hexValue(rest.slice(2, 4));
-      if (n < 0) return { error: `invalid escape sequence ${rest.slice(0, 4)}` };
+      const head = escapeHead(rest, 4);
+      if (head === null) return { error: `truncated escape sequence ${rest}` };
+      const n = hexValue(head.slice(2));
+      if (n < 0) return { error: `invalid escape sequence ${head}` };
       if (!isBytes && n > 127) return { error: `non-ASCII hex escape ${rest.slice(0, 4)} (${useU(n)})` };
       out.byte(n);
       i = j + 4;
@@ -210,9 +225,10 @@ export function unquote(quoted: string): string | { error: string } {
     if (e === "u" || e === "U") {
       // A Unicode code point, 4 or 8 hex digits, encoded as UTF-8.
       const sz = e === "u" ? 6 : 10;
-      if (rest.length < sz) return { error: `truncated escape sequence ${rest}` };
-      const n = hexValue(rest.slice(2, sz));
-      if (n < 0) return { error: `invalid escape sequence ${rest.slice(0, sz)}` };
+      const head = escapeHead(rest, sz);
+      if (head === null) return { error: `truncated escape sequence ${rest}` };
+      const n = hexValue(head.slice(2));
+      if (n < 0) return { error: `invalid escape sequence ${head}` };
       if (n > 0x10ffff) {
         return { error: `code point out of range: ${rest.slice(0, sz)} (max \\U${n.toString(16).padStart(8, "0")})` };
       }
