@@ -12,9 +12,10 @@
  * upstream change, not as a difference, because our interpreter follows current starlark-go there.
  * Exit status: 1 if any unexplained difference remains.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { referenceBinary } from "../starlark-ref/reference.ts";
 
 interface Program { name: string; source: string; upstream?: string }
 interface Outcome { stdout: string; error?: string }
@@ -27,17 +28,7 @@ const flag = (name: string): string | undefined => {
 const only = flag("--only");
 const verbose = args.includes("--verbose");
 const root = join(import.meta.dir, "../..");
-const refBin = flag("--ref") ?? process.env.STARLARK_REF ?? referenceBinary();
-
-/** scripts/starlark-ref built from Debian's starlark-go sources, once. */
-function referenceBinary(): string {
-  const bin = join(root, ".tmp", "starlark-ref");
-  if (!existsSync(bin)) {
-    const build = Bun.spawnSync(["sh", join(root, "scripts", "starlark-ref", "build.sh")], { stdout: "inherit", stderr: "inherit" });
-    if (build.exitCode !== 0) process.exit(2);
-  }
-  return bin;
-}
+const refBin = referenceBinary(flag("--ref"));
 const corpusDir = join(import.meta.dir, "corpus");
 
 function loadCorpus(): Program[] {

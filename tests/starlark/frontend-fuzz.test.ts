@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parseAndResolve, UNIVERSE_NAMES } from "../../src/starlark/resolve/index.ts";
 import { StarlarkSyntaxError } from "../../src/starlark/syntax/errors.ts";
 import { prng as rng } from "../fixtures/prng.ts";
+import { mutants, randomProgram, seedPrograms } from "../fixtures/starlark-mutants.ts";
 
 const names = { isPredeclared: () => false, isUniversal: (n: string) => UNIVERSE_NAMES.has(n) };
 const opts = [{}, { while: true, set: true, topLevelControl: true }, { globalReassign: true, loadBindsGlobally: true }];
@@ -91,6 +92,23 @@ describe("front-end fuzzing", () => {
       }
       seen.add(outcome(s, i));
     }
+    expect(seen.size).toBe(2);
+  });
+
+  // The mutants and programs of scripts/frontend-diff.ts, which compares them with starlark-go; here only our
+  // front end runs, so the test needs nothing installed.
+  test("token mutants of the seed programs (delete, duplicate, swap, insert keywords, operators, bad literals)", () => {
+    const seeds = seedPrograms();
+    expect(seeds.length).toBeGreaterThan(300);
+    const seen = new Set<string>();
+    mutants(seeds, 3000, rng(4), 3).forEach((m, i) => seen.add(outcome(m.source, i)));
+    expect(seen.size).toBe(2);
+  });
+
+  test("generated programs over few names (scopes, loads, control flow, argument and parameter orders)", () => {
+    const r = rng(5);
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) seen.add(outcome(randomProgram(r), i));
     expect(seen.size).toBe(2);
   });
 

@@ -111,11 +111,15 @@ describe("resolver: bindings", () => {
 });
 
 describe("resolver: errors", () => {
-  test("all errors are collected and sorted by position", () => {
-    expect(errors("a = b\nc = d\ndef f():\n  break\n")).toEqual([
+  test("all errors are collected, in starlark-go's order: free names at the end, nested blocks' before the file's", () => {
+    const src = "a = b\nc = d\ndef f():\n  break\n  return e\n";
+    expect(errors(src)).toEqual(["4:3: break not in a loop", "5:10: undefined: e", "1:5: undefined: b", "2:5: undefined: d"]);
+    // With globalreassign a top-level use is resolved where it stands; function bodies still come last.
+    expect(errors(src, { globalReassign: true })).toEqual([
       "1:5: undefined: b",
       "2:5: undefined: d",
       "4:3: break not in a loop",
+      "5:10: undefined: e",
     ]);
   });
 

@@ -43,10 +43,12 @@ describe("scanner", () => {
     expect(values('"ab\\\ncd" r"ab\\\ncd"\n')).toEqual(["abcd", "ab\\\ncd"]);
   });
 
-  test("bytes that are not valid UTF-8 are kept as U+DC80.. escapes in strings and as raw bytes in bytes literals", () => {
-    expect(values(`"\\xff" "\\377" "\\xe4\\xb8\\x96" b"\\xff\\x00" b"世" rb"\\x"\n`)).toEqual([
-      "\udcff", "\udcff", "世", "\xff\x00", "\xe4\xb8\x96", "\\x",
+  test("a string's \\x and octal escapes are ASCII only, as in starlark-go; a bytes literal takes any byte", () => {
+    expect(values(`"\\x41\\101\\x7f" "\\u4e16" b"\\xff\\x00\\377" b"世" rb"\\x"\n`)).toEqual([
+      "AA\x7f", "世", "\xff\x00\xff", "\xe4\xb8\x96", "\\x",
     ]);
+    expect(scan(`"\\xff"\n`).error).toEqual({ pos: { line: 1, col: 1 }, message: "non-ASCII hex escape \\xff (use \\u00FF for the UTF-8 encoding of U+00FF)" });
+    expect(scan(`x = '\\377'\n`).error?.message).toBe("non-ASCII octal escape \\377 (use \\u00FF for the UTF-8 encoding of U+00FF)");
   });
 
   test("NEWLINE, INDENT and OUTDENT carry real positions; blank and comment lines are ignored", () => {

@@ -209,9 +209,23 @@ const evalHarness: TestHarness = {
   staticErrorsMatch: false,
 };
 
+/**
+ * The packaged files write one-byte strings that are not UTF-8 as `"\x9f"`, which starlark-go's scanner has since
+ * rejected ("non-ASCII hex escape"; syntax/scan_test.go). Each such literal is read as a call of `_byte_string`,
+ * which makes the same value, so that the rest of its (often file-long) chunk still runs.
+ */
+const LEGACY_BYTE_ESCAPE = /"\\x([89a-fA-F][0-9a-fA-F])"/g;
+const byteString = new Builtin("_byte_string", (_t, args, kwargs) => {
+  const [n] = unpackArgs("_byte_string", args, kwargs, ["n"]);
+  return String.fromCharCode(0xdc00 + Number(n)); // a stray byte, as values/strings.ts keeps it
+});
+
 /** Failures of one file, minus the lines listed in UPSTREAM_CHANGES (which must still fail, or be removed). */
 function check(file: string, path: string, harness: TestHarness): void {
-  const result = runTestSource(path, readFileSync(path, "utf8"), harness);
+  const source = readFileSync(path, "utf8").replace(LEGACY_BYTE_ESCAPE, "_byte_string(0x$1)");
+  const predeclared = harness.predeclared;
+  const withBytes: TestHarness = predeclared ? { ...harness, predeclared: () => ({ ...predeclared(), _byte_string: byteString }) } : harness;
+  const result = runTestSource(path, source, withBytes);
   const known = new Set(UPSTREAM_CHANGES.filter((c) => c.file === file).map((c) => c.line));
   const failures = result.chunks.flatMap((c) => c.failures).map((f) => `${file}:${f.line}: ${f.message}`);
   const unknown = failures.filter((f) => !known.has(Number(f.split(":")[1])));

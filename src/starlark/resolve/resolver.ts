@@ -449,7 +449,7 @@ class Resolver {
           if (seenKwargs) this.errorf(arg.start, "keyword argument may not follow **kwargs");
           else if (seenVarargs) this.errorf(arg.start, "keyword argument may not follow *args");
           const name = arg.name!;
-          if (seenName.has(name.name)) this.errorf(name.start, `keyword argument "${name.name}" is repeated`);
+          if (seenName.has(name.name)) this.errorf(name.start, `keyword argument ${name.name} repeated`);
           else seenName.add(name.name);
           this.expr(arg.value);
           break;
@@ -495,9 +495,10 @@ class Resolver {
         }
         case "optional": {
           const id = param.name!;
-          if (starStar) this.errorf(param.start, `optional parameter may not follow **${starStar.name}`);
+          const eq = param.eq ?? param.start; // starlark-go points at the `=`
+          if (starStar) this.errorf(eq, `optional parameter may not follow **${starStar.name}`);
           else if (star) numKwonly++;
-          if (this.bind(id)) this.errorf(param.start, `duplicate parameter: ${id.name}`);
+          if (this.bind(id)) this.errorf(eq, `duplicate parameter: ${id.name}`);
           seenOptional = true;
           break;
         }
@@ -574,15 +575,12 @@ function lookupLocal(use: Use): A.Binding | undefined {
 
 /**
  * Resolves a parsed file in place (Ident.binding, DefStmt.fn, LambdaExpr.fn, File.module) and returns the static
- * errors, sorted by position. The AST must not be evaluated when errors are returned.
+ * errors in the order found. The AST must not be evaluated when errors are returned.
  */
 export function resolveFile(file: A.File, options: DialectOptions, names: NameSets): Diagnostic[] {
   const r = new Resolver(file.filename, options, names);
   file.module = r.resolveFile(file);
   for (const fn of r.pendingCells) fn.cells = cellsOf(fn.locals);
-  // Stable sort by position (errors are found in several passes).
-  return r.errors
-    .map((d, i) => ({ d, i }))
-    .sort((a, b) => a.d.pos.line - b.d.pos.line || a.d.pos.col - b.d.pos.col || a.i - b.i)
-    .map((x) => x.d);
+  // In the order found, as starlark-go reports them: top-level uses at once, function bodies' free names at the end.
+  return r.errors;
 }

@@ -404,6 +404,8 @@ export interface Param extends NodeBase {
   type: "required" | "optional" | "star" | "starstar";
   name: Ident | null;
   default: Expr | null;
+  /** The `=` of an optional parameter (where starlark-go reports its errors). */
+  eq?: Pos;
 }
 
 /**

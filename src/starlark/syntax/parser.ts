@@ -57,11 +57,14 @@ const messages: IParserErrorMessageProvider = {
     if (expected === EOF) want = "primary expression";
     else if (expected === OUTDENT && actual.tokenType !== EOF) want = "primary expression";
     else if (expected === NEWLINE && (prev === SEMI || prev === RETURN)) want = "primary expression";
-    else if (ruleName === "callSuffix" && expected === RPAREN && actual.tokenType !== EOF) {
+    else if (ruleName === "callSuffix" && expected === RPAREN && (actual.tokenType !== EOF || prev === COMMA)) {
+      // After a comma starlark-go reads another argument unless `)` follows, even at the end of the file.
       want = prev === LPAREN || prev === COMMA ? "primary expression" : "','";
     } else if ((ruleName === "defStmt" && expected === RPAREN) || (ruleName === "lambda" && expected === COLON)) {
-      // starlark-go's parameter loop also stops at ':' (but not right after a comma), so `def f(:` wants the ')'.
-      if (actual.tokenType !== EOF && !(ruleName === "defStmt" && actual.tokenType === COLON && prev !== COMMA)) {
+      // starlark-go's parameter loop stops at ':' (but not right after a comma), so `def f(:` wants the ')'; it stops
+      // at ')' too, so `lambda)` wants the ':'.
+      const stops = actual.tokenType === EOF || (ruleName === "lambda" && actual.tokenType === RPAREN);
+      if (!stops && !(ruleName === "defStmt" && actual.tokenType === COLON && prev !== COMMA)) {
         if (prev === LPAREN || prev === COMMA || prev === LAMBDA) return "not an identifier";
         want = "','";
       }
@@ -157,8 +160,13 @@ class StarlarkParser extends EmbeddedActionsParser {
   private is(t: TokenType): boolean {
     return this.LA(1).tokenType === t;
   }
+  /**
+   * Gives up with an error at `tok`. starlark-go's parser has always scanned its lookahead token when it reports an
+   * error, so a lexical error in that token is what it reports instead.
+   */
   private fail(tok: Token, message: string, atStart = false): never {
-    throw new ParseFail(tok, message, atStart);
+    const next = this.LA(1) as Token;
+    throw next.tokenType === SCAN_ERROR ? new ParseFail(next, message) : new ParseFail(tok, message, atStart);
   }
   /** Where starlark-go would go on to parse an expression unless the next token is one of two. */
   private wantPrimaryUnless(a: TokenType, b: TokenType): void {
@@ -469,7 +477,16 @@ class StarlarkParser extends EmbeddedActionsParser {
         const p = this.SUBRULE(this.param);
         this.ACTION(() => params.push(p));
         this.OR([
-          { ALT: () => this.CONSUME(COMMA) },
+          {
+            ALT: () => {
+              this.CONSUME(COMMA);
+              // After a comma starlark-go reads another parameter unless `)` follows: `lambda x, :` is an error.
+              this.ACTION(() => {
+                const t = this.la().tokenType;
+                if (t !== RPAREN && t !== IDENT && t !== STAR && t !== STARSTAR) this.fail(this.la(), "not an identifier");
+              });
+            },
+          },
           { ALT: () => this.ACTION(() => (more = false)) },
         ]);
       },
@@ -503,14 +520,15 @@ class StarlarkParser extends EmbeddedActionsParser {
         {
           ALT: () => {
             const name = this.CONSUME2(IDENT) as Token;
+            let eq: Token | undefined;
             const dflt = this.OPTION1(() => {
-              this.CONSUME(EQ);
+              eq = this.CONSUME(EQ) as Token;
               return this.SUBRULE(this.test);
             });
             return this.ACTION(() => {
               const id = ident(name);
               return dflt
-                ? { kind: "Param" as const, start: id.start, end: dflt.end, type: "optional" as const, name: id, default: dflt }
+                ? { kind: "Param" as const, start: id.start, end: dflt.end, type: "optional" as const, name: id, default: dflt, eq: eq!.pos }
                 : { kind: "Param" as const, start: id.start, end: id.end, type: "required" as const, name: id, default: null };
             });
           },
@@ -637,6 +655,7 @@ class StarlarkParser extends EmbeddedActionsParser {
     this.ACTION(() => xs.push(first));
     this.MANY1(() => {
       let opName: A.BinaryOp = "+";
+      let errTok: Token | undefined; // where starlark-go reports a bad operator: after `in` for `not in`
       const opTok = this.OR([
         {
           ALT: () => {
@@ -650,8 +669,11 @@ class StarlarkParser extends EmbeddedActionsParser {
         {
           ALT: () => {
             const t = this.CONSUME1(NOT) as Token;
-            this.CONSUME(IN);
-            this.ACTION(() => (opName = "not in"));
+            const inTok = this.CONSUME(IN) as Token;
+            this.ACTION(() => {
+              opName = "not in";
+              errTok = inTok;
+            });
             return t;
           },
         },
@@ -661,7 +683,7 @@ class StarlarkParser extends EmbeddedActionsParser {
         else if (opTok.tokenType === OR) opName = "or";
         const prec = PREC[opName]!;
         if (prec === CMP) {
-          if (cmp !== undefined) this.fail(opTok, `${cmp} does not associate with ${opName} (use parens)`);
+          if (cmp !== undefined) throw new ParseFail(errTok ?? opTok, `${cmp} does not associate with ${opName} (use parens)`); // before the next token is scanned
           cmp = opName;
         } else if (prec < CMP) cmp = undefined;
         ops.push(opTok);
@@ -671,7 +693,7 @@ class StarlarkParser extends EmbeddedActionsParser {
       this.MANY2(() => {
         const t = this.CONSUME2(NOT) as Token;
         this.ACTION(() => {
-          if (PREC[names[names.length - 1]!]! >= CMP) this.fail(t, `got not, want ${PRIMARY}`);
+          if (PREC[names[names.length - 1]!]! >= CMP) throw new ParseFail(t, `got not, want ${PRIMARY}`); // `not` is the lookahead
           addNot(t);
         });
       });

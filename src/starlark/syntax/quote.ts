@@ -2,9 +2,8 @@
  * String and bytes literals: from source text (quotes, prefixes and escapes included) to their value, as
  * starlark-go's syntax/quote.go does it, with its error messages.
  *
- * A string literal's value is a JS string; escapes that produce bytes which are not valid UTF-8 (`"\xff"`) are kept
- * as lone surrogates U+DC80..U+DCFF, the convention of values/strings.ts. A bytes literal's value is a binary
- * string, one char (0..255) per byte.
+ * A string literal's value is a JS string; its \x and octal escapes are ASCII only (`"\xff"` is an error, as in
+ * starlark-go). A bytes literal's value is a binary string, one char (0..255) per byte.
  */
 
 /** UTF-8 encoding of a JS string; a lone surrogate U+DC80..U+DCFF stands for the raw byte it escapes. */
@@ -116,6 +115,26 @@ class Builder {
   }
 }
 
+const utf8 = new TextEncoder();
+const utf8Lenient = new TextDecoder();
+
+/**
+ * The first `n` bytes of an escape (`\x41`, `\u0041`) in UTF-8, as starlark-go slices the literal, or null if the
+ * literal ends sooner. The result is text: a character cut by the slice reads as U+FFFD.
+ */
+function escapeHead(rest: string, n: number): string | null {
+  const head = rest.slice(0, n);
+  if (/^[\x00-\x7f]*$/.test(head)) return head.length < n ? null : head;
+  const bytes = utf8.encode(rest.slice(0, n)); // n characters make at least n bytes
+  return bytes.length < n ? null : utf8Lenient.decode(bytes.subarray(0, n));
+}
+
+/** The hint of starlark-go's non-ASCII escape errors. */
+function useU(n: number): string {
+  const hex = n.toString(16).toUpperCase().padStart(4, "0");
+  return `use \\u${hex} for the UTF-8 encoding of U+${hex}`;
+}
+
 function hexValue(s: string): number {
   return /^[0-9a-fA-F]+$/.test(s) ? parseInt(s, 16) : -1;
 }
@@ -185,6 +204,8 @@ export function unquote(quoted: string): string | { error: string } {
         n = n * 8 + (rest.charCodeAt(m) - 48);
         m++;
       }
+      // A string's escapes stand for ASCII only (a code point above is written \u); bytes take any byte.
+      if (!isBytes && n > 127) return { error: `non-ASCII octal escape \\${n.toString(8)} (${useU(n)})` };
       if (n >= 256) return { error: `invalid escape sequence \\${n.toString(8).padStart(3, "0")}` };
       out.byte(n);
       i = j + m;
@@ -192,9 +213,11 @@ export function unquote(quoted: string): string | { error: string } {
     }
     if (e === "x") {
       // Hex escape: exactly 2 digits, one byte.
-      if (rest.length < 4) return { error: `truncated escape sequence ${rest}` };
-      const n = hexValue(rest.slice(2, 4));
-      if (n < 0) return { error: `invalid escape sequence ${rest.slice(0, 4)}` };
+      const head = escapeHead(rest, 4);
+      if (head === null) return { error: `truncated escape sequence ${rest}` };
+      const n = hexValue(head.slice(2));
+      if (n < 0) return { error: `invalid escape sequence ${head}` };
+      if (!isBytes && n > 127) return { error: `non-ASCII hex escape ${rest.slice(0, 4)} (${useU(n)})` };
       out.byte(n);
       i = j + 4;
       continue;
@@ -202,9 +225,10 @@ export function unquote(quoted: string): string | { error: string } {
     if (e === "u" || e === "U") {
       // A Unicode code point, 4 or 8 hex digits, encoded as UTF-8.
       const sz = e === "u" ? 6 : 10;
-      if (rest.length < sz) return { error: `truncated escape sequence ${rest}` };
-      const n = hexValue(rest.slice(2, sz));
-      if (n < 0) return { error: `invalid escape sequence ${rest.slice(0, sz)}` };
+      const head = escapeHead(rest, sz);
+      if (head === null) return { error: `truncated escape sequence ${rest}` };
+      const n = hexValue(head.slice(2));
+      if (n < 0) return { error: `invalid escape sequence ${head}` };
       if (n > 0x10ffff) {
         return { error: `code point out of range: ${rest.slice(0, sz)} (max \\U${n.toString(16).padStart(8, "0")})` };
       }

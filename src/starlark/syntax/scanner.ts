@@ -65,15 +65,17 @@ function isBinary(c: number): boolean {
   return c === 48 || c === 49;
 }
 
-/** Go's %q of a rune: the character in single quotes, escaped when it is not printable. */
+// Go's strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
+const GO_PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+
+/** Go's %q of a rune: the character in single quotes, escaped when it is not printable (as strconv.QuoteRune). */
 export function quoteRune(c: number): string {
   const named: Record<number, string> = { 7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v", 39: "\\'", 92: "\\\\" };
   if (named[c] !== undefined) return `'${named[c]}'`;
+  const ch = String.fromCodePoint(c);
+  if (GO_PRINTABLE.test(ch)) return `'${ch}'`;
   if (c < 0x20 || c === 0x7f) return `'\\x${c.toString(16).padStart(2, "0")}'`;
-  if ((c >= 0x80 && c < 0xa0) || c === 0xad || (c >= 0xd800 && c < 0xe000) || c === 0xfeff) {
-    return c > 0xffff ? `'\\U${c.toString(16).padStart(8, "0")}'` : `'\\u${c.toString(16).padStart(4, "0")}'`;
-  }
-  return `'${String.fromCodePoint(c)}'`;
+  return c > 0xffff ? `'\\U${c.toString(16).padStart(8, "0")}'` : `'\\u${c.toString(16).padStart(4, "0")}'`;
 }
 
 class Scanner {
@@ -360,7 +362,7 @@ class Scanner {
             }
             return this.emit(T.GT, off, start);
           case 33:
-            return this.fail(start, "invalid character '!'");
+            return this.fail(start, "unexpected input character '!'");
           case 43:
             return this.emit(T.PLUS, off, start);
           case 45:

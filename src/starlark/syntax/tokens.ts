@@ -135,8 +135,9 @@ export const KEYWORDS: ReadonlyMap<string, TokenType> = new Map([
   ["and", AND], ["break", BREAK], ["continue", CONTINUE], ["def", DEF], ["elif", ELIF], ["else", ELSE],
   ["for", FOR], ["if", IF], ["in", IN], ["lambda", LAMBDA], ["load", LOAD], ["not", NOT], ["or", OR],
   ["pass", PASS], ["return", RETURN], ["while", WHILE],
-  // Reserved words scan as ILLEGAL, as in starlark-go ("assert" stays usable: tests rely on it).
-  ["as", ILLEGAL], ["async", ILLEGAL], ["await", ILLEGAL], ["class", ILLEGAL], ["del", ILLEGAL],
+  // Reserved words scan as ILLEGAL, as in starlark-go, which reserves neither "assert" (tests rely on it) nor
+  // "async" and "await": those are ordinary names.
+  ["as", ILLEGAL], ["class", ILLEGAL], ["del", ILLEGAL],
   ["except", ILLEGAL], ["finally", ILLEGAL], ["from", ILLEGAL], ["global", ILLEGAL], ["import", ILLEGAL],
   ["is", ILLEGAL], ["nonlocal", ILLEGAL], ["raise", ILLEGAL], ["try", ILLEGAL], ["with", ILLEGAL],
   ["yield", ILLEGAL],
