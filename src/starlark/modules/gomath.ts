@@ -344,13 +344,6 @@ export function goLog1p(x: number): number {
     SMALL = 1 / (1 << 29),
     TINY = 1 / 18014398509481984, // 2**-54
     TWO53 = 9007199254740992;
-  const Lp1 = 6.666666666666735130e-1,
-    Lp2 = 3.999999999940941908e-1,
-    Lp3 = 2.857142874366239149e-1,
-    Lp4 = 2.222219843214978396e-1,
-    Lp5 = 1.818357216161805012e-1,
-    Lp6 = 1.531383769920937332e-1,
-    Lp7 = 1.479819860511658591e-1;
   if (x < -1 || x !== x) return NaN;
   if (x === -1) return -Infinity;
   if (x === Infinity) return Infinity;
@@ -413,7 +406,8 @@ export function goLog1p(x: number): number {
   }
   const s = f / (2.0 + f);
   const z = s * s;
-  const R = z * (Lp1 + z * (Lp2 + z * (Lp3 + z * (Lp4 + z * (Lp5 + z * (Lp6 + z * Lp7))))));
+  // log1p's polynomial has log's coefficients (L1..L7).
+  const R = z * (L1 + z * (L2 + z * (L3 + z * (L4 + z * (L5 + z * (L6 + z * L7))))));
   if (k === 0) return f - (hfsq - s * (hfsq + R));
   return k * LN2_HI - ((hfsq - (s * (hfsq + R) + (k * LN2_LO + c))) - f);
 }
