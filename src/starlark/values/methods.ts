@@ -608,7 +608,8 @@ function updateDict(d: Dict, args: Value[], kwargs: [string, Value][]): void {
 export const dictMethods = table({
   clear(_t, d: Dict, a, k) {
     positional("clear", a, k, 0, 0);
-    prefixed("clear", () => d.ht.clear());
+    // starlark-go's dict.clear returns the table's error as it is (list.clear and set.clear name themselves).
+    d.ht.clear();
     return None;
   },
   get(_t, d: Dict, a, k) {
