@@ -95,6 +95,15 @@ function strRepeat(s: string, n: Value, what: string, countFirst = false, bytes 
   return s.repeat(count);
 }
 
+/** struct + struct (starlarkstruct's Binary): the fields of both, the right operand's winning a shared name. */
+function structConcat(x: Struct, y: Struct): Struct {
+  if (x.constructorName !== y.constructorName) {
+    throw new StarError(`cannot add structs of different constructors: ${reprOf(x.constructorName)} + ${reprOf(y.constructorName)}`);
+  }
+  charge((x.fields.size + y.fields.size) * SLOT_BYTES);
+  return new Struct(new Map([...x.fields, ...y.fields]), x.constructorName);
+}
+
 export function binary(op: string, x: Value, y: Value): Value {
   const tx = typeof x,
     ty = typeof y;
@@ -116,6 +125,7 @@ export function binary(op: string, x: Value, y: Value): Value {
         charge(x.s.length + y.s.length);
         return new Bytes(x.s + y.s);
       }
+      if (x instanceof Struct && y instanceof Struct) return structConcat(x, y);
       break;
     case "-":
       if (ints) return I.intSub(x as I.Int, y as I.Int);
