@@ -2,7 +2,7 @@
  * The `math` module (starlark-go's lib/math): functions of floats that also accept ints, with Go's results
  * (e.g. `floor`/`ceil` return ints, `round` rounds half away from zero, `mod` is Go's math.Mod).
  */
-import { positional, unpackArgs } from "../values/args.ts";
+import { positional } from "../values/args.ts";
 import { StarError } from "../values/errors.ts";
 import { floatToInt } from "../values/int.ts";
 import { Builtin, Float, Module, typeName, type Value } from "../values/value.ts";
@@ -11,38 +11,52 @@ import {
   goRemainder, goSin, goSinh, goTan, goTanh,
 } from "./gomath.ts";
 
-function num(fn: string, v: Value): number {
+/**
+ * starlark-go's floatOrInt unpacker: an int (its nearest float) or a float, else "got T, want float or int".
+ * Builtins named here as starlark-go names them (`exp`, not `math.exp`), which is what their messages and
+ * `str(math.exp)` show.
+ */
+function floatOrInt(v: Value): number | undefined {
   if (v instanceof Float) return v.v;
   if (typeof v === "number") return v + 0;
   if (typeof v === "bigint") return Number(v);
-  throw new StarError(`${fn}: got ${typeName(v)}, want float or int`);
+  return undefined;
+}
+
+function wrongType(v: Value): string {
+  return `got ${typeName(v)}, want float or int`;
+}
+
+/** An argument unpacked as UnpackPositionalArgs does: "NAME: for parameter N: got T, want float or int". */
+function param(fn: string, i: number, v: Value): number {
+  const x = floatOrInt(v);
+  if (x === undefined) throw new StarError(`${fn}: for parameter ${i + 1}: ${wrongType(v)}`);
+  return x;
 }
 
 function unary(name: string, f: (x: number) => number): Builtin {
-  const fn = `math.${name}`;
-  return new Builtin(fn, (_t, a, k) => {
-    positional(fn, a, k, 1, 1);
-    return new Float(f(num(fn, a[0]!)));
+  return new Builtin(name, (_t, a, k) => {
+    positional(name, a, k, 1, 1);
+    return new Float(f(param(name, 0, a[0]!)));
   });
 }
 
 function binary(name: string, f: (x: number, y: number) => number): Builtin {
-  const fn = `math.${name}`;
-  return new Builtin(fn, (_t, a, k) => {
-    positional(fn, a, k, 2, 2);
-    return new Float(f(num(fn, a[0]!), num(fn, a[1]!)));
+  return new Builtin(name, (_t, a, k) => {
+    positional(name, a, k, 2, 2);
+    return new Float(f(param(name, 0, a[0]!), param(name, 1, a[1]!)));
   });
 }
 
-function toInt(fn: string, v: Value, f: (x: number) => number): Value {
-  if (typeof v === "number" || typeof v === "bigint") return v;
-  const x = num(fn, v);
-  try {
-    return floatToInt(f(x));
-  } catch (e) {
-    if (e instanceof StarError) e.message = `${fn}: ${e.message}`;
-    throw e;
-  }
+/** ceil and floor: an int as it is; a float rounded, then truncated to an int (NumberToInt's errors, unprefixed). */
+function toInt(name: string, round: (x: number) => number): Builtin {
+  return new Builtin(name, (_t, a, k) => {
+    positional(name, a, k, 1, 1);
+    const v = a[0]!;
+    if (typeof v === "number" || typeof v === "bigint") return v;
+    if (!(v instanceof Float)) throw new StarError(wrongType(v));
+    return floatToInt(round(v.v));
+  });
 }
 
 /** Go's math.Round: half away from zero, keeping the sign of zero. */
@@ -54,20 +68,14 @@ function goRound(x: number): number {
 }
 
 export const mathModule = new Module("math", {
-  ceil: new Builtin("math.ceil", (_t, a, k) => {
-    positional("math.ceil", a, k, 1, 1);
-    return toInt("math.ceil", a[0]!, Math.ceil);
-  }),
-  floor: new Builtin("math.floor", (_t, a, k) => {
-    positional("math.floor", a, k, 1, 1);
-    return toInt("math.floor", a[0]!, Math.floor);
-  }),
-  round: unary("round", goRound),
-  fabs: unary("fabs", Math.abs),
+  ceil: toInt("ceil", Math.ceil),
   copysign: binary("copysign", (x, y) => (y < 0 || Object.is(y, -0) ? -Math.abs(x) : Math.abs(x))),
-  mod: binary("mod", (x, y) => x % y),
+  fabs: unary("fabs", Math.abs),
+  floor: toInt("floor", Math.floor),
+  mod: binary("mod", (x, y) => x % y), // JS % is C's fmod, as Go's math.Mod
   pow: binary("pow", goPow),
   remainder: binary("remainder", goRemainder),
+  round: unary("round", goRound),
   exp: unary("exp", goExp),
   sqrt: unary("sqrt", Math.sqrt),
   acos: unary("acos", goAcos),
@@ -78,22 +86,23 @@ export const mathModule = new Module("math", {
   hypot: binary("hypot", goHypot),
   sin: unary("sin", goSin),
   tan: unary("tan", goTan),
-  degrees: unary("degrees", (x) => (x * 180) / Math.PI),
-  radians: unary("radians", (x) => (x * Math.PI) / 180),
+  // The same expressions as lib/math, so that the last bit agrees.
+  degrees: unary("degrees", (x) => (360 * x) / (2 * Math.PI)),
+  radians: unary("radians", (x) => (2 * Math.PI * x) / 360),
   acosh: unary("acosh", goAcosh),
   asinh: unary("asinh", goAsinh),
   atanh: unary("atanh", goAtanh),
   cosh: unary("cosh", goCosh),
   sinh: unary("sinh", goSinh),
   tanh: unary("tanh", goTanh),
-  gamma: unary("gamma", goGamma),
-  log: new Builtin("math.log", (_t, a, k) => {
-    const [x, base] = unpackArgs("math.log", a, k, ["x", "base?"]);
-    const v = goLog(num("math.log", x!));
-    const b = base === undefined ? Math.E : num("math.log", base);
-    if (b === 1) throw new StarError("math.log: division by zero");
-    return new Float(v / goLog(b)); // Go divides by Log(e) too when no base is given
+  log: new Builtin("log", (_t, a, k) => {
+    positional("log", a, k, 1, 2);
+    const x = param("log", 0, a[0]!);
+    const base = a.length > 1 ? param("log", 1, a[1]!) : Math.E;
+    if (base === 1) throw new StarError("division by zero");
+    return new Float(goLog(x) / goLog(base)); // Go divides by Log(e) too when no base is given
   }),
+  gamma: unary("gamma", goGamma),
   e: new Float(Math.E),
   pi: new Float(Math.PI),
 });

@@ -8,6 +8,7 @@ import { Bytes, Float, List, None, Range, Struct, Tuple, typeName, type Value } 
 import { Dict, StarSet } from "./hashtable.ts";
 import { encodeUTF8 } from "./strings.ts";
 import { BigRange } from "./bigrange.ts";
+import { StringView } from "./methods.ts";
 
 export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
 const MAX_DEPTH = 100;
@@ -90,6 +91,7 @@ export function compareDepth(op: CompareOp, x: Value, y: Value, depth: number): 
   else if ((x instanceof Range || x instanceof BigRange) && (y instanceof Range || y instanceof BigRange)) eq = bigRange(x).equals(bigRange(y));
   else if (x instanceof Struct && y instanceof Struct) eq = structEqual(x, y, depth);
   else if (x === None) eq = true;
+  else if (x instanceof StringView) eq = x.sameAs(y as StringView);
   else eq = x === y;
   return op === "==" ? eq : !eq;
 }

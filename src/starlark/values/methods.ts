@@ -211,6 +211,13 @@ export class StringView implements StarObject {
   toRepr(): string {
     return (this.isBytes ? repr(new Bytes(this.s)) : repr(this.s)) + "." + this.kind + "()";
   }
+  /**
+   * starlark-go compares these views (Go structs without a comparison method) by their fields: the same string
+   * seen the same way is equal.
+   */
+  sameAs(o: StringView): boolean {
+    return this.s === o.s && this.kind === o.kind && this.isBytes === o.isBytes;
+  }
   /** elems and elem_ords are sequences (indexable, with a length); codepoints views are only iterable. */
   private get indexable(): boolean {
     return this.kind === "elems" || this.kind === "elem_ords";
@@ -608,7 +615,8 @@ function updateDict(d: Dict, args: Value[], kwargs: [string, Value][]): void {
 export const dictMethods = table({
   clear(_t, d: Dict, a, k) {
     positional("clear", a, k, 0, 0);
-    prefixed("clear", () => d.ht.clear());
+    // starlark-go's dict.clear returns the table's error as it is (list.clear and set.clear name themselves).
+    d.ht.clear();
     return None;
   },
   get(_t, d: Dict, a, k) {

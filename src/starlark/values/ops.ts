@@ -95,6 +95,15 @@ function strRepeat(s: string, n: Value, what: string, countFirst = false, bytes 
   return s.repeat(count);
 }
 
+/** struct + struct (starlarkstruct's Binary): the fields of both, the right operand's winning a shared name. */
+function structConcat(x: Struct, y: Struct): Struct {
+  if (x.constructorName !== y.constructorName) {
+    throw new StarError(`cannot add structs of different constructors: ${reprOf(x.constructorName)} + ${reprOf(y.constructorName)}`);
+  }
+  charge((x.fields.size + y.fields.size) * SLOT_BYTES);
+  return new Struct(new Map([...x.fields, ...y.fields]), x.constructorName);
+}
+
 export function binary(op: string, x: Value, y: Value): Value {
   const tx = typeof x,
     ty = typeof y;
@@ -116,6 +125,7 @@ export function binary(op: string, x: Value, y: Value): Value {
         charge(x.s.length + y.s.length);
         return new Bytes(x.s + y.s);
       }
+      if (x instanceof Struct && y instanceof Struct) return structConcat(x, y);
       break;
     case "-":
       if (ints) return I.intSub(x as I.Int, y as I.Int);
@@ -160,9 +170,10 @@ export function binary(op: string, x: Value, y: Value): Value {
         const a = toF(x),
           d = toF(y);
         if (d === 0) throw new StarError("floating-point modulo by zero");
+        // Go's math.Mod keeps the dividend's sign, zero included (-0.0 % 5 is -0.0), then the result moves
+        // to the divisor's side.
         let r = a % d;
         if (r !== 0 && r < 0 !== d < 0) r += d;
-        if (r === 0) r = d < 0 ? -0 : 0;
         return new Float(r);
       }
       break;
@@ -186,7 +197,12 @@ export function binary(op: string, x: Value, y: Value): Value {
       break;
     case "<<":
     case ">>":
-      if (ints) return I.intShift(op, x as I.Int, y as I.Int);
+      // The count goes through starlark-go's AsInt32 whatever the shift: a float count or one beyond 32 bits
+      // is an error even where the result would be 0 or -1.
+      if (tx === "number" || tx === "bigint") {
+        if (!(ty === "number" && (y as number) >= -0x80000000 && (y as number) <= 0x7fffffff)) throw new StarError(asInt32Error(y));
+        return I.intShift(op, x as I.Int, y as I.Int);
+      }
       break;
     case "in":
       return contains(y, x);
@@ -258,27 +274,7 @@ export function contains(container: Value, x: Value): boolean {
   // An unhashable value is simply not a key of a dict (starlark-go ignores the lookup error); a set reports it.
   if (container instanceof Dict) return isHashable(x) && container.ht.has(x);
   if (container instanceof StarSet) return container.ht.has(x);
-  if (container instanceof BigRange) {
-    if (typeof x === "number" || typeof x === "bigint") return container.contains(x);
-    if (x instanceof Float) return Number.isInteger(x.v) && container.contains(BigInt(x.v));
-    throw new StarError(`'in <range>' requires integer as left operand, not ${typeName(x)}`);
-  }
-  if (container instanceof Range) {
-    if (typeof x !== "number") {
-      if (typeof x === "bigint") return false;
-      if (x instanceof Float) {
-        if (!Number.isInteger(x.v)) return false;
-        return contains(container, x.v);
-      }
-      throw new StarError(`'in <range>' requires integer as left operand, not ${typeName(x)}`);
-    }
-    const r = container;
-    if (r.len === 0) return false;
-    const off = x - r.start;
-    if (off % r.step !== 0) return false;
-    const i = off / r.step;
-    return i >= 0 && i < r.len;
-  }
+  if (container instanceof Range || container instanceof BigRange) return rangeContains(container, x);
   if (container instanceof Bytes) {
     if (x instanceof Bytes) return container.s.includes(x.s);
     if (typeof x === "number") {
@@ -288,6 +284,25 @@ export function contains(container: Value, x: Value): boolean {
     throw new StarError(`'in bytes' requires bytes or int as left operand, not ${typeName(x)}`);
   }
   throw new StarError(`unknown binary op: ${typeName(x)} in ${typeName(container)}`);
+}
+
+/**
+ * `x in range` as starlark-go computes it: a float is truncated toward zero (an infinite or NaN one is refused),
+ * and a value outside the signed 32-bit range is never an element (its check goes through AsInt32).
+ */
+function rangeContains(r: Range | BigRange, x: Value): boolean {
+  let i: number;
+  if (typeof x === "number") i = x;
+  else if (typeof x === "bigint") return false;
+  else if (x instanceof Float && Number.isFinite(x.v)) i = Math.trunc(x.v);
+  else throw new StarError(`'in <range>' requires integer as left operand, not ${typeName(x)}`);
+  if (i < -0x80000000 || i > 0x7fffffff) return false;
+  if (r instanceof BigRange) return r.contains(i);
+  if (r.len === 0) return false;
+  const off = i - r.start;
+  if (off % r.step !== 0) return false;
+  const q = off / r.step;
+  return q >= 0 && q < r.len;
 }
 
 export function unary(op: string, x: Value): Value {
@@ -384,8 +399,12 @@ export function iterate(x: Value, what?: string, param: string = "1"): Value[] {
 /** An index as starlark-go takes it (AsInt32): an int within 32 bits, else "X index: N out of range". */
 function asIndex(x: Value, i: Value): number {
   if (typeof i === "number" && i >= -0x80000000 && i <= 0x7fffffff) return i;
-  if (typeof i === "number" || typeof i === "bigint") throw new StarError(`${typeName(x)} index: ${i} out of range`);
-  throw new StarError(`${typeName(x)} index: got ${typeName(i)}, want int`);
+  throw new StarError(`${typeName(x)} index: ${asInt32Error(i)}`);
+}
+
+/** starlark-go's AsInt32 error for a value that is not an int within 32 bits. */
+function asInt32Error(i: Value): string {
+  return typeof i === "number" || typeof i === "bigint" ? `${i} out of range` : `got ${typeName(i)}, want int`;
 }
 
 function outOfRange(i: number, n: number, x: Value): never {
@@ -449,7 +468,9 @@ export function setIndex(x: Value, y: Value, v: Value): void {
   if (x instanceof List) {
     x.checkMutable("assign to element of");
     const n = x.elems.length;
-    let i = asIndex(x, y);
+    // Unlike x[y], starlark-go's x[y] = z reports a bad index without naming the operand's type.
+    if (!(typeof y === "number" && y >= -0x80000000 && y <= 0x7fffffff)) throw new StarError(asInt32Error(y));
+    let i = y;
     const orig = i;
     if (i < 0) i += n;
     if (i < 0 || i >= n) outOfRange(orig, n, x);
@@ -521,7 +542,11 @@ export function slice(x: Value, lo: Value, hi: Value, st: Value): Value {
   if (x instanceof Range || x instanceof BigRange) {
     // As starlark-go: the slice [s:e:k] of range(a, b, c) is range(a + s*c, a + e*c, c*k).
     const r = x instanceof Range ? new BigRange(BigInt(x.start), BigInt(x.stop), BigInt(x.step)) : x;
-    const [s, e, k] = sliceIndices(Number(r.n), lo, hi, st);
+    let [s, e, k] = sliceIndices(Number(r.n), lo, hi, st);
+    // starlark-go makes an empty slice's bounds meet before it computes the new range: the end moves up to the
+    // start for a positive step, the start up to the end for a negative one (range(10)[5:2] is range(5, 5)).
+    if (k > 0) e = Math.max(s, e);
+    else s = Math.max(s, e);
     return makeRange(norm(r.start + BigInt(s) * r.step), norm(r.start + BigInt(e) * r.step), norm(r.step * BigInt(k)));
   }
   throw new StarError(`invalid slice operand ${typeName(x)}`);
