@@ -461,11 +461,9 @@ export class Compiler {
     const body = this.block(s.body);
     const pos = s.start;
     const xpos = s.x.start;
-    let v: A.Expr = s.vars;
-    while (v.kind === "ParenExpr") v = v.x;
-    if (v.kind === "Ident" && v.binding!.scope === "local") {
+    const slot = localSlotOf(s.vars);
+    if (slot >= 0) {
       // The common `for i in range(n)` / `for x in xs` with a local loop variable: store it inline.
-      const slot = v.binding!.index;
       const fill = this.rangeFill(s, slot, x, body);
       if (fill !== undefined) return fill;
       const loop = this.localLoop(s, slot, body);
