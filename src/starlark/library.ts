@@ -24,6 +24,7 @@ import {
   truth,
   typeName,
   withCallbacks,
+  Callbacks,
   type CallbackBody,
   type CallRequest,
   type ThreadLike,
@@ -127,7 +128,7 @@ function compareNamed(name: string, op: "<" | ">", x: Value, y: Value): boolean 
   }
 }
 
-function* minMax(name: string, args: Value[], kwargs: [string, Value][], op: "<" | ">"): Generator<CallRequest, Value, Value> {
+function minMax(name: string, args: Value[], kwargs: [string, Value][], op: "<" | ">"): Value | Callbacks {
   if (args.length === 0) throw new StarError(`${name} requires at least one positional argument`);
   let [key] = unpackArgs(name, [], kwargs, ["key?"]);
   if (key !== undefined) key = wantCallable(name, '"key"', key);
@@ -138,10 +139,18 @@ function* minMax(name: string, args: Value[], kwargs: [string, Value][], op: "<"
     es = it;
   }
   if (es.length === 0) throw new StarError(`${name}: argument is an empty sequence`);
+  if (key !== undefined) return new Callbacks(extremumByKey(name, op, es, key));
   let best = es[0]!;
-  let bestKey = key !== undefined ? yield { fn: key, args: [best] } : best;
+  for (let i = 1; i < es.length; i++) if (compareNamed(name, op, es[i]!, best)) best = es[i]!;
+  return best;
+}
+
+/** min/max with key=: each key computed in order, compared as it comes, as starlark-go does. */
+function* extremumByKey(name: string, op: "<" | ">", es: Value[], key: Value): Generator<CallRequest, Value, Value> {
+  let best = es[0]!;
+  let bestKey = yield { fn: key, args: [best] };
   for (let i = 1; i < es.length; i++) {
-    const k = key !== undefined ? yield { fn: key, args: [es[i]!] } : es[i]!;
+    const k = yield { fn: key, args: [es[i]!] };
     if (compareNamed(name, op, k, bestKey)) {
       best = es[i]!;
       bestKey = k;
@@ -150,11 +159,19 @@ function* minMax(name: string, args: Value[], kwargs: [string, Value][], op: "<"
   return best;
 }
 
-/** The builtins that call Starlark functions (key=): generator bodies, see withCallbacks. */
+/** Every key first, in order, as starlark-go computes them, then one sort of the indices by key. */
+function* sortedByKey(es: Value[], key: Value, reverse: boolean): Generator<CallRequest, Value, Value> {
+  const keys: Value[] = [];
+  for (const e of es) keys.push(yield { fn: key, args: [e] });
+  const idx = sortIndices(keys, reverse);
+  return new List(idx.map((i) => es[i]!));
+}
+
+/** The builtins that may call Starlark functions (key=); see withCallbacks. */
 const callbackFns: Record<string, CallbackBody> = {
   max: (_t, a, k) => minMax("max", a, k, ">"),
   min: (_t, a, k) => minMax("min", a, k, "<"),
-  *sorted(_t, a, k) {
+  sorted(_t, a, k) {
     const [x, key, rev] = unpackArgs("sorted", a, k, ["iterable", "key?", "reverse?"]);
     if (key !== undefined) wantCallable("sorted", paramLabel(k, "key"), key);
     const reverse = rev !== undefined && wantBool("sorted", paramLabel(k, "reverse"), rev);
@@ -162,11 +179,7 @@ const callbackFns: Record<string, CallbackBody> = {
     charge(all.length * SLOT_BYTES);
     const es = all.slice();
     if (key === undefined) return new List(sortValues(es, reverse));
-    // Every key first, in order, as starlark-go computes them, then one sort of the indices by key.
-    const keys: Value[] = [];
-    for (const e of es) keys.push(yield { fn: key, args: [e] });
-    const idx = sortIndices(keys, reverse);
-    return new List(idx.map((i) => es[i]!));
+    return new Callbacks(sortedByKey(es, key, reverse));
   },
 };
 

@@ -16,7 +16,7 @@
  */
 import type * as A from "../syntax/ast.ts";
 import { Dict } from "../values/hashtable.ts";
-import { Builtin, List, None, Range, truth, type CallbackBody, type CallRequest, type Value } from "../values/value.ts";
+import { Builtin, Callbacks, List, None, Range, truth, type CallbackBody, type CallRequest, type Value } from "../values/value.ts";
 import { callAt, loopElems, type Compiler } from "./compile.ts";
 import {
   annotate,
@@ -116,11 +116,13 @@ function* callbackBuiltin(
   kwargs: [string, Value][],
 ): Generator<Yield, Value, Value> {
   const thread = fr.thread;
-  let g: Generator<CallRequest, Value, Value>;
+  let calls: Generator<CallRequest, Value, Value>;
   let r: IteratorResult<CallRequest, Value>;
   try {
-    g = body(thread, args, kwargs);
-    r = g.next(None);
+    const result = body(thread, args, kwargs);
+    if (!(result instanceof Callbacks)) return result;
+    calls = result.calls;
+    r = calls.next(None);
   } catch (err) {
     throw annotate(err, fr, pos);
   }
@@ -138,7 +140,7 @@ function* callbackBuiltin(
       fr.pc = pos;
     } else input = callAt(fr, pos, fn, callArgs, []);
     try {
-      r = g.next(input);
+      r = calls.next(input);
     } catch (err) {
       throw annotate(err, fr, pos);
     }

@@ -89,8 +89,11 @@ function strRepeat(s: string, n: Value, what: string, countFirst = false, bytes 
   }
   const count = repeatCount(n, what, countFirst);
   if (count <= 0) return "";
-  const len = bytes ? s.length : byteLength(s);
-  if (len * count >= MAX_ELEMS) throw new StarError(`excessive repeat (${len} * ${count} elements)`);
+  // The limit counts UTF-8 bytes; a UTF-16 unit is at most 3 of them, so most strings need no byte count.
+  if ((bytes ? s.length : 3 * s.length) * count >= MAX_ELEMS) {
+    const len = bytes ? s.length : byteLength(s);
+    if (len * count >= MAX_ELEMS) throw new StarError(`excessive repeat (${len} * ${count} elements)`);
+  }
   charge(s.length * count);
   return s.repeat(count);
 }

@@ -176,21 +176,31 @@ export interface CallRequest {
 }
 
 /**
- * The body of a builtin that calls back into Starlark (sorted's and min's key=), written once as a generator that
- * yields each call it needs. Run on the JS stack by `withCallbacks`; the deep evaluator (eval/deep.ts) runs each
- * yielded call on its explicit stack instead, so a recursion through the builtin goes as deep as any other.
+ * The calls a builtin still has to make into Starlark (sorted's and min's key=): a generator that yields each call
+ * and returns the builtin's result. Wrapped so a body can tell it apart from a plain result.
  */
-export type CallbackBody = (thread: ThreadLike, args: Value[], kwargs: [string, Value][]) => Generator<CallRequest, Value, Value>;
+export class Callbacks {
+  constructor(readonly calls: Generator<CallRequest, Value, Value>) {}
+}
+
+/**
+ * The body of a builtin that may call back into Starlark: its result, or the Callbacks that produce it (only when
+ * there is a function to call, so the common call without key= costs no generator). `withCallbacks` runs the calls
+ * on the JS stack; the deep evaluator (eval/deep.ts) runs each on its explicit stack, so a recursion through the
+ * builtin goes as deep as any other.
+ */
+export type CallbackBody = (thread: ThreadLike, args: Value[], kwargs: [string, Value][]) => Value | Callbacks;
 
 /** A builtin function made from a callback body: `fn` makes each call at once; `callbacks` is the body itself. */
 export function withCallbacks(name: string, body: CallbackBody): Builtin {
   const b = new Builtin(name, (thread, args, kwargs) => {
-    const g = body(thread, args, kwargs);
+    const r = body(thread, args, kwargs);
+    if (!(r instanceof Callbacks)) return r;
     let input: Value = None;
     for (;;) {
-      const r = g.next(input);
-      if (r.done) return r.value;
-      input = thread.call(r.value.fn, r.value.args, []);
+      const step = r.calls.next(input);
+      if (step.done) return step.value;
+      input = thread.call(step.value.fn, step.value.args, []);
     }
   });
   b.callbacks = body;
@@ -201,7 +211,7 @@ export class Builtin implements Callable {
   readonly type = "builtin_function_or_method";
   /** Optional fast entry for a call with exactly one positional argument (same semantics as fn). */
   fast1?: (x: Value) => Value;
-  /** Set by withCallbacks: the generator form of a builtin that calls Starlark functions. */
+  /** Set by withCallbacks: the body of a builtin that calls Starlark functions. */
   callbacks?: CallbackBody;
   constructor(
     readonly name: string,
