@@ -46,8 +46,7 @@ export async function removeAppResources(
   }
   for (const img of await engine.listImages(scope)) {
     if (keep && img.labels[LABEL_HASH] === keep.imgHash) continue;
-    await engine.removeImage(img.id, true).catch(() => {});
-    removed(appId, "image", img.repoTags[0] ?? img.id);
+    if (await removeImageSettled(engine, img.id)) removed(appId, "image", img.repoTags[0] ?? img.id);
   }
   if (options.volumes) {
     for (const v of await engine.listVolumes(scope)) {
@@ -56,6 +55,23 @@ export async function removeAppResources(
     }
   }
   return ids;
+}
+
+/**
+ * Removes an image whose containers were just removed. Podman can still count it in use for a moment after a
+ * container's removal returns, so a refusal is tried again briefly; an image still refused after that (another
+ * app's running container uses it) stays, and is not reported as removed.
+ */
+async function removeImageSettled(engine: ContainerEngine, id: string): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await engine.removeImage(id, true);
+      return true;
+    } catch {
+      if (attempt >= 4) return false;
+      await Bun.sleep(250 * (attempt + 1));
+    }
+  }
 }
 
 /** The process is exiting: every container of the app goes at once, running or not (images stay). */
