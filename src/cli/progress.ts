@@ -98,7 +98,7 @@ export function createProgressPrinter(format: LogFormat, out: NodeJS.WriteStream
   };
   const emit = (level: string, message: string, fields: Record<string, unknown> = {}) => {
     if (format === "json") out.write(jsonLine(level, message, fields) + "\n");
-    else write(level === "error" ? `error: ${message}` : message);
+    else write(level === "info" ? message : `${level}: ${message}`);
   };
 
   const printer: ProgressPrinter = {
@@ -193,6 +193,9 @@ export function createProgressPrinter(format: LogFormat, out: NodeJS.WriteStream
           break;
         case "removed":
           emit("info", `removed ${e.what} ${e.name}`, { event: "removed", what: e.what, name: e.name });
+          break;
+        case "kept":
+          emit("warning", `could not remove ${e.what} ${e.name}: ${e.reason}`, { event: "kept", what: e.what, name: e.name });
           break;
         case "pause-unavailable":
           emit("info", `this container engine cannot pause containers (${e.reason}); idle apps are stopped instead`, { event: "pause-unavailable" });

@@ -9,6 +9,9 @@ import { LABEL_APP, LABEL_HASH, LABEL_MANAGED } from "./naming.ts";
 /** Where removals are reported (the lifecycle's "removed" events). */
 export type RemovedListener = (appId: string, what: "container" | "image" | "volume", name: string) => void;
 
+/** Where an image that had to stay is reported, with the engine's reason (the lifecycle's "kept" events). */
+export type KeptListener = (appId: string, name: string, reason: string) => void;
+
 /** The versions of an app to keep: its current container and image hashes. */
 export interface KeepVersion {
   hash: string;
@@ -33,7 +36,7 @@ export async function removeAppResources(
   appId: string,
   managerLabels: Readonly<Record<string, string>>,
   removed: RemovedListener,
-  options: { keep?: KeepVersion; volumes?: boolean } = {},
+  options: { keep?: KeepVersion; volumes?: boolean; kept?: KeptListener } = {},
 ): Promise<string[]> {
   const { keep } = options;
   const scope = appScope(appId, managerLabels);
@@ -46,7 +49,10 @@ export async function removeAppResources(
   }
   for (const img of await engine.listImages(scope)) {
     if (keep && img.labels[LABEL_HASH] === keep.imgHash) continue;
-    if (await removeImageSettled(engine, img.id)) removed(appId, "image", img.repoTags[0] ?? img.id);
+    const name = img.repoTags[0] ?? img.id;
+    const refusal = await removeImageSettled(engine, img.id);
+    if (refusal === null) removed(appId, "image", name);
+    else options.kept?.(appId, name, refusal);
   }
   if (options.volumes) {
     for (const v of await engine.listVolumes(scope)) {
@@ -57,19 +63,24 @@ export async function removeAppResources(
   return ids;
 }
 
+/** How long a refused image removal is tried again: Podman on a busy machine can take seconds to let go. */
+const IMAGE_RELEASE_MS = 10_000;
+
 /**
- * Removes an image whose containers were just removed. Podman can still count it in use for a moment after a
- * container's removal returns, so a refusal is tried again briefly; an image still refused after that (another
- * app's running container uses it) stays, and is not reported as removed.
+ * Removes an image whose containers were just removed; returns null, or the engine's last refusal when the image
+ * stays. Podman can still count an image in use for a while after a container's removal returns, so a refusal is
+ * tried again for up to IMAGE_RELEASE_MS; an image still refused after that (another app's running container
+ * uses it) stays, and is not reported as removed.
  */
-async function removeImageSettled(engine: ContainerEngine, id: string): Promise<boolean> {
+async function removeImageSettled(engine: ContainerEngine, id: string): Promise<string | null> {
+  const deadline = Date.now() + IMAGE_RELEASE_MS;
   for (let attempt = 0; ; attempt++) {
     try {
       await engine.removeImage(id, true);
-      return true;
-    } catch {
-      if (attempt >= 4) return false;
-      await Bun.sleep(250 * (attempt + 1));
+      return null;
+    } catch (err) {
+      if (Date.now() >= deadline) return (err as Error).message;
+      await Bun.sleep(Math.min(250 * (attempt + 1), 1000, Math.max(0, deadline - Date.now())));
     }
   }
 }

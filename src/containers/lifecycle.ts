@@ -41,7 +41,9 @@ export type ContainerEvent =
   | { type: "pause-unavailable"; appId: string; reason: string }
   | { type: "crash"; appId: string; exitCode?: number; logTail: string }
   | { type: "crash-loop"; appId: string; retryInMs: number; failures: number }
-  | { type: "removed"; appId: string; what: "container" | "image" | "volume"; name: string };
+  | { type: "removed"; appId: string; what: "container" | "image" | "volume"; name: string }
+  /** An image that was to be removed stays: the engine kept refusing (`reason`, its last answer). */
+  | { type: "kept"; appId: string; what: "image"; name: string; reason: string };
 
 /**
  * Wraps each cold start (image, container, readiness) of an app. Servers sharing one registry make it exclusive
@@ -717,12 +719,15 @@ export class ContainerLifecycle implements AppContainer {
    * container and image survive (an update removing only superseded ones).
    */
   async removeResources(keep?: VersionHashes, volumes = false): Promise<void> {
-    const removed = await removeAppResources(this.shared.engine, this._spec.appId, this.shared.labels, this.reportRemoved, { keep, volumes });
+    const removed = await removeAppResources(this.shared.engine, this._spec.appId, this.shared.labels, this.reportRemoved, { keep, volumes, kept: this.reportKept });
     if (this.containerId !== undefined && removed.includes(this.containerId)) this.containerId = undefined;
   }
 
   private readonly reportRemoved = (appId: string, what: "container" | "image" | "volume", name: string): void =>
     this.shared.emit({ type: "removed", appId, what, name });
+
+  private readonly reportKept = (appId: string, name: string, reason: string): void =>
+    this.shared.emit({ type: "kept", appId, what: "image", name, reason });
 
   /** Take a new spec. A changed hash stops the old container and removes what the new one does not need. */
   async update(spec: ContainerSpec, hashes: VersionHashes): Promise<boolean> {

@@ -231,6 +231,8 @@ export class AppHost implements AppHostOperations {
   /** The registry version (updatedAt) of each app this server has mounted or is mounting. */
   private readonly versions = new Map<string, string>();
   private following: { close(): Promise<void> } | undefined;
+  /** Container removals of apps deleted through another server, finished before this host stops. */
+  private readonly removals = new Set<Promise<void>>();
   private stopPublishing: (() => void) | undefined;
   /** The container manager once connected; undefined while no app has needed one. */
   private manager: AppContainers | undefined;
@@ -331,10 +333,15 @@ export class AppHost implements AppHostOperations {
           app.watcher?.close();
           this.opts.table.remove(app.record.domain, app.record.path);
           this.apps.delete(id);
-          // The deleting server removed the containers first; one started here meanwhile goes too.
-          await this.manager?.remove(id).catch((err) => this.opts.log(`${formatAppLocation(app.record)}: removing its containers: ${messageOf(err)}`));
           rmSync(join(this.opts.paths.appsDir, id), { recursive: true, force: true });
           this.opts.log(`${formatAppLocation(app.record)}: deleted through another server`);
+          // The deleting server removed the containers first; one started here meanwhile goes too. Not awaited
+          // here: the changes that follow in the queue need not wait for a busy engine.
+          const removal = this.manager?.remove(id).catch((err) => this.opts.log(`${formatAppLocation(app.record)}: removing its containers: ${messageOf(err)}`));
+          if (removal) {
+            this.removals.add(removal);
+            void removal.finally(() => this.removals.delete(removal));
+          }
         },
       },
       this.opts.log,
@@ -1035,6 +1042,7 @@ export class AppHost implements AppHostOperations {
     for (const app of this.apps.values()) app.watcher?.close();
     await this.following?.close().catch(() => {});
     this.following = undefined;
+    await Promise.all(this.removals);
     this.stopPublishing?.();
     this.stopPublishing = undefined;
   }

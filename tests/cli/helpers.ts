@@ -47,7 +47,13 @@ export class CliProcess {
     for (;;) {
       const m = this.stdout.match(pattern) ?? this.stderr.match(pattern);
       if (m) return m;
-      if (this.proc.exitCode !== null) throw new Error(`exited with ${this.proc.exitCode} before ${pattern}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
+      if (this.proc.exitCode !== null) {
+        // The last output may still be in the pipes when the exit is seen.
+        await this.done;
+        const late = this.stdout.match(pattern) ?? this.stderr.match(pattern);
+        if (late) return late;
+        throw new Error(`exited with ${this.proc.exitCode} before ${pattern}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
+      }
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
       await Bun.sleep(50);
     }

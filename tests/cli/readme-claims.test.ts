@@ -55,7 +55,8 @@ describe("serve", () => {
         await serve.stop();
       }
       expect(await containersOf(engine, appId)).toEqual([]);
-      expect((await imagesOf(appId)).length).toBe(rmImage ? 0 : 1);
+      const left = (await imagesOf(appId)).length;
+      if (left !== (rmImage ? 0 : 1)) throw new Error(`${left} image(s) of the app after serve${rmImage ? " --rm-image" : ""} exited; what it printed:\n${serve.stderr}`);
     }
   }, 200_000);
 });
