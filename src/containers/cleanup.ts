@@ -67,22 +67,34 @@ export async function removeAppResources(
 const IMAGE_RELEASE_MS = 10_000;
 
 /**
- * Removes an image whose containers were just removed; returns null, or the engine's last refusal when the image
- * stays. Podman can still count an image in use for a while after a container's removal returns, so a refusal is
- * tried again for up to IMAGE_RELEASE_MS; an image still refused after that (another app's running container
- * uses it) stays, and is not reported as removed.
+ * Removes an image whose containers were just removed; returns null, or why the image stays. An image another
+ * container uses (another app's, or one run by hand) is not removed: a forced removal on Podman would remove that
+ * container with it. Podman can also count an image in use for a while after a container's removal returns, so a
+ * refusal is tried again for up to IMAGE_RELEASE_MS before the image is left, and not reported as removed.
  */
 async function removeImageSettled(engine: ContainerEngine, id: string): Promise<string | null> {
   const deadline = Date.now() + IMAGE_RELEASE_MS;
   for (let attempt = 0; ; attempt++) {
-    try {
-      await engine.removeImage(id, true);
-      return null;
-    } catch (err) {
-      if (Date.now() >= deadline) return (err as Error).message;
-      await Bun.sleep(Math.min(250 * (attempt + 1), 1000, Math.max(0, deadline - Date.now())));
+    let refusal: string;
+    const users = (await engine.listContainers([], true)).filter((c) => sameImage(c.imageId, id));
+    if (users.length > 0) {
+      refusal = `in use by container ${users.map((c) => c.name || c.id.slice(0, 12)).join(", ")}`;
+    } else {
+      try {
+        await engine.removeImage(id, true);
+        return null;
+      } catch (err) {
+        refusal = (err as Error).message;
+      }
     }
+    if (Date.now() >= deadline) return refusal;
+    await Bun.sleep(Math.min(250 * (attempt + 1), 1000, Math.max(0, deadline - Date.now())));
   }
+}
+
+/** Image ids as engines spell them, with or without the "sha256:" prefix. */
+function sameImage(a: string, b: string): boolean {
+  return a.replace(/^sha256:/, "") === b.replace(/^sha256:/, "");
 }
 
 /** The process is exiting: every container of the app goes at once, running or not (images stay). */

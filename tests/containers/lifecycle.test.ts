@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { StartError } from "../../src/containers/index.ts";
-import { AppContainers, DockerEngine, LABEL_APP, type ContainerEngine, type EngineEvent } from "../../src/containers/index.ts";
+import { AppContainers, DEFAULT_ULIMITS, DockerEngine, LABEL_APP, type ContainerEngine, type EngineEvent } from "../../src/containers/index.ts";
 import { countingEngine, type CountingEngine } from "../fixtures/counting-engine.ts";
 import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
 import { busyboxApp, busyboxImage, pythonApp, pythonImage } from "../fixtures/images.ts";
@@ -254,4 +254,37 @@ test("a caller's abort signal ends only its own wait", async () => {
   ac.abort(new Error("client went away"));
   expect(((await aborted) as Error).message).toBe("client went away");
   expect(await other).toMatch(/^http:\/\/127\.0\.0\.1:/);
+}, 60_000);
+
+test("an image another app's container runs stays at the app's removal with that container (Podman's forced removal would take it), reported as kept", async () => {
+  const { manager: m, events } = manager();
+  await m.start();
+  const dir = busyboxApp({ index: "kept\n" });
+  dirs.push(dir);
+  const app = await m.add(buildSpec(appId("kept"), dir));
+  await app.ensureReady();
+  const [image] = await engine.listImages([`${LABEL_APP}=${app.spec.appId}`]);
+  expect(image).toBeDefined();
+  // A container of another app running this app's image: no engine removes an image a running container uses.
+  const other = await engine.createContainer({
+    name: `clace-lite-test-kept-${process.pid}`,
+    image: image!.id,
+    env: {},
+    labels: { ...labels, [LABEL_APP]: appId("kept-other") },
+    port: 8080,
+    binds: [],
+    ulimits: DEFAULT_ULIMITS,
+  });
+  await engine.startContainer(other);
+  await m.remove(app.spec.appId);
+  const kept = events.filter((e) => e.type === "kept");
+  expect(kept).toHaveLength(1);
+  expect(kept[0]).toMatchObject({ appId: app.spec.appId, what: "image" });
+  expect(events.some((e) => e.type === "removed" && e.what === "image")).toBe(false);
+  expect((kept[0] as { reason: string }).reason).toContain(`clace-lite-test-kept-${process.pid}`);
+  expect((await engine.listImages([`${LABEL_APP}=${app.spec.appId}`])).map((i) => i.id)).toEqual([image!.id]);
+  // The other app's container was left alone (a forced image removal on Podman would have taken it).
+  expect((await engine.inspectContainer(other))?.running).toBe(true);
+  await engine.removeContainer(other);
+  await engine.removeImage(image!.id, true);
 }, 60_000);
