@@ -110,6 +110,10 @@ function signalExit(printer: ProgressPrinter, removeImages: boolean, onStopped?:
     code: (signal) => (signal === "SIGINT" ? 130 : 143),
     onStopping: (signal) => printer.info(`${signal}: stopping (again to exit at once)`, { event: "signal", signal }),
     onStopped,
+    onUnfinished: (boundMs) =>
+      printer.error(
+        `the clean-up did not finish within ${boundMs / 1000}s; exiting, and the app's containers${removeImages ? " or images" : ""} may remain (the next serve of this app removes or reuses them)`,
+      ),
     removeImages,
   };
 }

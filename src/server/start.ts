@@ -37,6 +37,8 @@ export interface ExitPolicy {
   onStopping?: (signal: NodeJS.Signals | null) => void;
   /** The stop finished within its bound; the caller may sum up. */
   onStopped?: () => void;
+  /** The stop did not finish within `boundMs`: the process exits anyway, and the caller says what may remain. */
+  onUnfinished?: (boundMs: number) => void;
   /** With containersAtExit "remove": the images built for the apps go too. */
   removeImages?: boolean;
 }
@@ -102,9 +104,15 @@ export interface RunningHost {
 /** How long the stop after a signal may take (a cold start is cut short), and the one after a second signal. */
 const STOP_BOUND_MS = 4500;
 const URGENT_STOP_BOUND_MS = 2000;
+/** More time for a stop that removes images too: a busy Podman can take seconds to let go of an image. */
+const IMAGE_REMOVAL_BOUND_MS = 15_000;
 
-function bounded(work: Promise<unknown>, ms: number): Promise<unknown> {
-  return Promise.race([work.catch(() => {}), Bun.sleep(ms)]);
+/** Whether `work` settled within `ms`. */
+function bounded(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return Promise.race([work.then(
+    () => true,
+    () => true,
+  ), Bun.sleep(ms).then(() => false)]);
 }
 
 function isWildcard(host: string): boolean {
@@ -193,7 +201,10 @@ export async function startHost(opts: StartHostOptions): Promise<RunningHost> {
     }
     exiting = true;
     policy.onStopping?.(signal);
-    void bounded(stop({ removeImages: policy.removeImages }).then(() => policy.onStopped?.()), STOP_BOUND_MS).finally(() => process.exit(policy.code(signal, false)));
+    const bound = STOP_BOUND_MS + (policy.removeImages ? IMAGE_REMOVAL_BOUND_MS : 0);
+    void bounded(stop({ removeImages: policy.removeImages }).then(() => policy.onStopped?.()), bound)
+      .then((finished) => finished || policy.onUnfinished?.(bound))
+      .finally(() => process.exit(policy.code(signal, false)));
   };
 
   try {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { collectContext, contextTar, LABEL_APP, LABEL_MANAGED, parseImageRef, type ContainerEngine } from "../../src/containers/index.ts";
+import { collectContext, contextTar, DEFAULT_ULIMITS, LABEL_APP, LABEL_MANAGED, parseImageRef, type ContainerEngine } from "../../src/containers/index.ts";
 import { defaultAppId } from "../../src/runtime/index.ts";
 import { suiteLabels, sweep, testEngine } from "../fixtures/engine.ts";
 import { BUSYBOX_IMAGE, busyboxImage, writeAppDir } from "../fixtures/images.ts";
@@ -59,6 +59,37 @@ describe("serve", () => {
       if (left !== (rmImage ? 0 : 1)) throw new Error(`${left} image(s) of the app after serve${rmImage ? " --rm-image" : ""} exited; what it printed:\n${serve.stderr}`);
     }
   }, 200_000);
+});
+
+describe("serve --rm-image and an image in use", () => {
+  test("an image another container runs is left with that container, and a warning names it", async () => {
+    const dir = appFolder({
+      Containerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+      "www/index.html": "shared image\n",
+    });
+    cleanup.push(dir);
+    const appId = defaultAppId({ source: dir, domain: "", path: "/" });
+    const serve = new CliProcess(["serve", dir, "--approve", "--port", "0", "--wait-ready=90", "--rm-image"]);
+    const name = `clace-lite-test-user-${process.pid}`;
+    let other = "";
+    try {
+      await serve.waitFor(/^ready (http:\/\/\S+) in [\d.]+s$/m, 100_000);
+      const [image] = await imagesOf(appId);
+      // A container the user started by hand from the app's image (no clace-lite labels of its own app).
+      other = await engine.createContainer({ name, image: image!.id, env: {}, labels: { ...labels, [LABEL_APP]: "app_by_hand" }, port: 8080, binds: [], ulimits: DEFAULT_ULIMITS });
+      await engine.startContainer(other);
+      serve.signal("SIGINT");
+      await serve.exited();
+      expect(serve.stderr).toMatch(new RegExp(`warning: could not remove image \\S+: in use by container ${name}`));
+      expect(serve.stderr).not.toMatch(/removed image/);
+      expect((await engine.inspectContainer(other))?.running).toBe(true);
+      expect(await imagesOf(appId)).toHaveLength(1);
+    } finally {
+      await serve.stop();
+      if (other) await engine.removeContainer(other).catch(() => {});
+      for (const i of await imagesOf(appId)) await engine.removeImage(i.id, true).catch(() => {});
+    }
+  }, 150_000);
 });
 
 describe("server start --config", () => {
