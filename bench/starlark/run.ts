@@ -3,6 +3,7 @@
  * languages). Each side runs every program BENCH_RUNS times (default 5, at least 3), alternating, and the table
  * shows the best wall time of each (parse and compile included on our side; CPython's timer starts after its
  * compile) and the ratio ours/CPython. The best of several runs is what a shared, noisy machine can measure.
+ * Before each of our runs the heap is collected, as each CPython run starts in a new process.
  * Run: `bun bench/starlark/run.ts` (BENCH_ONLY=text runs the programs whose name contains text).
  */
 import { spawnSync } from "node:child_process";
@@ -129,6 +130,8 @@ result = main()
 };
 
 function timeOurs(src: string): number {
+  // Each CPython run starts in a fresh process; ours starts without the previous runs' garbage to collect.
+  Bun.gc(true);
   const t0 = performance.now();
   exec("bench.star", src, { options: APP_DIALECT });
   return performance.now() - t0;
