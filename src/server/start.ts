@@ -109,10 +109,11 @@ const IMAGE_REMOVAL_BOUND_MS = 15_000;
 
 /** Whether `work` settled within `ms`. */
 function bounded(work: Promise<unknown>, ms: number): Promise<boolean> {
-  return Promise.race([work.then(
+  const settled = work.then(
     () => true,
     () => true,
-  ), Bun.sleep(ms).then(() => false)]);
+  );
+  return Promise.race([settled, Bun.sleep(ms).then(() => false)]);
 }
 
 function isWildcard(host: string): boolean {
