@@ -36,7 +36,7 @@ async function servesFromEmptyFolder(command: string[], body: string): Promise<v
   });
   const appId = defaultAppId({ source: dir, domain: "", path: "/" });
   const empty = mkdtempSync(join(work, "cwd-"));
-  const proc = Bun.spawn([...command, "serve", dir, "--approve", "--port", "0"], { cwd: empty, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([...command, "serve", dir, "--approve", "--port", "0"], { cwd: empty, stdout: "pipe", stderr: "pipe", env: process.env });
   try {
     let output = "";
     const decoder = new TextDecoder();

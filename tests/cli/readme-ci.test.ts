@@ -59,7 +59,7 @@ test("the README's CI workflow steps pass against a real app and leave nothing r
   for (const step of steps) {
     // The same commands, with this checkout standing in for the published package and a free port for 25222.
     const script = step.replaceAll("bunx clace-lite", `bun ${CLI}`).replaceAll("--port 25222", "--port 25297");
-    const run = Bun.spawnSync(["bash", "-euo", "pipefail", "-c", script], { cwd: work, stdout: "pipe", stderr: "pipe", timeout: 150_000 });
+    const run = Bun.spawnSync(["bash", "-euo", "pipefail", "-c", script], { cwd: work, stdout: "pipe", stderr: "pipe", timeout: 150_000, env: process.env });
     const output = run.stdout.toString() + run.stderr.toString();
     if (run.exitCode !== 0) throw new Error(`step failed (${run.exitCode}):\n${script}\n${output}`);
   }

@@ -212,7 +212,7 @@ describe("build output", () => {
     const dir = folder({ Containerfile: containerFile, "www/index.html": `tty ${Date.now()}\n` });
     const tty = (args: string[]) => {
       const command = ["bun", CLI, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
-      const run = Bun.spawnSync(["script", "-qec", `stty cols 200; ${command}`, "/dev/null"], { stdout: "pipe", stderr: "pipe", timeout: 120_000 });
+      const run = Bun.spawnSync(["script", "-qec", `stty cols 200; ${command}`, "/dev/null"], { stdout: "pipe", stderr: "pipe", timeout: 120_000, env: process.env });
       return { code: run.exitCode, output: run.stdout.toString() };
     };
     const ok = tty(["check", dir, "--approve", "--rm-image"]);
