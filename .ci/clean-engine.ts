@@ -4,22 +4,9 @@
  * tests' base images (clace-lite-test/*) stay; they are made offline once per machine.
  */
 import { connectEngine, LABEL_MANAGED } from "../src/containers/index.ts";
-import { TEST_LABEL } from "../tests/fixtures/engine.ts";
+import { removeLabelled, TEST_LABEL } from "../tests/fixtures/engine.ts";
 
 const engine = await connectEngine();
 let removed = 0;
-for (const filter of [[`${LABEL_MANAGED}=true`], [TEST_LABEL]]) {
-  for (const c of await engine.listContainers(filter, true)) {
-    await engine.removeContainer(c.id).catch(() => {});
-    removed++;
-  }
-  for (const i of await engine.listImages(filter)) {
-    await engine.removeImage(i.id, true).catch(() => {});
-    removed++;
-  }
-  for (const v of await engine.listVolumes(filter)) {
-    await engine.removeVolume(v.name).catch(() => {});
-    removed++;
-  }
-}
+for (const filter of [[`${LABEL_MANAGED}=true`], [TEST_LABEL]]) removed += await removeLabelled(engine, filter);
 console.log(`${engine.endpoint}: removed ${removed} containers, images and volumes left by earlier runs`);
